@@ -1,0 +1,33 @@
+//! The HTTP API's wire types: `*Request` bodies in, `*View` bodies out, and the table of stable
+//! error codes. Serde and OpenAPI schemas only: no HTTP types and no domain types, so the client
+//! and outside users compile none of the server.
+//!
+//! Conventions: money is an integer count of minor units beside a `currency` code (`12345` with
+//! `TWD` is 123.45 TWD); instants are RFC 3339 text; optional fields may be left out.
+#![warn(missing_docs)]
+
+mod error;
+mod facts;
+mod views;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use facts::{
+    ConsentRequest, EventRequest, InteractionRequest, MemberRequest, OrderLineImportRequest,
+    OrderLineRequest, OrderRequest, ReturnLineRequest, ReturnRequest, StoreRequest,
+};
+pub use views::{
+    ApiKeyCreatedView, BatchItemView, BatchResultView, ConsentView, EventView, HealthView,
+    IngestResultView, InteractionView, MemberFactsView, MemberView, OrderLineView, OrderView,
+    ReturnLineView, ReturnView, StatsView, StoreView,
+};
+
+/// The most items one batch request may carry.
+pub const MAX_BATCH_ITEMS: usize = 10_000;
+
+/// A batch of items of one kind, each checked on its own: bad items are reported by index and
+/// the good ones are stored.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct BatchRequest<T> {
+    /// Up to 10,000 items.
+    pub items: Vec<T>,
+}

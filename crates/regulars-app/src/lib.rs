@@ -1,0 +1,138 @@
+//! Use cases: everything Regulars does, in domain terms, over the storage ports. The HTTP API,
+//! the command line and the demo all call this crate; none of them reach the store another way.
+//!
+//! It knows no HTTP and no SQL. It owns the one place that reads the system clock
+//! ([`SystemClock`]) and the import pipeline that streams files into the store.
+
+mod clock;
+mod generate;
+mod import;
+mod ingest;
+mod keys;
+mod metrics;
+
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+use regulars_domain::Currency;
+use regulars_store::{Store, StoreError};
+
+pub use clock::{Clock, SystemClock};
+pub use generate::{GeneratedFile, write_brand};
+pub use import::{ImportObserver, ImportOptions, ImportSummary, RowError, SilentObserver};
+pub use ingest::{Ingest, IngestSummary};
+pub use keys::{ApiKey, AuthError, KEY_PREFIX};
+pub use metrics::Metrics;
+pub use regulars_formats::{FactKind, Format};
+pub use regulars_store::{
+    Accepted, FactCounts, IdempotencyClaim, ItemOutcome, MemberFacts, Rejection,
+};
+
+/// The brand's conventions.
+#[derive(Debug, Clone)]
+pub struct Brand {
+    /// The brand's time zone: civil dates and local times are taken in it.
+    pub time_zone: TimeZone,
+    /// The brand's currency, for facts that name none.
+    pub currency: Currency,
+}
+
+impl Default for Brand {
+    fn default() -> Self {
+        Self {
+            time_zone: TimeZone::get("Asia/Taipei")
+                .expect("the time zone database knows Asia/Taipei"),
+            currency: Currency::TWD,
+        }
+    }
+}
+
+/// How ingest behaves by default.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestSettings {
+    /// Refuse facts that name unknown members or stores instead of creating them.
+    pub strict: bool,
+    /// How many interactions and events a member read returns at most.
+    pub member_facts_limit: u32,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self {
+            strict: false,
+            member_facts_limit: 200,
+        }
+    }
+}
+
+/// A use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// What was asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The result of a use case.
+pub type AppResult<T> = Result<T, AppError>;
+
+/// The application: the store, the clock, the brand's conventions and the metrics.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    brand: Brand,
+    settings: IngestSettings,
+    metrics: Arc<Metrics>,
+}
+
+impl App {
+    /// An application over `store`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        brand: Brand,
+        settings: IngestSettings,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            brand,
+            settings,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The brand's conventions.
+    pub fn brand(&self) -> &Brand {
+        &self.brand
+    }
+
+    /// The ingest settings.
+    pub fn settings(&self) -> IngestSettings {
+        self.settings
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Now, by the application's clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
+
+    /// Today in the brand's time zone.
+    pub fn today(&self) -> jiff::civil::Date {
+        self.now().to_zoned(self.brand.time_zone.clone()).date()
+    }
+}

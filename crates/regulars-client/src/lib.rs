@@ -1,0 +1,288 @@
+//! A typed HTTP client for the Regulars API, over `regulars-api-types`. The command line and
+//! every API test use it, so the API is exercised the way its users call it.
+
+use regulars_api_types::{
+    BatchResultView, ErrorBody, EventRequest, HealthView, IngestResultView, InteractionRequest,
+    MemberFactsView, MemberRequest, OrderRequest, ReturnRequest, StatsView, StoreRequest,
+    StoreView,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// What a call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The API answered with an error.
+    #[error("{status} {}: {}", .body.code.as_str(), .body.message)]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The error body.
+        body: ErrorBody,
+    },
+    /// The request did not complete.
+    #[error("request failed: {0}")]
+    Transport(#[from] reqwest::Error),
+    /// The answer was not what the API documents.
+    #[error("unexpected answer ({status}): {text}")]
+    Unexpected {
+        /// The HTTP status.
+        status: u16,
+        /// The body.
+        text: String,
+    },
+}
+
+/// A raw answer, for checking status codes and headers.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers, lower-case names.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub text: String,
+}
+
+impl RawResponse {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
+        serde_json::from_str(&self.text).map_err(|_| ClientError::Unexpected {
+            status: self.status,
+            text: self.text.clone(),
+        })
+    }
+}
+
+/// A client of one Regulars server.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    /// A client of the server at `base_url` (`http://127.0.0.1:8080`), sending `token` if given.
+    pub fn new(base_url: &str, token: Option<&str>) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base_url.trim_end_matches('/').to_owned(),
+            token: token.map(ToOwned::to_owned),
+        }
+    }
+
+    /// The same server with another token.
+    pub fn with_token(&self, token: Option<&str>) -> Self {
+        Self {
+            token: token.map(ToOwned::to_owned),
+            ..self.clone()
+        }
+    }
+
+    /// Sends a request and returns the raw answer.
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<RawResponse, ClientError> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let text = response.text().await?;
+        Ok(RawResponse {
+            status,
+            headers,
+            text,
+        })
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<T, ClientError> {
+        let headers: Vec<(&str, &str)> = idempotency_key
+            .map(|k| ("idempotency-key", k))
+            .into_iter()
+            .collect();
+        let raw = self.raw(method, path, body.as_ref(), &headers).await?;
+        if (200..300).contains(&raw.status) {
+            raw.json()
+        } else {
+            match serde_json::from_str::<ErrorBody>(&raw.text) {
+                Ok(body) => Err(ClientError::Api {
+                    status: raw.status,
+                    body,
+                }),
+                Err(_) => Err(ClientError::Unexpected {
+                    status: raw.status,
+                    text: raw.text,
+                }),
+            }
+        }
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        key: Option<&str>,
+    ) -> Result<T, ClientError> {
+        let body = serde_json::to_value(body).map_err(|e| ClientError::Unexpected {
+            status: 0,
+            text: e.to_string(),
+        })?;
+        self.call(reqwest::Method::POST, path, Some(body), key)
+            .await
+    }
+
+    /// `GET /healthz`
+    pub async fn health(&self) -> Result<HealthView, ClientError> {
+        self.call(reqwest::Method::GET, "/healthz", None, None)
+            .await
+    }
+
+    /// `GET /api/v1/stats`
+    pub async fn stats(&self) -> Result<StatsView, ClientError> {
+        self.call(reqwest::Method::GET, "/api/v1/stats", None, None)
+            .await
+    }
+
+    /// `GET /api/v1/stores`
+    pub async fn stores(&self) -> Result<Vec<StoreView>, ClientError> {
+        self.call(reqwest::Method::GET, "/api/v1/stores", None, None)
+            .await
+    }
+
+    /// `GET /api/v1/members/{member_id}`
+    pub async fn member(&self, member_id: &str) -> Result<MemberFactsView, ClientError> {
+        let path = format!("/api/v1/members/{}", encode_segment(member_id));
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
+    /// `POST /api/v1/stores`
+    pub async fn upsert_store(
+        &self,
+        store: &StoreRequest,
+        key: Option<&str>,
+    ) -> Result<IngestResultView, ClientError> {
+        self.post("/api/v1/stores", store, key).await
+    }
+
+    /// `POST /api/v1/members`
+    pub async fn upsert_member(
+        &self,
+        member: &MemberRequest,
+        key: Option<&str>,
+    ) -> Result<IngestResultView, ClientError> {
+        self.post("/api/v1/members", member, key).await
+    }
+
+    /// `POST /api/v1/orders`
+    pub async fn record_order(
+        &self,
+        order: &OrderRequest,
+        key: Option<&str>,
+    ) -> Result<IngestResultView, ClientError> {
+        self.post("/api/v1/orders", order, key).await
+    }
+
+    /// `POST /api/v1/returns`
+    pub async fn record_return(
+        &self,
+        item: &ReturnRequest,
+        key: Option<&str>,
+    ) -> Result<IngestResultView, ClientError> {
+        self.post("/api/v1/returns", item, key).await
+    }
+
+    /// `POST /api/v1/interactions`
+    pub async fn record_interaction(
+        &self,
+        item: &InteractionRequest,
+        key: Option<&str>,
+    ) -> Result<IngestResultView, ClientError> {
+        self.post("/api/v1/interactions", item, key).await
+    }
+
+    /// `POST /api/v1/events`
+    pub async fn record_event(
+        &self,
+        item: &EventRequest,
+        key: Option<&str>,
+    ) -> Result<IngestResultView, ClientError> {
+        self.post("/api/v1/events", item, key).await
+    }
+
+    /// `POST /api/v1/<kind>/batch` with up to 10,000 items (`kind` is `orders`, `members`, …).
+    pub async fn batch<T: Serialize>(
+        &self,
+        kind: &str,
+        items: &[T],
+        key: Option<&str>,
+    ) -> Result<BatchResultView, ClientError> {
+        self.post(
+            &format!("/api/v1/{kind}/batch"),
+            &serde_json::json!({ "items": items }),
+            key,
+        )
+        .await
+    }
+}
+
+/// Percent-encodes one path segment.
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        assert_eq!(encode_segment("M 1/é"), "M%201%2F%C3%A9");
+        assert_eq!(encode_segment("amy@example.com"), "amy%40example.com");
+    }
+}

@@ -1,0 +1,528 @@
+//! Configuration: the raw file (`ConfigFile`, every field optional, unknown keys refused), the
+//! environment overlay, the command-line overrides, and the validated `Config` that leaves this
+//! crate. The annotated `config/example.toml` is embedded and printed by `regulars config example`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use regulars_api::ApiSettings;
+use regulars_app::{Brand, IngestSettings};
+use regulars_domain::{Currency, Store};
+use regulars_store::DatabaseUrl;
+use serde::Deserialize;
+
+/// The annotated example configuration, with every key.
+pub const EXAMPLE_CONFIG: &str = include_str!("../../../config/example.toml");
+
+/// The file `Config::load` reads when no path is given, if it exists.
+const DEFAULT_FILE: &str = "regulars.toml";
+
+/// `REGULARS_` variables that are not configuration keys.
+const NOT_KEYS: &[&str] = &[
+    "REGULARS_CONFIG",
+    "REGULARS_DATABASE_URL",
+    "REGULARS_TEST_BACKEND",
+    "REGULARS_LOG",
+];
+
+/// The configuration file as written: every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Where Regulars keeps its files.
+    pub data_dir: Option<PathBuf>,
+    /// `[database]`
+    pub database: Option<DatabaseSection>,
+    /// `[server]`
+    pub server: Option<ServerSection>,
+    /// `[brand]`
+    pub brand: Option<BrandSection>,
+    /// `[ingest]`
+    pub ingest: Option<IngestSection>,
+    /// `[log]`
+    pub log: Option<LogSection>,
+}
+
+/// `[database]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSection {
+    /// The database URL.
+    pub url: Option<String>,
+    /// Most PostgreSQL connections.
+    pub max_connections: Option<u32>,
+}
+
+/// `[server]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Listen address.
+    pub listen: Option<String>,
+    /// Largest body, MiB.
+    pub body_limit_mib: Option<u32>,
+    /// Serve /metrics.
+    pub metrics: Option<bool>,
+}
+
+/// `[brand]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandSection {
+    /// IANA time zone.
+    pub time_zone: Option<String>,
+    /// ISO 4217 currency.
+    pub currency: Option<String>,
+}
+
+/// `[ingest]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSection {
+    /// Refuse unknown references.
+    pub strict: Option<bool>,
+    /// Most interactions and events per member read.
+    pub member_facts_limit: Option<u32>,
+}
+
+/// `[log]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// Tracing filter.
+    pub filter: Option<String>,
+    /// `text` or `json`.
+    pub format: Option<String>,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// For people.
+    Text,
+    /// For log collectors.
+    Json,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// Tracing filter.
+    pub filter: String,
+    /// Output format.
+    pub format: LogFormat,
+}
+
+/// Settings given on the command line; they win over everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--config PATH`
+    pub config_path: Option<PathBuf>,
+    /// `--database URL`
+    pub database_url: Option<String>,
+    /// `--listen ADDR`
+    pub listen: Option<String>,
+    /// `--data-dir DIR`
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where Regulars keeps its files.
+    pub data_dir: PathBuf,
+    /// The database.
+    pub database_url: DatabaseUrl,
+    /// Most PostgreSQL connections.
+    pub max_connections: u32,
+    /// The listen address.
+    pub listen: SocketAddr,
+    /// Router settings.
+    pub api: ApiSettings,
+    /// The brand's conventions.
+    pub brand: Brand,
+    /// Ingest behaviour.
+    pub ingest: IngestSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// Things worth telling the operator (unknown variables).
+    pub warnings: Vec<String>,
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file (with the environment overlay) is not valid TOML for Regulars.
+    #[error("{origin}: {message}")]
+    Parse {
+        /// Where it came from.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value breaks its rule.
+    #[error("`{key}`: {reason}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn invalid(key: &'static str, reason: impl std::fmt::Display) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        reason: reason.to_string(),
+    }
+}
+
+impl Config {
+    /// Loads the configuration from the file, the process environment and `overrides`.
+    pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
+        #[allow(clippy::disallowed_methods)] // The one place the environment is read.
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("REGULARS_"))
+            .collect();
+        let path = overrides.config_path.clone().or_else(|| {
+            env.iter()
+                .find(|(k, _)| k == "REGULARS_CONFIG")
+                .map(|(_, v)| PathBuf::from(v))
+        });
+        let (path, required) = match path {
+            Some(path) => (path, true),
+            None => (PathBuf::from(DEFAULT_FILE), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => Some(text),
+            Err(error) if !required && error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        let origin = path.display().to_string();
+        Self::from_sources(
+            text.as_deref().map(|t| (origin.as_str(), t)),
+            &env,
+            overrides,
+            &|p| std::fs::read_to_string(p),
+        )
+    }
+
+    /// Builds the configuration from a file's text, `REGULARS_` variables and overrides.
+    /// `read_file` reads the files `_FILE` variables name.
+    pub fn from_sources(
+        file: Option<(&str, &str)>,
+        env: &[(String, String)],
+        overrides: &Overrides,
+        read_file: &dyn Fn(&Path) -> std::io::Result<String>,
+    ) -> Result<Self, ConfigError> {
+        let (origin, text) = file.unwrap_or(("defaults", ""));
+        let mut table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    origin: origin.to_owned(),
+                    message: e.message().to_owned(),
+                })?;
+        let known: toml::Table = EXAMPLE_CONFIG
+            .parse()
+            .expect("the example configuration is valid TOML");
+        let mut warnings = Vec::new();
+        let mut applied = 0;
+        for (name, value) in env {
+            if NOT_KEYS.contains(&name.as_str()) {
+                continue;
+            }
+            let (name, value) = match name.strip_suffix("_FILE") {
+                Some(base) => match read_file(Path::new(value)) {
+                    Ok(content) => (base.to_owned(), content.trim().to_owned()),
+                    Err(source) => {
+                        return Err(ConfigError::Read {
+                            path: PathBuf::from(value),
+                            source,
+                        });
+                    }
+                },
+                None => (name.clone(), value.clone()),
+            };
+            let path: Vec<String> = name
+                .trim_start_matches("REGULARS_")
+                .split("__")
+                .map(str::to_lowercase)
+                .collect();
+            let is_known = match path.as_slice() {
+                [key] => known.get(key).is_some_and(|v| !v.is_table()),
+                [section, key] => known.get(section).and_then(|s| s.get(key)).is_some(),
+                _ => false,
+            };
+            if !is_known {
+                warnings.push(format!("ignoring unknown environment variable {name}"));
+                continue;
+            }
+            let value = if let Ok(n) = value.parse::<i64>() {
+                toml::Value::Integer(n)
+            } else if let Ok(b) = value.parse::<bool>() {
+                toml::Value::Boolean(b)
+            } else {
+                toml::Value::String(value)
+            };
+            applied += 1;
+            match path.as_slice() {
+                [key] => {
+                    table.insert(key.clone(), value);
+                }
+                [section, key] => {
+                    let entry = table
+                        .entry(section.clone())
+                        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                    if let Some(section) = entry.as_table_mut() {
+                        section.insert(key.clone(), value);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let file: ConfigFile =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    origin: if applied > 0 {
+                        format!("{origin} with the REGULARS_ environment")
+                    } else {
+                        origin.to_owned()
+                    },
+                    message: e.message().to_owned(),
+                })?;
+        let mut config = Self::validate(file, overrides)?;
+        config.warnings = warnings;
+        Ok(config)
+    }
+
+    fn validate(file: ConfigFile, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let database = file.database.unwrap_or_default();
+        let server = file.server.unwrap_or_default();
+        let brand = file.brand.unwrap_or_default();
+        let ingest = file.ingest.unwrap_or_default();
+        let log = file.log.unwrap_or_default();
+
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("regulars-data"));
+        let url = overrides
+            .database_url
+            .clone()
+            .or(database.url)
+            .filter(|u| !u.trim().is_empty());
+        let database_url = match url {
+            Some(url) => DatabaseUrl::parse(&url).map_err(|e| invalid("database.url", e))?,
+            None => DatabaseUrl::sqlite_file(&data_dir.join("regulars.db")),
+        };
+        let listen_text = overrides
+            .listen
+            .clone()
+            .or(server.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            invalid(
+                "server.listen",
+                format!("`{listen_text}` is not an address like 127.0.0.1:8080"),
+            )
+        })?;
+        let body_limit_mib = server.body_limit_mib.unwrap_or(64);
+        if body_limit_mib == 0 {
+            return Err(invalid("server.body_limit_mib", "must be at least 1"));
+        }
+        let time_zone = Store::parse_time_zone(brand.time_zone.as_deref().unwrap_or("Asia/Taipei"))
+            .map_err(|e| invalid("brand.time_zone", e))?;
+        let currency = Currency::parse(brand.currency.as_deref().unwrap_or("TWD"))
+            .map_err(|e| invalid("brand.currency", e))?;
+        let format = match log.format.as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(invalid(
+                    "log.format",
+                    format!("`{other}` is not text or json"),
+                ));
+            }
+        };
+        let max_connections = database.max_connections.unwrap_or(8);
+        if max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        Ok(Self {
+            data_dir,
+            database_url,
+            max_connections,
+            listen,
+            api: ApiSettings {
+                body_limit: body_limit_mib as usize * 1024 * 1024,
+                metrics: server.metrics.unwrap_or(true),
+            },
+            brand: Brand {
+                time_zone,
+                currency,
+            },
+            ingest: IngestSettings {
+                strict: ingest.strict.unwrap_or(false),
+                member_facts_limit: ingest.member_facts_limit.unwrap_or(200),
+            },
+            log: LogSettings {
+                filter: log.filter.unwrap_or_else(|| "info".to_owned()),
+                format,
+            },
+            warnings: Vec::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_files(_: &Path) -> std::io::Result<String> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no files in tests",
+        ))
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_example_sets_every_key_and_loads() {
+        let file: ConfigFile = toml::from_str(EXAMPLE_CONFIG).unwrap();
+        let database = file.database.as_ref().unwrap();
+        let server = file.server.as_ref().unwrap();
+        let brand = file.brand.as_ref().unwrap();
+        let ingest = file.ingest.as_ref().unwrap();
+        let log = file.log.as_ref().unwrap();
+        let every_key_set = file.data_dir.is_some()
+            && database.url.is_some()
+            && database.max_connections.is_some()
+            && server.listen.is_some()
+            && server.body_limit_mib.is_some()
+            && server.metrics.is_some()
+            && brand.time_zone.is_some()
+            && brand.currency.is_some()
+            && ingest.strict.is_some()
+            && ingest.member_facts_limit.is_some()
+            && log.filter.is_some()
+            && log.format.is_some();
+        assert!(every_key_set, "config/example.toml must show every key");
+        let config = Config::from_sources(
+            Some(("example", EXAMPLE_CONFIG)),
+            &[],
+            &Overrides::default(),
+            &no_files,
+        )
+        .unwrap();
+        assert_eq!(
+            config.database_url.expose(),
+            "sqlite://regulars-data/regulars.db"
+        );
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn environment_beats_the_file_and_flags_beat_both() {
+        let file = "[server]\nlisten = \"127.0.0.1:1000\"\n";
+        let config = Config::from_sources(
+            Some(("file", file)),
+            &env(&[
+                ("REGULARS_SERVER__LISTEN", "127.0.0.1:2000"),
+                ("REGULARS_INGEST__STRICT", "true"),
+            ]),
+            &Overrides::default(),
+            &no_files,
+        )
+        .unwrap();
+        assert_eq!(config.listen.port(), 2000);
+        assert!(config.ingest.strict);
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:3000".into()),
+            ..Overrides::default()
+        };
+        let config = Config::from_sources(
+            Some(("file", file)),
+            &env(&[("REGULARS_SERVER__LISTEN", "127.0.0.1:2000")]),
+            &overrides,
+            &no_files,
+        )
+        .unwrap();
+        assert_eq!(config.listen.port(), 3000);
+    }
+
+    #[test]
+    fn secrets_can_come_from_files() {
+        let read = |path: &Path| -> std::io::Result<String> {
+            assert_eq!(path, Path::new("/run/secrets/db"));
+            Ok("postgres://app:pw@db/regulars\n".to_owned())
+        };
+        let config = Config::from_sources(
+            None,
+            &env(&[("REGULARS_DATABASE__URL_FILE", "/run/secrets/db")]),
+            &Overrides::default(),
+            &read,
+        )
+        .unwrap();
+        assert_eq!(
+            config.database_url.backend(),
+            regulars_store::Backend::Postgres
+        );
+    }
+
+    #[test]
+    fn unknown_variables_warn_and_unknown_keys_fail() {
+        let config = Config::from_sources(
+            None,
+            &env(&[("REGULARS_SERVER__LISTN", "x")]),
+            &Overrides::default(),
+            &no_files,
+        )
+        .unwrap();
+        assert_eq!(
+            config.warnings,
+            ["ignoring unknown environment variable REGULARS_SERVER__LISTN"]
+        );
+        let error = Config::from_sources(
+            Some(("regulars.toml", "[server]\nlistn = 1\n")),
+            &[],
+            &Overrides::default(),
+            &no_files,
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("regulars.toml: unknown field `listn`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_is_a_clear_startup_error() {
+        let overrides = Overrides {
+            database_url: Some("mysql://localhost/db".into()),
+            ..Overrides::default()
+        };
+        let error = Config::from_sources(None, &[], &overrides, &no_files).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`database.url`: unsupported database URL scheme `mysql`: use sqlite://PATH or postgres://…"
+        );
+    }
+}

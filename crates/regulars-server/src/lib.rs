@@ -1,0 +1,118 @@
+//! The composition root: loads the configuration, starts telemetry, picks the storage backend
+//! from the database URL, runs migrations, builds the application and serves the router.
+//!
+//! It is a library so that tests and the command line start exactly what production starts:
+//! `Server::build(&config)`, `local_addr()`, `run_until(shutdown)`.
+
+mod config;
+mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use regulars_app::{App, Clock, SystemClock};
+use regulars_store::{Backend, Store};
+use regulars_store_postgres::PostgresStore;
+use regulars_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+
+pub use config::{Config, ConfigError, ConfigFile, EXAMPLE_CONFIG, Overrides};
+pub use regulars_app as app;
+pub use regulars_store::DatabaseUrl;
+pub use telemetry::init_telemetry;
+
+/// Opens the store the configured URL names and brings its schema up to date.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let zone = config.brand.time_zone.iana_name().unwrap_or("UTC");
+    let store: Arc<dyn Store> = match config.database_url.backend() {
+        Backend::Sqlite => Arc::new(SqliteStore::connect(&config.database_url, zone).await?),
+        Backend::Postgres => Arc::new(
+            PostgresStore::connect(&config.database_url, config.max_connections, zone).await?,
+        ),
+    };
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("migrating {}", config.database_url))?;
+    Ok(store)
+}
+
+/// Opens the store and builds the application on it with `clock`.
+pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+    let store = open_store(config).await?;
+    Ok(App::new(store, clock, config.brand.clone(), config.ingest))
+}
+
+/// A bound, ready-to-run server.
+pub struct Server {
+    listener: TcpListener,
+    app: App,
+    router: axum::Router,
+}
+
+impl Server {
+    /// Opens the store, migrates it and binds the listener (port 0 picks a free port).
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let app = open_app(config, Arc::new(SystemClock)).await?;
+        Self::with_app(config, app).await
+    }
+
+    /// Binds a server for an application built elsewhere (tests use a fake clock).
+    pub async fn with_app(config: &Config, app: App) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let router = regulars_api::router(app.clone(), config.api);
+        Ok(Self {
+            listener,
+            app,
+            router,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The application it serves.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("interrupted; shutting down"),
+        () = terminate => tracing::info!("terminated; shutting down"),
+    }
+}

@@ -1,0 +1,494 @@
+//! Facts: idempotent by kind and id, defined updates, conflicts that change nothing, references
+//! created or refused, and reads that give back what was written.
+
+use regulars_domain::{
+    BehaviourEvent, Consent, ConsentChannel, Currency, EventId, EventKind, FactOrigin, Interaction,
+    InteractionChannel, InteractionId, InteractionKind, MemberId, MemberProfile, Money, NewReturn,
+    OrderId, OrderStatus, Phone, ReturnId, ReturnLine, Sku, Store, StoreChannel, StoreId,
+};
+use regulars_store::{Accepted, IngestOptions, Rejection, StoreError};
+
+use crate::{DynStore, at, line, order, store_test};
+
+const NOW: &str = "2026-11-22T04:00:00Z";
+
+fn lenient() -> IngestOptions {
+    IngestOptions::default()
+}
+
+store_test!(
+    migrating_twice_changes_nothing,
+    |store: DynStore| async move {
+        store.migrate().await.unwrap();
+        store.migrate().await.unwrap();
+        assert_eq!(store.count_facts().await.unwrap().orders, 0);
+    }
+);
+
+store_test!(
+    an_order_sent_twice_is_stored_once_with_its_lines,
+    |store: DynStore| async move {
+        let mut first = order("O1", "M1", 24_000);
+        first.lines = vec![line(1, "CF-LAT", 2, 12_000)];
+        let outcomes = store
+            .record_orders(std::slice::from_ref(&first), lenient(), at(NOW))
+            .await
+            .unwrap();
+        assert_eq!(outcomes, [Ok(Accepted::Created)]);
+        let again = store
+            .record_orders(std::slice::from_ref(&first), lenient(), at(NOW))
+            .await
+            .unwrap();
+        assert_eq!(again, [Ok(Accepted::Duplicate)]);
+        let counts = store.count_facts().await.unwrap();
+        assert_eq!((counts.orders, counts.order_lines), (1, 1));
+
+        let facts = store
+            .get_member_facts(&MemberId::parse("M1").unwrap(), 10)
+            .await
+            .unwrap();
+        let mut expected = first;
+        expected.status_at = Some(expected.placed_at);
+        assert_eq!(facts.orders, [expected]);
+    }
+);
+
+store_test!(
+    an_order_for_an_unknown_member_creates_the_member_marked_from_the_order,
+    |store: DynStore| async move {
+        store
+            .record_orders(&[order("O1", "M9", 100)], lenient(), at(NOW))
+            .await
+            .unwrap();
+        let member = store
+            .get_member(&MemberId::parse("M9").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(member.created_from, Some(FactOrigin::Order));
+        assert_eq!(member.revision, 0);
+        let stores = store.list_stores().await.unwrap();
+        assert_eq!(stores.len(), 1);
+        assert!(stores[0].created_from_order);
+        assert_eq!(stores[0].time_zone_name(), "Asia/Taipei");
+
+        // The profile arriving later fills the member in and keeps where it came from.
+        let mut profile = MemberProfile::empty(MemberId::parse("M9").unwrap());
+        profile.name = Some("林小美".to_owned());
+        profile.phone = Some(Phone::parse("0912-345-678").unwrap());
+        assert_eq!(
+            store.upsert_members(&[profile], at(NOW)).await.unwrap(),
+            [Ok(Accepted::Updated)]
+        );
+        let member = store
+            .get_member(&MemberId::parse("M9").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(member.profile.phone.unwrap().as_str(), "+886912345678");
+        assert_eq!(member.created_from, Some(FactOrigin::Order));
+        assert_eq!(member.revision, 1);
+    }
+);
+
+store_test!(
+    strict_ingest_refuses_unknown_members_and_writes_nothing,
+    |store: DynStore| async move {
+        let strict = IngestOptions { strict: true };
+        let outcomes = store
+            .record_orders(&[order("O1", "M1", 100)], strict, at(NOW))
+            .await
+            .unwrap();
+        assert_eq!(
+            outcomes,
+            [Err(Rejection::UnknownMember(
+                MemberId::parse("M1").unwrap()
+            ))]
+        );
+        let counts = store.count_facts().await.unwrap();
+        assert_eq!((counts.orders, counts.members, counts.stores), (0, 0, 0));
+    }
+);
+
+store_test!(
+    a_different_resend_is_a_conflict_and_the_stored_order_stays,
+    |store: DynStore| async move {
+        store
+            .record_orders(&[order("O1", "M1", 100)], lenient(), at(NOW))
+            .await
+            .unwrap();
+        let outcomes = store
+            .record_orders(&[order("O1", "M1", 999)], lenient(), at(NOW))
+            .await
+            .unwrap();
+        assert_eq!(
+            outcomes,
+            [Err(Rejection::Conflict {
+                kind: "order",
+                id: "O1".to_owned(),
+                fields: vec!["amount"]
+            })]
+        );
+        let facts = store
+            .get_member_facts(&MemberId::parse("M1").unwrap(), 10)
+            .await
+            .unwrap();
+        assert_eq!(facts.orders[0].amount.minor(), 100);
+    }
+);
+
+store_test!(
+    a_status_moves_forward_once_and_a_late_older_status_is_ignored,
+    |store: DynStore| async move {
+        store
+            .record_orders(&[order("O1", "M1", 100)], lenient(), at(NOW))
+            .await
+            .unwrap();
+        let mut completed = order("O1", "M1", 100);
+        completed.status = OrderStatus::Completed;
+        completed.status_at = Some(at("2026-03-02T00:00:00Z"));
+        assert_eq!(
+            store
+                .record_orders(std::slice::from_ref(&completed), lenient(), at(NOW))
+                .await
+                .unwrap(),
+            [Ok(Accepted::Updated)]
+        );
+        assert_eq!(
+            store
+                .record_orders(&[completed], lenient(), at(NOW))
+                .await
+                .unwrap(),
+            [Ok(Accepted::Duplicate)]
+        );
+        assert_eq!(
+            store
+                .record_orders(&[order("O1", "M1", 100)], lenient(), at(NOW))
+                .await
+                .unwrap(),
+            [Ok(Accepted::Duplicate)]
+        );
+        let facts = store
+            .get_member_facts(&MemberId::parse("M1").unwrap(), 10)
+            .await
+            .unwrap();
+        assert_eq!(facts.orders[0].status, OrderStatus::Completed);
+        assert_eq!(facts.orders[0].status_at, Some(at("2026-03-02T00:00:00Z")));
+    }
+);
+
+store_test!(
+    a_batch_with_bad_items_stores_the_good_ones,
+    |store: DynStore| async move {
+        store
+            .record_orders(&[order("O1", "M1", 100)], lenient(), at(NOW))
+            .await
+            .unwrap();
+        let batch = [
+            order("O2", "M1", 200),
+            order("O1", "M1", 555),
+            order("O3", "M2", 300),
+            order("O2", "M1", 200),
+        ];
+        let outcomes = store
+            .record_orders(&batch, lenient(), at(NOW))
+            .await
+            .unwrap();
+        assert_eq!(outcomes[0], Ok(Accepted::Created));
+        assert!(matches!(outcomes[1], Err(Rejection::Conflict { .. })));
+        assert_eq!(outcomes[2], Ok(Accepted::Created));
+        assert_eq!(outcomes[3], Ok(Accepted::Duplicate));
+        assert_eq!(store.count_facts().await.unwrap().orders, 3);
+    }
+);
+
+store_test!(
+    lines_sent_apart_join_their_order_once,
+    |store: DynStore| async move {
+        store
+            .record_orders(&[order("O1", "M1", 24_000)], lenient(), at(NOW))
+            .await
+            .unwrap();
+        let o1 = OrderId::parse("O1").unwrap();
+        let lines = [
+            (o1.clone(), line(1, "CF-LAT", 1, 12_000)),
+            (o1.clone(), line(2, "PS-CRO", 1, 12_000)),
+        ];
+        assert_eq!(
+            store.record_order_lines(&lines, at(NOW)).await.unwrap(),
+            [Ok(Accepted::Created), Ok(Accepted::Created)]
+        );
+        assert_eq!(
+            store.record_order_lines(&lines, at(NOW)).await.unwrap(),
+            [Ok(Accepted::Duplicate), Ok(Accepted::Duplicate)]
+        );
+        let changed = [(o1.clone(), line(1, "CF-AME", 1, 12_000))];
+        assert!(matches!(
+            store.record_order_lines(&changed, at(NOW)).await.unwrap()[0],
+            Err(Rejection::Conflict { .. })
+        ));
+        let orphan = [(OrderId::parse("O404").unwrap(), line(1, "CF-LAT", 1, 100))];
+        assert_eq!(
+            store.record_order_lines(&orphan, at(NOW)).await.unwrap(),
+            [Err(Rejection::UnknownOrder(
+                OrderId::parse("O404").unwrap()
+            ))]
+        );
+        let facts = store
+            .get_member_facts(&MemberId::parse("M1").unwrap(), 10)
+            .await
+            .unwrap();
+        assert_eq!(facts.orders[0].lines.len(), 2);
+    }
+);
+
+store_test!(
+    returns_stay_within_what_their_order_paid,
+    |store: DynStore| async move {
+        let mut paid = order("O1", "M1", 30_000);
+        paid.lines = vec![line(1, "BN-HOU", 2, 15_000)];
+        store
+            .record_orders(&[paid], lenient(), at(NOW))
+            .await
+            .unwrap();
+        let refund = |id: &str, amount: i64, quantity: u32| NewReturn {
+            return_id: ReturnId::parse(id).unwrap(),
+            order_id: OrderId::parse("O1").unwrap(),
+            amount: Money::from_minor(amount, Currency::TWD),
+            completed_at: at("2026-03-05T00:00:00Z"),
+            lines: vec![ReturnLine {
+                sku: Sku::parse("BN-HOU").unwrap(),
+                quantity,
+            }],
+        };
+        let outcomes = store
+            .record_returns(
+                &[
+                    refund("R1", 15_000, 1),
+                    refund("R2", 20_000, 1),
+                    refund("R1", 15_000, 1),
+                ],
+                at(NOW),
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcomes[0], Ok(Accepted::Created));
+        assert!(
+            matches!(&outcomes[1], Err(Rejection::Invalid { reason, .. }) if reason.contains("was paid 300.00 TWD"))
+        );
+        assert_eq!(outcomes[2], Ok(Accepted::Duplicate));
+        // Earlier returns count across batches too.
+        let outcomes = store
+            .record_returns(&[refund("R3", 15_000, 2)], at(NOW))
+            .await
+            .unwrap();
+        assert!(
+            matches!(&outcomes[0], Err(Rejection::Invalid { reason, .. }) if reason.contains("1 returned before"))
+        );
+        let facts = store
+            .get_member_facts(&MemberId::parse("M1").unwrap(), 10)
+            .await
+            .unwrap();
+        assert_eq!(facts.returns.len(), 1);
+        assert_eq!(facts.returns[0].lines[0].quantity, 1);
+        let unknown = NewReturn {
+            order_id: OrderId::parse("O404").unwrap(),
+            ..refund("R9", 1, 1)
+        };
+        assert!(matches!(
+            store.record_returns(&[unknown], at(NOW)).await.unwrap()[0],
+            Err(Rejection::UnknownOrder(_))
+        ));
+    }
+);
+
+store_test!(
+    interactions_and_events_are_idempotent_and_name_their_members,
+    |store: DynStore| async move {
+        let interaction = Interaction {
+            interaction_id: InteractionId::parse("I1").unwrap(),
+            member_id: MemberId::parse("M5").unwrap(),
+            at: at("2026-11-01T10:00:00Z"),
+            channel: InteractionChannel::Line,
+            kind: InteractionKind::Message,
+        };
+        assert_eq!(
+            store
+                .record_interactions(std::slice::from_ref(&interaction), lenient(), at(NOW))
+                .await
+                .unwrap(),
+            [Ok(Accepted::Created)]
+        );
+        assert_eq!(
+            store
+                .record_interactions(std::slice::from_ref(&interaction), lenient(), at(NOW))
+                .await
+                .unwrap(),
+            [Ok(Accepted::Duplicate)]
+        );
+        let changed = Interaction {
+            kind: InteractionKind::Like,
+            ..interaction.clone()
+        };
+        assert!(matches!(
+            store
+                .record_interactions(&[changed], lenient(), at(NOW))
+                .await
+                .unwrap()[0],
+            Err(Rejection::Conflict { .. })
+        ));
+        let member = store
+            .get_member(&MemberId::parse("M5").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(member.created_from, Some(FactOrigin::Interaction));
+
+        let event = BehaviourEvent {
+            event_id: EventId::parse("E1").unwrap(),
+            member_id: MemberId::parse("M5").unwrap(),
+            at: at("2026-11-02T10:00:00Z"),
+            kind: EventKind::CartAdd,
+            sku: Some(Sku::parse("BN-ETH").unwrap()),
+            category: Some("beans".to_owned()),
+            query: None,
+        };
+        assert_eq!(
+            store
+                .record_events(&[event.clone(), event.clone()], lenient(), at(NOW))
+                .await
+                .unwrap(),
+            [Ok(Accepted::Created), Ok(Accepted::Duplicate)]
+        );
+        let facts = store
+            .get_member_facts(&MemberId::parse("M5").unwrap(), 10)
+            .await
+            .unwrap();
+        assert_eq!(facts.interactions, [interaction]);
+        assert_eq!(facts.events, [event]);
+    }
+);
+
+store_test!(
+    profiles_merge_and_record_each_revision,
+    |store: DynStore| async move {
+        let mut profile = MemberProfile::empty(MemberId::parse("M1").unwrap());
+        profile.name = Some("Amy".to_owned());
+        profile.set_consent(Consent {
+            channel: ConsentChannel::Sms,
+            granted: true,
+            at: Some(at("2026-01-01T00:00:00Z")),
+            source: Some("pos".to_owned()),
+        });
+        assert_eq!(
+            store
+                .upsert_members(std::slice::from_ref(&profile), at(NOW))
+                .await
+                .unwrap(),
+            [Ok(Accepted::Created)]
+        );
+        assert_eq!(
+            store
+                .upsert_members(std::slice::from_ref(&profile), at(NOW))
+                .await
+                .unwrap(),
+            [Ok(Accepted::Duplicate)]
+        );
+        let mut withdrawn = MemberProfile::empty(MemberId::parse("M1").unwrap());
+        withdrawn.set_consent(Consent {
+            channel: ConsentChannel::Sms,
+            granted: false,
+            at: Some(at("2026-06-01T00:00:00Z")),
+            source: Some("sms_reply".to_owned()),
+        });
+        assert_eq!(
+            store.upsert_members(&[withdrawn], at(NOW)).await.unwrap(),
+            [Ok(Accepted::Updated)]
+        );
+        let member = store
+            .get_member(&MemberId::parse("M1").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            member.profile.name.as_deref(),
+            Some("Amy"),
+            "absent fields keep their value"
+        );
+        assert!(!member.profile.consent(ConsentChannel::Sms).unwrap().granted);
+        // Creation with a profile is revision 1; the withdrawal is revision 2.
+        assert_eq!(member.revision, 2);
+        assert!(matches!(
+            store.get_member(&MemberId::parse("nobody").unwrap()).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+);
+
+store_test!(
+    stores_are_described_and_redescribed,
+    |store: DynStore| async move {
+        let shop = Store {
+            store_id: StoreId::parse("S01").unwrap(),
+            name: "台北信義店".to_owned(),
+            channel: StoreChannel::Offline,
+            time_zone: Store::parse_time_zone("Asia/Taipei").unwrap(),
+            created_from_order: false,
+        };
+        assert_eq!(
+            store
+                .upsert_stores(std::slice::from_ref(&shop))
+                .await
+                .unwrap(),
+            [Ok(Accepted::Created)]
+        );
+        assert_eq!(
+            store
+                .upsert_stores(std::slice::from_ref(&shop))
+                .await
+                .unwrap(),
+            [Ok(Accepted::Duplicate)]
+        );
+        let moved = Store {
+            time_zone: Store::parse_time_zone("Asia/Tokyo").unwrap(),
+            ..shop
+        };
+        assert_eq!(
+            store
+                .upsert_stores(std::slice::from_ref(&moved))
+                .await
+                .unwrap(),
+            [Ok(Accepted::Updated)]
+        );
+        assert_eq!(store.list_stores().await.unwrap(), [moved]);
+    }
+);
+
+store_test!(
+    concurrent_batches_of_the_same_orders_store_each_once,
+    |store: DynStore| async move {
+        let batch: Vec<_> = (0..200)
+            .map(|i| order(&format!("O{i}"), &format!("M{}", i % 7), 100 + i))
+            .collect();
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let store = store.clone();
+                let batch = batch.clone();
+                tokio::spawn(async move {
+                    store
+                        .record_orders(&batch, IngestOptions::default(), at(NOW))
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for task in tasks {
+            created += task
+                .await
+                .unwrap()
+                .iter()
+                .filter(|o| **o == Ok(Accepted::Created))
+                .count();
+        }
+        assert_eq!(created, 200);
+        let counts = store.count_facts().await.unwrap();
+        assert_eq!((counts.orders, counts.members), (200, 7));
+    }
+);

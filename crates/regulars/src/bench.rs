@@ -1,0 +1,273 @@
+//! `regulars bench`: the speed targets, measured on generated data (the generator of
+//! `regulars generate`), each as the median of several runs on a fresh SQLite file.
+//!
+//! * `bench import --orders N`: `regulars import orders` then `import order-lines` of N orders
+//!   with their lines from CSV; reports the time and the peak memory of the import itself.
+//! * `bench api --orders N`: N orders with their lines posted to `/api/v1/orders/batch` in
+//!   batches of 10,000 through a server on 127.0.0.1.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use regulars_api_types::{OrderLineRequest, OrderRequest};
+use regulars_client::Client;
+use regulars_domain::{ApiRole, Order, OrderId, OrderLine};
+use regulars_formats::{CsvSink, FactKind, Format};
+use regulars_generate::BrandSpec;
+use regulars_server::app::{App, Clock as _, ImportOptions, SilentObserver, SystemClock};
+use regulars_server::{Config, DatabaseUrl, Server};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    target: BenchTarget,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchTarget {
+    /// Import N orders with their lines from CSV into a fresh SQLite file.
+    Import {
+        /// How many orders.
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: u64,
+        /// How many runs; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
+    /// Post N orders with their lines to the batch API, 10,000 per request, into a fresh SQLite file.
+    Api {
+        /// How many orders.
+        #[arg(long, default_value_t = 100_000)]
+        orders: u64,
+        /// How many runs; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        return 0.0;
+    }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Generated orders (with lines), exactly `n` of them, member by member.
+fn orders(config: &Config, n: u64) -> impl Iterator<Item = Order> {
+    let spec = BrandSpec {
+        members: u32::MAX,
+        seed: 7,
+        end: SystemClock
+            .now()
+            .to_zoned(config.brand.time_zone.clone())
+            .date(),
+        zone: config.brand.time_zone.clone(),
+    };
+    (0..u32::MAX)
+        .flat_map(move |index| regulars_generate::member(&spec, index).orders)
+        .take(n as usize)
+}
+
+/// Resets the peak resident memory of this process (Linux), so it measures only what follows.
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The peak resident memory of this process since the last reset, in MiB (Linux).
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+async fn fresh_app(config: &Config, dir: &Path, run: u32) -> anyhow::Result<App> {
+    let mut config = config.clone();
+    config.database_url = DatabaseUrl::sqlite_file(&dir.join(format!("bench-{run}.db")));
+    regulars_server::open_app(&config, Arc::new(SystemClock)).await
+}
+
+pub async fn run(config: &Config, args: &BenchArgs, json: bool) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::tempdir().context("making a scratch folder")?;
+    let report = match args.target {
+        BenchTarget::Import { orders: n, runs } => {
+            bench_import(config, dir.path(), n, runs).await?
+        }
+        BenchTarget::Api { orders: n, runs } => bench_api(config, dir.path(), n, runs).await?,
+    };
+    if json {
+        println!("{report}");
+    } else {
+        for (key, value) in report.as_object().into_iter().flatten() {
+            println!("{key:<22}{value}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn bench_import(
+    config: &Config,
+    dir: &Path,
+    n: u64,
+    runs: u32,
+) -> anyhow::Result<serde_json::Value> {
+    let orders_path = dir.join("orders.csv");
+    let lines_path = dir.join("order-lines.csv");
+    let zone = config.brand.time_zone.clone();
+    let (orders_file, lines_file) = (orders_path.clone(), lines_path.clone());
+    let config_for_data = config.clone();
+    let n_lines = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+        let mut order_sink =
+            CsvSink::<_, Order>::new(BufWriter::new(File::create(orders_file)?), zone.clone())?;
+        let mut line_sink = CsvSink::<_, (OrderId, OrderLine)>::new(
+            BufWriter::new(File::create(lines_file)?),
+            zone,
+        )?;
+        let mut n_lines = 0;
+        for order in orders(&config_for_data, n) {
+            order_sink.write(&order)?;
+            for line in &order.lines {
+                line_sink.write(&(order.order_id.clone(), line.clone()))?;
+                n_lines += 1;
+            }
+        }
+        order_sink.finish()?;
+        line_sink.finish()?;
+        Ok(n_lines)
+    })
+    .await??;
+    eprintln!("generated {n} orders with {n_lines} lines; importing {runs} times …");
+    let mut seconds = Vec::new();
+    let mut peaks = Vec::new();
+    for run in 0..runs {
+        let app = fresh_app(config, dir, run).await?;
+        reset_peak_memory();
+        let started = Instant::now();
+        let mut observer = SilentObserver::default();
+        let orders = app
+            .import_file(
+                &orders_path,
+                &ImportOptions::new(FactKind::Orders, Format::Csv),
+                &mut observer,
+            )
+            .await?;
+        let lines = app
+            .import_file(
+                &lines_path,
+                &ImportOptions::new(FactKind::OrderLines, Format::Csv),
+                &mut observer,
+            )
+            .await?;
+        let elapsed = started.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            orders.counts.created == n
+                && lines.counts.created == n_lines
+                && observer.errors.is_empty(),
+            "the import did not store everything: {:?} {:?} {:?}",
+            orders.counts,
+            lines.counts,
+            observer.errors.first()
+        );
+        let peak = peak_memory_mib().unwrap_or(0.0);
+        eprintln!("run {}: {elapsed:.1} s, peak {peak:.0} MiB", run + 1);
+        seconds.push(elapsed);
+        peaks.push(peak);
+    }
+    let seconds = median(seconds);
+    Ok(serde_json::json!({
+        "orders": n,
+        "order_lines": n_lines,
+        "runs": runs,
+        "median_seconds": (seconds * 100.0).round() / 100.0,
+        "orders_per_second": (n as f64 / seconds).round(),
+        "median_peak_mib": median(peaks).round(),
+    }))
+}
+
+fn request(order: &Order) -> OrderRequest {
+    OrderRequest {
+        order_id: order.order_id.to_string(),
+        member_id: order.member_id.to_string(),
+        store_id: order.store_id.as_ref().map(ToString::to_string),
+        placed_at: order.placed_at.to_string(),
+        status: Some(order.status.as_str().to_owned()),
+        status_at: order.status_at.map(|t| t.to_string()),
+        currency: Some(order.amount.currency().to_string()),
+        amount: order.amount.minor(),
+        discount: Some(order.discount.minor()),
+        shipping: Some(order.shipping.minor()),
+        coupon_codes: order.coupon_codes.clone(),
+        lines: order
+            .lines
+            .iter()
+            .map(|l| OrderLineRequest {
+                line_no: Some(i64::from(l.line_no)),
+                sku: l.sku.to_string(),
+                name: l.name.clone(),
+                category: l.category.clone(),
+                quantity: i64::from(l.quantity),
+                unit_price: l.unit_price.minor(),
+            })
+            .collect(),
+    }
+}
+
+async fn bench_api(
+    config: &Config,
+    dir: &Path,
+    n: u64,
+    runs: u32,
+) -> anyhow::Result<serde_json::Value> {
+    let requests: Vec<OrderRequest> = orders(config, n).map(|o| request(&o)).collect();
+    eprintln!("generated {n} orders; posting them {runs} times …");
+    let mut seconds = Vec::new();
+    for run in 0..runs {
+        let app = fresh_app(config, dir, run).await?;
+        let (token, _) = app
+            .create_api_key(ApiRole::Ingest, Some("bench".to_owned()))
+            .await?;
+        let mut server_config = config.clone();
+        server_config.listen = "127.0.0.1:0".parse().expect("a valid address");
+        let server = Server::with_app(&server_config, app).await?;
+        let client = Client::new(&format!("http://{}", server.local_addr()), Some(&token));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(server.run_until(async {
+            let _ = stopped.await;
+        }));
+        let started = Instant::now();
+        let mut created = 0;
+        for chunk in requests.chunks(regulars_api_types::MAX_BATCH_ITEMS) {
+            let result = client.batch("orders", chunk, None).await?;
+            created += result.created;
+        }
+        let elapsed = started.elapsed();
+        let _ = stop.send(());
+        serving.await??;
+        anyhow::ensure!(
+            created as u64 == n,
+            "only {created} of {n} orders were created"
+        );
+        eprintln!("run {}: {:.1} s", run + 1, elapsed.as_secs_f64());
+        seconds.push(elapsed.as_secs_f64());
+    }
+    let seconds = median(seconds);
+    Ok(serde_json::json!({
+        "orders": n,
+        "runs": runs,
+        "batch_size": regulars_api_types::MAX_BATCH_ITEMS,
+        "median_seconds": (seconds * 100.0).round() / 100.0,
+        "orders_per_second": (n as f64 / seconds).round(),
+    }))
+}
