@@ -35,7 +35,8 @@ pub struct BrandSpec {
     pub members: u32,
     /// The seed: the same seed (and end date) gives the same brand.
     pub seed: u64,
-    /// The last day of history, in the brand's zone.
+    /// The last day of history, in the brand's zone: facts run through the end of it, so pass a
+    /// day that is over (yesterday) to keep every fact in the past.
     pub end: Date,
     /// The brand's time zone.
     pub zone: TimeZone,
@@ -228,7 +229,7 @@ fn profile(
         "outlook.com",
         "icloud.com",
     ];
-    const SOURCES: &[&str] = &["signup_form", "pos", "line_follow", "app"];
+    const SOURCES: &[&str] = &["signup_form", "pos", "app"];
     let mut profile = MemberProfile::empty(member_id.clone());
     profile.name = Some(format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN)));
     let number = 10_000_000 + (u64::from(index) * 7_919 + rng.range(0, 7_919) as u64) % 90_000_000;

@@ -158,7 +158,7 @@ pub struct GenerateArgs {
     /// The folder to write the files into.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// The last day of history (default: today in the brand's time zone).
+    /// The last day of history (default: yesterday in the brand's time zone, so every fact is past).
     #[arg(long, value_name = "DATE")]
     pub end: Option<String>,
 }

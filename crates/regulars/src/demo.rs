@@ -17,10 +17,12 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let counts = app.fact_counts().await?;
     if counts.orders == 0 {
         let brand_dir = args.data_dir.join("brand");
+        // History runs through yesterday, so no generated fact lies in the future.
+        let end = app.today().yesterday().context("the calendar ends here")?;
         let spec = BrandSpec {
             members: args.members,
             seed: args.seed,
-            end: app.today(),
+            end,
             zone: config.brand.time_zone.clone(),
         };
         eprintln!(

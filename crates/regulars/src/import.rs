@@ -91,7 +91,9 @@ pub fn generate(config: &Config, args: &GenerateArgs, json: bool) -> anyhow::Res
         None => SystemClock
             .now()
             .to_zoned(config.brand.time_zone.clone())
-            .date(),
+            .date()
+            .yesterday()
+            .context("the calendar ends here")?,
     };
     let spec = BrandSpec {
         members: args.members,
