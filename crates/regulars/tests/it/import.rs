@@ -231,3 +231,39 @@ fn shopify_and_jsonl_files_import_too() {
         (Some(1), Some(1), Some(1), Some(1))
     );
 }
+
+#[test]
+fn duplicate_ids_within_one_file_are_stored_once_and_a_differing_copy_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        "order_id,member_id,placed_at,amount,status\n\
+         O1,M1,2026-03-01 09:00,100,paid\n\
+         O1,M1,2026-03-01 09:00,100,paid\n\
+         O1,M1,2026-03-01 09:00,999,paid\n\
+         O1,M1,2026-03-01 09:00,100,completed\n",
+    );
+    let out = regulars(dir.path(), &["--json", "import", "orders", "orders.csv"]);
+    assert_eq!(out.status.code(), Some(3));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (
+            &summary["created"],
+            &summary["duplicates"],
+            &summary["rejected"],
+            &summary["updated"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(1)
+        )
+    );
+    let errors = std::fs::read_to_string(dir.path().join("orders.csv.errors.csv")).unwrap();
+    assert!(
+        errors.contains("orders.csv,4,amount,order O1 is already stored with a different amount"),
+        "{errors}"
+    );
+}
