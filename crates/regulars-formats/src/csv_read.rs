@@ -402,6 +402,51 @@ impl CsvFact for BehaviourEvent {
     }
 }
 
+/// The longest physical line a CSV file may have, in bytes. A longer one (a broken quote that
+/// swallows the rest of the file, or no line breaks at all) stops the file instead of growing
+/// memory without bound.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// A reader that fails once a line grows past [`MAX_LINE_BYTES`].
+pub(crate) struct LineLimit<R> {
+    inner: R,
+    since_newline: usize,
+}
+
+impl<R: Read> LineLimit<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        Self {
+            inner,
+            since_newline: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        match buf[..n].iter().rposition(|b| *b == b'\n') {
+            Some(last) => self.since_newline = n - last - 1,
+            None => self.since_newline += n,
+        }
+        if self.since_newline > MAX_LINE_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("a line is longer than {MAX_LINE_BYTES} bytes"),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// A CSV reader over `reader`, with the line limit.
+pub(crate) fn csv_reader<R: Read>(reader: R) -> csv::Reader<LineLimit<R>> {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(LineLimit::new(reader))
+}
+
 /// The header of a CSV file: column positions by lower-case name.
 pub(crate) struct Header {
     pub(crate) columns: HashMap<String, usize>,
@@ -479,7 +524,7 @@ pub(crate) fn decode_record<'r>(
 
 /// A streaming reader of one generic CSV file of `T`s.
 pub struct CsvSource<R: Read, T> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<LineLimit<R>>,
     header: Header,
     record: csv::ByteRecord,
     context: ParseContext,
@@ -491,10 +536,7 @@ pub struct CsvSource<R: Read, T> {
 impl<R: Read, T: CsvFact> CsvSource<R, T> {
     /// Reads the header; fails when required columns are missing.
     pub fn new(reader: R, context: ParseContext) -> Result<Self, FormatError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .has_headers(true)
-            .from_reader(reader);
+        let mut reader = csv_reader(reader);
         let header = read_header(&mut reader)?;
         let missing: Vec<String> = T::REQUIRED
             .iter()

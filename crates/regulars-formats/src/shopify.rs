@@ -10,7 +10,7 @@ use std::io::Read;
 use regulars_api_types::{ConsentRequest, MemberRequest, OrderLineRequest, OrderRequest};
 use regulars_domain::{Currency, FieldErrors, MemberProfile, Money, Order, derived_id};
 
-use crate::csv_read::{Fields, Header, decode_record, read_header};
+use crate::csv_read::{Fields, Header, LineLimit, csv_reader, decode_record, read_header};
 use crate::{FormatError, ParseContext, Row, RowSource, convert};
 
 /// The store id of Shopify orders that name no location (the online store).
@@ -61,7 +61,7 @@ fn accepts(value: &str) -> Option<bool> {
 
 /// The customers export read as member profiles.
 pub struct ShopifyCustomers<R: Read> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<LineLimit<R>>,
     header: Header,
     record: csv::ByteRecord,
     context: ParseContext,
@@ -70,7 +70,7 @@ pub struct ShopifyCustomers<R: Read> {
 impl<R: Read> ShopifyCustomers<R> {
     /// Reads the header; it must name an e-mail, a phone or a customer id column.
     pub fn new(reader: R, context: ParseContext) -> Result<Self, FormatError> {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+        let mut reader = csv_reader(reader);
         let header = read_header(&mut reader)?;
         require(&header, &[&["email", "phone", "customer id"]])?;
         Ok(Self {
@@ -167,7 +167,7 @@ struct Pending {
 
 /// The orders export read as orders with their lines.
 pub struct ShopifyOrders<R: Read> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<LineLimit<R>>,
     header: Header,
     record: csv::ByteRecord,
     context: ParseContext,
@@ -177,7 +177,7 @@ pub struct ShopifyOrders<R: Read> {
 impl<R: Read> ShopifyOrders<R> {
     /// Reads the header; it must have `Name`, `Created at` and `Total`.
     pub fn new(reader: R, context: ParseContext) -> Result<Self, FormatError> {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+        let mut reader = csv_reader(reader);
         let header = read_header(&mut reader)?;
         require(
             &header,

@@ -612,3 +612,122 @@ mod tests {
         assert!(plan.changes.is_empty());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! A batch means the same as its items sent one by one: planning a whole batch gives the
+    //! outcomes and the final orders of planning each item against the state the ones before it
+    //! left.
+
+    use super::*;
+    use proptest::prelude::*;
+    use regulars_domain::{Currency, Money};
+
+    fn arbitrary_order() -> impl Strategy<Value = Order> {
+        (
+            0..6u8,
+            0..3u8,
+            prop_oneof![Just(100i64), Just(200i64)],
+            0..3u8,
+            any::<bool>(),
+        )
+            .prop_map(|(id, member, amount, status, with_lines)| {
+                let twd = Currency::TWD;
+                Order {
+                    order_id: OrderId::parse(&format!("O{id}")).unwrap(),
+                    member_id: MemberId::parse(&format!("M{member}")).unwrap(),
+                    store_id: None,
+                    placed_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+                    status: [
+                        OrderStatus::Paid,
+                        OrderStatus::Completed,
+                        OrderStatus::Cancelled,
+                    ][status as usize],
+                    status_at: None,
+                    amount: Money::from_minor(amount, twd),
+                    discount: Money::zero(twd),
+                    shipping: Money::zero(twd),
+                    coupon_codes: vec![],
+                    lines: if with_lines {
+                        vec![OrderLine {
+                            line_no: 1,
+                            sku: regulars_domain::Sku::parse("CF-LAT").unwrap(),
+                            name: None,
+                            category: None,
+                            quantity: 1,
+                            unit_price: Money::from_minor(amount, twd),
+                        }]
+                    } else {
+                        vec![]
+                    },
+                }
+            })
+    }
+
+    /// Applies a plan to an in-memory store of orders and members, as a backend would.
+    fn apply(
+        plan: &OrdersPlan,
+        orders: &mut HashMap<OrderId, Order>,
+        members: &mut HashSet<MemberId>,
+    ) {
+        members.extend(plan.new_members.iter().cloned());
+        for order in &plan.inserts {
+            let mut stored = order.clone();
+            stored.lines.clear();
+            orders.insert(order.order_id.clone(), stored);
+        }
+        for (order_id, line) in &plan.lines {
+            orders.get_mut(order_id).unwrap().lines.push(line.clone());
+        }
+        for change in &plan.status_changes {
+            let order = orders.get_mut(&change.order_id).unwrap();
+            assert_eq!(order.status, change.from);
+            order.status = change.to;
+            order.status_at = Some(change.at);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_batch_means_the_same_as_its_items_one_by_one(
+            batch in proptest::collection::vec(arbitrary_order(), 0..24),
+            strict in any::<bool>(),
+        ) {
+            let now: Timestamp = "2026-04-01T00:00:00Z".parse().unwrap();
+            let options = IngestOptions { strict };
+            let known = HashSet::from([MemberId::parse("M0").unwrap()]);
+
+            let (mut batch_orders, mut batch_members) = (HashMap::new(), known.clone());
+            let plan = plan_orders(&batch, &batch_orders, &batch_members, &HashSet::new(), options, now);
+            apply(&plan, &mut batch_orders, &mut batch_members);
+
+            let (mut one_orders, mut one_members) = (HashMap::new(), known);
+            let mut one_outcomes = Vec::new();
+            for order in &batch {
+                let single = plan_orders(std::slice::from_ref(order), &one_orders, &one_members, &HashSet::new(), options, now);
+                one_outcomes.extend(single.outcomes.iter().cloned());
+                apply(&single, &mut one_orders, &mut one_members);
+            }
+            prop_assert_eq!(&plan.outcomes, &one_outcomes);
+            prop_assert_eq!(batch_orders, one_orders);
+            prop_assert_eq!(batch_members, one_members);
+        }
+
+        #[test]
+        fn sending_a_batch_again_changes_nothing(batch in proptest::collection::vec(arbitrary_order(), 0..24)) {
+            let now: Timestamp = "2026-04-01T00:00:00Z".parse().unwrap();
+            let (mut orders, mut members) = (HashMap::new(), HashSet::new());
+            let first = plan_orders(&batch, &orders, &members, &HashSet::new(), IngestOptions::default(), now);
+            apply(&first, &mut orders, &mut members);
+            let again = plan_orders(&batch, &orders, &members, &HashSet::new(), IngestOptions::default(), now);
+            prop_assert!(again.inserts.is_empty() && again.lines.is_empty() && again.new_members.is_empty());
+            // Forward status moves already applied are never applied twice.
+            prop_assert!(again.status_changes.is_empty());
+            let only_duplicates_or_conflicts = again
+                .outcomes
+                .iter()
+                .all(|o| matches!(o, Ok(Accepted::Duplicate) | Err(Rejection::Conflict { .. })));
+            prop_assert!(only_duplicates_or_conflicts, "a re-sent batch created or updated something");
+        }
+    }
+}

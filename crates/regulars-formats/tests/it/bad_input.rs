@@ -124,3 +124,25 @@ fn jsonl_rows_that_are_not_objects_of_the_kind_are_refused_by_line() {
     );
     assert!(source.next_row().is_none());
 }
+
+#[test]
+fn a_line_longer_than_a_mebibyte_stops_the_file_with_an_error_instead_of_filling_memory() {
+    // An unterminated quote swallows everything after it into one "field".
+    let mut text = b"member_id,name\nM1,Amy\nM2,\"".to_vec();
+    text.extend(std::iter::repeat_n(b'x', 3 << 20));
+    let mut source =
+        CsvSource::<_, MemberProfile>::new(std::io::Cursor::new(text), context()).unwrap();
+    assert_eq!(
+        source.next_row().unwrap().result.unwrap().name.as_deref(),
+        Some("Amy")
+    );
+    let broken = source.next_row().unwrap();
+    let error = &broken.result.unwrap_err().0[0];
+    assert_eq!(error.field, "(row)");
+    assert!(
+        error.reason.contains("longer than 1048576 bytes"),
+        "{}",
+        error.reason
+    );
+    assert!(source.next_row().is_none());
+}
