@@ -5,6 +5,7 @@
 
 mod facts;
 mod keys;
+mod schema;
 
 use std::sync::Arc;
 

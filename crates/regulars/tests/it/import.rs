@@ -38,14 +38,25 @@ fn a_generated_brand_imports_cleanly_and_a_second_import_changes_nothing() {
         assert_eq!(summary["accepted"], summary["rows"], "{kind}");
     }
     let before = stdout(&regulars(dir.path(), &["--json", "stats"]));
-    let out = regulars(
-        dir.path(),
-        &["--json", "import", "orders", "brand/orders.csv"],
-    );
-    assert_eq!(out.status.code(), Some(0));
-    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(summary["accepted"], 0);
-    assert_eq!(summary["duplicates"], summary["rows"]);
+    for kind in [
+        "stores",
+        "members",
+        "orders",
+        "order-lines",
+        "returns",
+        "interactions",
+        "events",
+    ] {
+        let file = format!("brand/{kind}.csv");
+        let out = regulars(dir.path(), &["--json", "import", kind, &file]);
+        assert_eq!(out.status.code(), Some(0), "{kind}: {}", stderr(&out));
+        let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(
+            summary["accepted"], 0,
+            "{kind}: a second import changes nothing"
+        );
+        assert_eq!(summary["duplicates"], summary["rows"], "{kind}");
+    }
     assert_eq!(stdout(&regulars(dir.path(), &["--json", "stats"])), before);
     let stats: serde_json::Value = serde_json::from_str(&before).unwrap();
     assert_eq!(stats["members"], 300);
