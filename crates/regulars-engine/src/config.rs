@@ -1,0 +1,219 @@
+//! The engine's configuration: the defaults of `domain-spec.md` §10, every option validated.
+//! Multipliers are exact ratios, so thresholds compare without rounding.
+
+use std::fmt;
+
+/// An exact non-negative ratio `num / den`, read from a decimal like `2.5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ratio {
+    /// Numerator.
+    pub num: i64,
+    /// Denominator, positive.
+    pub den: i64,
+}
+
+impl Ratio {
+    /// A whole number.
+    pub const fn whole(n: i64) -> Self {
+        Self { num: n, den: 1 }
+    }
+
+    /// Reads a non-negative decimal with at most six decimals (`2`, `2.5`, `0.10`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let has_point = text.contains('.');
+        if !digits(whole) || (has_point && !digits(fraction)) || fraction.len() > 6 {
+            return Err(format!(
+                "`{text}` is not a non-negative decimal with at most 6 decimals"
+            ));
+        }
+        let den = 10_i64.pow(fraction.len() as u32);
+        let whole: i64 = whole
+            .parse()
+            .map_err(|_| format!("`{text}` is too large"))?;
+        let fraction: i64 = if fraction.is_empty() {
+            0
+        } else {
+            fraction
+                .parse()
+                .map_err(|_| format!("`{text}` is too large"))?
+        };
+        Ok(Self {
+            num: whole * den + fraction,
+            den,
+        })
+    }
+
+    /// `a/b < c/d`, exactly.
+    pub fn lt(self, other: Self) -> bool {
+        i128::from(self.num) * i128::from(other.den) < i128::from(other.num) * i128::from(self.den)
+    }
+}
+
+impl fmt::Display for Ratio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.den == 1 {
+            write!(f, "{}", self.num)
+        } else {
+            write!(f, "{}", self.num as f64 / self.den as f64)
+        }
+    }
+}
+
+/// Every option of the models (defaults: `domain-spec.md` §10, pinned by §3.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Window of the store cycle `C`, in days before `as_of` (`[as_of − N, as_of]`).
+    pub store_window_days: i32,
+    /// The store's age below which `C` falls back to `category_default_days`.
+    pub min_store_age_days: i32,
+    /// `C` when it cannot be measured.
+    pub category_default_days: i32,
+    /// Intervals a member needs for a cycle of their own (else `c_i = C`).
+    pub customer_min_intervals: i32,
+    /// Shrinkage of a member's cycle toward `C`.
+    pub shrinkage_kappa: Ratio,
+    /// RFIM band multipliers of `C`: ready, sleeping, lost.
+    pub rfim_bands: [Ratio; 3],
+    /// Interactions (with no purchase ever) that make a member Engaged.
+    pub engaged_min_interactions: u32,
+    /// The window interactions are counted in, days.
+    pub interaction_window_days: i32,
+    /// The top share of spend that is Top.
+    pub top_pct: Ratio,
+    /// Purchase-days in 730 days that make a member Loyal.
+    pub loyal_min_f: u32,
+    /// NESL multipliers of the member's cycle: S1, S2, S3.
+    pub nesl_bounds: [Ratio; 3],
+    /// NESL: Lost beyond this many days without a purchase.
+    pub lost_max_days: i32,
+    /// NESL: also Lost beyond this multiple of the cycle (0 = off).
+    pub lost_multiple: Ratio,
+    /// The window of RFM scoring and RFM-8, days.
+    pub rfm_window_days: i32,
+    /// The window of RFIM's frequency and spend, days.
+    pub lifecycle_window_days: i32,
+    /// Lower bounds of F scores 1..5, purchase-days in the RFM window.
+    pub f_bins: [u32; 5],
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            store_window_days: 730,
+            min_store_age_days: 180,
+            category_default_days: 60,
+            customer_min_intervals: 2,
+            shrinkage_kappa: Ratio::whole(2),
+            rfim_bands: [Ratio::whole(1), Ratio::whole(2), Ratio::whole(3)],
+            engaged_min_interactions: 3,
+            interaction_window_days: 90,
+            top_pct: Ratio { num: 10, den: 100 },
+            loyal_min_f: 3,
+            nesl_bounds: [Ratio::whole(1), Ratio::whole(2), Ratio::whole(3)],
+            lost_max_days: 365,
+            lost_multiple: Ratio::whole(0),
+            rfm_window_days: 365,
+            lifecycle_window_days: 730,
+            f_bins: [1, 2, 3, 5, 8],
+        }
+    }
+}
+
+/// An option with a value the models cannot use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The option.
+    pub key: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.key, self.reason)
+    }
+}
+
+impl EngineConfig {
+    /// Checks every option; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |key, reason: &str| {
+            Err(ConfigError {
+                key,
+                reason: reason.to_owned(),
+            })
+        };
+        for (key, value) in [
+            ("cycle.store_window_days", self.store_window_days),
+            ("cycle.category_default_days", self.category_default_days),
+            ("rfim.interaction_window_days", self.interaction_window_days),
+            ("rfm555.window_days", self.rfm_window_days),
+            ("rfim.window_days", self.lifecycle_window_days),
+            ("nesl.lost_max_days", self.lost_max_days),
+        ] {
+            if value < 1 {
+                return fail(key, "must be at least 1");
+            }
+        }
+        if self.min_store_age_days < 0 || self.customer_min_intervals < 1 {
+            return fail(
+                "cycle.customer_min_intervals",
+                "must be at least 1 (and the store age not negative)",
+            );
+        }
+        let increasing = |bounds: &[Ratio; 3]| {
+            !bounds[0].lt(Ratio::whole(0)) && bounds[0].lt(bounds[1]) && bounds[1].lt(bounds[2])
+        };
+        if !increasing(&self.rfim_bands) {
+            return fail("rfim.k_ready/k_sleeping/k_lost", "must increase strictly");
+        }
+        if !increasing(&self.nesl_bounds) {
+            return fail("nesl.s1/s2/s3", "must increase strictly");
+        }
+        if !Ratio::whole(0).lt(self.top_pct) || Ratio::whole(1).lt(self.top_pct) {
+            return fail("rfim.top_pct", "must be above 0 and at most 1");
+        }
+        if self.f_bins[0] != 1 || self.f_bins.windows(2).any(|w| w[0] >= w[1]) {
+            return fail("rfm555.f_bins", "must start at 1 and increase strictly");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_read_decimals_exactly() {
+        assert_eq!(Ratio::parse("2.5").unwrap(), Ratio { num: 25, den: 10 });
+        assert_eq!(Ratio::parse("0.10").unwrap(), Ratio { num: 10, den: 100 });
+        assert!(
+            Ratio::parse("-1").is_err()
+                && Ratio::parse("1.").is_err()
+                && Ratio::parse("x").is_err()
+        );
+        assert!(Ratio::parse("2.5").unwrap().lt(Ratio::whole(3)));
+    }
+
+    #[test]
+    fn the_defaults_are_valid_and_bad_options_are_named() {
+        assert_eq!(EngineConfig::default().validate(), Ok(()));
+        let config = EngineConfig {
+            nesl_bounds: [Ratio::whole(2), Ratio::whole(2), Ratio::whole(3)],
+            ..EngineConfig::default()
+        };
+        assert_eq!(config.validate().unwrap_err().key, "nesl.s1/s2/s3");
+        let config = EngineConfig {
+            f_bins: [0, 2, 3, 5, 8],
+            ..EngineConfig::default()
+        };
+        assert_eq!(
+            config.validate().unwrap_err().to_string(),
+            "`rfm555.f_bins`: must start at 1 and increase strictly"
+        );
+    }
+}

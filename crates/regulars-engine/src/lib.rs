@@ -1,0 +1,25 @@
+//! The segmentation engine: who each member is as of a day, by the models of
+//! `domain-spec.md` §0–3 (RFM 5×5×5 with the RF-grid segments, RFM-8, NESL, RFIM), computed
+//! from compact member-major columns of facts.
+//!
+//! Pure: no IO, no clock, no environment. `as_of` is always an argument, and every result is a
+//! function of the facts, the configuration and `as_of` alone; the order facts arrived in never
+//! matters. Cut points (quintiles, the top share) are found by selection, not by sorting
+//! everyone, and compared in exact integer arithmetic so that any implementation of the spec
+//! agrees member by member.
+#![warn(missing_docs)]
+
+mod config;
+mod cycle;
+mod day;
+mod evaluate;
+mod facts;
+mod models;
+mod quantile;
+
+pub use config::{ConfigError, EngineConfig, Ratio};
+pub use cycle::CustomerCycle;
+pub use day::Day;
+pub use evaluate::{Evaluation, MemberFeatures, MemberSegments, Population, evaluate};
+pub use facts::{FactTable, FactTableBuilder, OrderFact, ReturnFact};
+pub use models::{Nesl, Rfim, RfimBand, Rfm8, RfmScores, RfmSegment};

@@ -1,0 +1,152 @@
+//! A brand small enough to work out on paper, every number of it checked.
+//!
+//! as_of = day 1000. Store-cycle window [270, 1000]; RFM window [636, 1000]; 730-day window
+//! [271, 1000]; interaction window [911, 1000].
+//!
+//! | member | purchase days (amount)         | interactions        |
+//! |--------|--------------------------------|---------------------|
+//! | A      | 990, 995, 1000 (100 each)      |                     |
+//! | B      | 900, 950 (200 each)            |                     |
+//! | C      | 700 (500)                      |                     |
+//! | D      | 100, 200 (50 each)             |                     |
+//! | E      |                                | 950, 960, 999       |
+//! | F      |                                | 999                 |
+//!
+//! Pooled intervals in the store window: A 5, 5; B 50 → median 5, so C = 5 (store age 900).
+//! A scores R5 (recency 0 is above no breakpoint), F3 (3 purchase-days), M1 (300 is below 340).
+//! RFM population A, B, C: recencies 0, 50, 300 give breakpoints 20, 40, 100, 200; spends 300,
+//! 400, 500 give 340, 380, 420, 460. Means: r 116.7, f 2, m 400. Top 10 % of 3 is 1: spend ≥ 500.
+
+use regulars_engine::{Nesl, Rfim, RfimBand, Rfm8, RfmSegment};
+
+use crate::{Member, run};
+
+fn brand() -> Vec<Member> {
+    vec![
+        Member::buying(&[(990, 100), (995, 100), (1000, 100)]),
+        Member::buying(&[(900, 200), (950, 200)]),
+        Member::buying(&[(700, 500)]),
+        Member::buying(&[(100, 50), (200, 50)]),
+        Member::interacting(&[950, 960, 999]),
+        Member::interacting(&[999]),
+    ]
+}
+
+#[test]
+fn the_population_figures_are_the_ones_worked_by_hand() {
+    let evaluation = run(&brand(), 1000);
+    assert_eq!(evaluation.store_cycle, 5);
+    assert!(!evaluation.store_cycle_fallback);
+    assert_eq!(
+        (
+            evaluation.population.buyers,
+            evaluation.population.rfm,
+            evaluation.population.lifecycle
+        ),
+        (4, 3, 3)
+    );
+    assert_eq!(evaluation.recency_breaks, Some([20.0, 40.0, 100.0, 200.0]));
+    assert_eq!(
+        evaluation.monetary_breaks,
+        Some([340.0, 380.0, 420.0, 460.0])
+    );
+    assert_eq!(evaluation.top_threshold, Some(500));
+}
+
+#[test]
+fn every_member_gets_the_labels_worked_by_hand() {
+    let evaluation = run(&brand(), 1000);
+    let rows: Vec<String> = evaluation
+        .members
+        .iter()
+        .zip(["A", "B", "C", "D", "E", "F"])
+        .map(|(m, name)| {
+            let f = m.features;
+            format!(
+                "{name}: r={:?} f={} m={} cycle={:?} cell={:?} {} {} {} {} {}{}",
+                f.recency,
+                f.frequency,
+                f.monetary,
+                m.cycle.map(|c| c.days()),
+                m.rfm.map(|s| s.cell()),
+                m.rfm_segment.as_str(),
+                m.rfm8.map_or("-", |c| c.as_str()),
+                m.nesl.as_str(),
+                m.rfim.as_str(),
+                if m.top { "top " } else { "" },
+                if m.loyal { "loyal" } else { "" },
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "A: r=Some(0) f=3 m=300 cycle=Some(5.0) cell=Some(531) potential_loyalist general_value E0 loyal loyal",
+            "B: r=Some(50) f=2 m=400 cycle=Some(5.0) cell=Some(323) about_to_sleep important_value S3 lost ",
+            "C: r=Some(300) f=1 m=500 cycle=Some(5.0) cell=Some(115) lost important_win_back S3 lost top ",
+            "D: r=Some(800) f=0 m=0 cycle=Some(5.0) cell=Some(111) lost general_win_back L lost ",
+            "E: r=None f=0 m=0 cycle=None cell=None prospect - prospect engaged ",
+            "F: r=None f=0 m=0 cycle=None cell=None prospect - prospect prospect ",
+        ]
+    );
+}
+
+#[test]
+fn nesl_boundaries_take_the_lower_label() {
+    // C = 5 from the repeaters; single-day members have c_i = C exactly.
+    let mut members = vec![
+        Member::buying(&[(980, 10), (985, 10), (990, 10)]),
+        Member::buying(&[(970, 10), (975, 10)]),
+    ];
+    for day in [995, 990, 985, 984] {
+        members.push(Member::buying(&[(day, 10)]));
+    }
+    // An early customer makes the store old enough (900 days) to measure its own cycle.
+    members.push(Member::buying(&[(100, 10)]));
+    let evaluation = run(&members, 1000);
+    assert_eq!(evaluation.store_cycle, 5);
+    let nesl: Vec<Nesl> = evaluation.members[2..6].iter().map(|m| m.nesl).collect();
+    // ρ = 1, 2, 3 and 3.2.
+    assert_eq!(nesl, [Nesl::N, Nesl::S1, Nesl::S2, Nesl::S3]);
+    let bands: Vec<RfimBand> = evaluation.members[2..6]
+        .iter()
+        .map(|m| m.rfim_band.unwrap())
+        .collect();
+    assert_eq!(
+        bands,
+        [
+            RfimBand::Recent,
+            RfimBand::Ready,
+            RfimBand::Sleeping,
+            RfimBand::Lost
+        ]
+    );
+    assert_eq!(evaluation.members[2].rfim, Rfim::ActiveNew);
+    assert_eq!(evaluation.members[3].rfim, Rfim::ReadyNew);
+}
+
+#[test]
+fn lost_overrides_everything_after_lost_max_days() {
+    let members = vec![
+        Member::buying(&[(634, 10), (635, 10), (636, 10)]),
+        Member::buying(&[(0, 10)]),
+    ];
+    let evaluation = run(&members, 1000);
+    // 365 days is not yet lost; 366 is.
+    let recent = run(&[Member::buying(&[(635, 10)])], 1000);
+    assert_eq!(recent.members[0].nesl, Nesl::S3);
+    let lost = run(&[Member::buying(&[(634, 10)])], 1000);
+    assert_eq!(lost.members[0].nesl, Nesl::L);
+    assert_eq!(evaluation.members[1].nesl, Nesl::L);
+    assert_eq!(evaluation.members[1].rfm_segment, RfmSegment::Lost);
+    assert_eq!(evaluation.members[1].rfm8, Some(Rfm8::GeneralWinBack));
+}
+
+#[test]
+fn a_store_too_young_to_measure_uses_the_category_cycle() {
+    let evaluation = run(&[Member::buying(&[(900, 10), (910, 10)])], 1000);
+    assert_eq!(
+        (evaluation.store_cycle, evaluation.store_cycle_fallback),
+        (60, true)
+    );
+}

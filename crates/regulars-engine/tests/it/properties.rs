@@ -1,0 +1,78 @@
+//! Properties over generated facts: results do not depend on the order members or facts arrive
+//! in, every buyer has exactly one in-range cell, and prospects have none.
+
+use proptest::prelude::*;
+use regulars_engine::{Day, OrderFact, RfmSegment};
+
+use crate::{Member, run};
+
+fn member() -> impl Strategy<Value = Member> {
+    (
+        proptest::collection::vec(
+            (0..1_000i32, 0..5_000i64, proptest::option::of(0..1_000i32)),
+            0..8,
+        ),
+        proptest::collection::vec(900..1_000i32, 0..5),
+    )
+        .prop_map(|(orders, interactions)| Member {
+            orders: orders
+                .into_iter()
+                .map(|(day, amount, cancel)| {
+                    let cancelled_from = cancel.map_or(Day(i32::MAX), |c| Day(day + c));
+                    (
+                        OrderFact {
+                            day: Day(day),
+                            cancelled_from,
+                            amount,
+                        },
+                        vec![],
+                    )
+                })
+                .collect(),
+            interactions: interactions.into_iter().map(Day).collect(),
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn results_do_not_depend_on_member_or_fact_order(members in proptest::collection::vec(member(), 0..30), seed in any::<u64>()) {
+        let first = run(&members, 1_000);
+        // Reverse the members and rotate each member's facts.
+        let mut shuffled: Vec<Member> = members.iter().rev().cloned().collect();
+        for (idx, m) in shuffled.iter_mut().enumerate() {
+            if !m.orders.is_empty() {
+                let by = (seed as usize + idx) % m.orders.len();
+                m.orders.rotate_left(by);
+            }
+            m.interactions.reverse();
+        }
+        let second = run(&shuffled, 1_000);
+        let mut expected = first.members.clone();
+        expected.reverse();
+        prop_assert_eq!(&second.members, &expected);
+        prop_assert_eq!(second.store_cycle, first.store_cycle);
+    }
+
+    #[test]
+    fn every_buyer_has_one_cell_in_range_and_prospects_none(members in proptest::collection::vec(member(), 0..30)) {
+        let evaluation = run(&members, 1_000);
+        for m in &evaluation.members {
+            match (m.features.recency, m.rfm) {
+                (Some(_), Some(scores)) => {
+                    for score in [scores.r, scores.f, scores.m] {
+                        prop_assert!((1..=5).contains(&score));
+                    }
+                    prop_assert_ne!(m.rfm_segment, RfmSegment::Prospect);
+                    prop_assert!(m.rfm8.is_some() && m.cycle.is_some() && m.rfim_band.is_some());
+                }
+                (None, None) => {
+                    prop_assert_eq!(m.rfm_segment, RfmSegment::Prospect);
+                    prop_assert!(m.rfm8.is_none());
+                }
+                other => prop_assert!(false, "inconsistent member: {:?}", other),
+            }
+        }
+    }
+}
