@@ -10,6 +10,7 @@ mod import;
 mod ingest;
 mod keys;
 mod metrics;
+pub mod segments;
 
 use std::sync::Arc;
 

@@ -140,8 +140,14 @@ impl FactTableBuilder {
         table.order_start.len() - 2
     }
 
-    /// The finished table.
-    pub fn finish(self) -> FactTable {
+    /// The finished table, its columns shrunk to their contents.
+    pub fn finish(mut self) -> FactTable {
+        let table = &mut self.table;
+        table.order_start.shrink_to_fit();
+        table.orders.shrink_to_fit();
+        table.returns.shrink_to_fit();
+        table.interaction_start.shrink_to_fit();
+        table.interactions.shrink_to_fit();
         self.table
     }
 }

@@ -40,6 +40,18 @@ enum BenchTarget {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Evaluate every segmentation model for M members holding N orders, in memory.
+    Engine {
+        /// How many members.
+        #[arg(long, default_value_t = 1_000_000)]
+        members: u32,
+        /// How many orders.
+        #[arg(long, default_value_t = 10_000_000)]
+        orders: u64,
+        /// How many recomputes; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
+    },
     /// Post N orders with their lines to the batch API, 10,000 per request, into a fresh SQLite file.
     Api {
         /// How many orders.
@@ -106,6 +118,15 @@ pub async fn run(config: &Config, args: &BenchArgs, json: bool) -> anyhow::Resul
             bench_import(config, dir.path(), n, runs).await?
         }
         BenchTarget::Api { orders: n, runs } => bench_api(config, dir.path(), n, runs).await?,
+        BenchTarget::Engine {
+            members,
+            orders,
+            runs,
+        } => {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || bench_engine(&config, members, orders, runs))
+                .await??
+        }
     };
     if json {
         println!("{report}");
@@ -269,5 +290,102 @@ async fn bench_api(
         "batch_size": regulars_api_types::MAX_BATCH_ITEMS,
         "median_seconds": (seconds * 100.0).round() / 100.0,
         "orders_per_second": (n as f64 / seconds).round(),
+    }))
+}
+
+/// Builds the engine's columns from the generator: `members` generated members, then more
+/// generated members' facts folded onto them until there are exactly `orders` orders.
+fn engine_table(config: &Config, members: u32, orders: u64) -> regulars_engine::FactTable {
+    let zone = config.brand.time_zone.clone();
+    let spec = BrandSpec {
+        members: u32::MAX,
+        seed: 7,
+        end: SystemClock.now().to_zoned(zone.clone()).date(),
+        zone: zone.clone(),
+    };
+    let mut per_member: Vec<Vec<Order>> = Vec::with_capacity(members as usize);
+    let mut returns: Vec<Vec<regulars_domain::NewReturn>> = Vec::with_capacity(members as usize);
+    let mut interactions: Vec<Vec<regulars_domain::Interaction>> =
+        Vec::with_capacity(members as usize);
+    let mut total = 0u64;
+    let mut index = 0u32;
+    while index < members || total < orders {
+        let mut generated = regulars_generate::member(&spec, index);
+        generated
+            .orders
+            .truncate((orders - total.min(orders)) as usize);
+        for order in &mut generated.orders {
+            order.lines.clear();
+        }
+        total += generated.orders.len() as u64;
+        let slot = (index % members.max(1)) as usize;
+        if slot == per_member.len() {
+            per_member.push(generated.orders);
+            returns.push(generated.returns);
+            interactions.push(generated.interactions);
+        } else {
+            per_member[slot].extend(generated.orders);
+            returns[slot].extend(generated.returns);
+            interactions[slot].extend(generated.interactions);
+        }
+        index += 1;
+    }
+    let mut builder = regulars_engine::FactTableBuilder::new();
+    for ((orders, returns), interactions) in per_member.iter().zip(&returns).zip(&interactions) {
+        regulars_server::app::segments::push_member(
+            &mut builder,
+            orders,
+            returns,
+            interactions,
+            &zone,
+        );
+    }
+    builder.finish()
+}
+
+fn bench_engine(
+    config: &Config,
+    members: u32,
+    orders: u64,
+    runs: u32,
+) -> anyhow::Result<serde_json::Value> {
+    let started = Instant::now();
+    let table = engine_table(config, members, orders);
+    eprintln!(
+        "built {} members with {orders} orders in {:.1} s; evaluating {runs} times …",
+        table.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let as_of = regulars_engine::Day::from_date(
+        SystemClock
+            .now()
+            .to_zoned(config.brand.time_zone.clone())
+            .date(),
+    );
+    let engine_config = regulars_engine::EngineConfig::default();
+    let mut millis = Vec::new();
+    for run in 0..runs {
+        let started = Instant::now();
+        let evaluation = regulars_engine::evaluate(&table, &engine_config, as_of);
+        let elapsed = started.elapsed().as_secs_f64() * 1e3;
+        eprintln!(
+            "run {}: {elapsed:.0} ms (C = {} days, {} scored)",
+            run + 1,
+            evaluation.store_cycle,
+            evaluation.population.rfm
+        );
+        millis.push(elapsed);
+    }
+    let member_bytes = table
+        .heap_bytes()
+        .saturating_sub(orders as usize * size_of::<regulars_engine::OrderFact>());
+    Ok(serde_json::json!({
+        "members": table.len(),
+        "orders": orders,
+        "runs": runs,
+        "recompute_ms": median(millis).round(),
+        "apply_ns_per_fact": null,
+        "day_boundary_ms": null,
+        "bytes_per_member": (member_bytes as f64 / f64::from(members.max(1))).round(),
     }))
 }

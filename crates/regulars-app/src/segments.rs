@@ -1,0 +1,123 @@
+//! Facts to the engine's columns: each order becomes a 16-byte `OrderFact` on its civil day in
+//! the brand's zone, its amount without shipping (`include_shipping = false`), cancelled from the
+//! day its cancellation took effect; returns count from the day they completed.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use regulars_domain::{Interaction, NewReturn, Order, OrderStatus};
+use regulars_engine::{Day, FactTableBuilder, OrderFact};
+
+/// The civil day of an instant in `zone`.
+pub fn day_of(at: Timestamp, zone: &TimeZone) -> Day {
+    Day::from_date(zone.to_datetime(at).date())
+}
+
+/// Adds one member's facts to the engine's table.
+pub fn push_member(
+    builder: &mut FactTableBuilder,
+    orders: &[Order],
+    returns: &[NewReturn],
+    interactions: &[Interaction],
+    zone: &TimeZone,
+) -> usize {
+    let mut refunds: HashMap<&str, Vec<(Day, i64)>> = HashMap::new();
+    for item in returns {
+        refunds
+            .entry(item.order_id.as_str())
+            .or_default()
+            .push((day_of(item.completed_at, zone), item.amount.minor()));
+    }
+    let facts: Vec<(OrderFact, Vec<(Day, i64)>)> = orders
+        .iter()
+        .map(|order| {
+            let day = day_of(order.placed_at, zone);
+            let cancelled_from = match order.status {
+                OrderStatus::Cancelled => day_of(order.status_at.unwrap_or(order.placed_at), zone),
+                _ => Day(i32::MAX),
+            };
+            let fact = OrderFact {
+                day,
+                cancelled_from,
+                amount: order.amount.minor() - order.shipping.minor(),
+            };
+            (
+                fact,
+                refunds.remove(order.order_id.as_str()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let days: Vec<Day> = interactions.iter().map(|i| day_of(i.at, zone)).collect();
+    builder.push_member(&facts, &days)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regulars_domain::{Currency, MemberId, Money, OrderId, ReturnId};
+    use regulars_engine::{EngineConfig, evaluate};
+
+    fn order(id: &str, placed_at: &str, amount: i64, shipping: i64, status: OrderStatus) -> Order {
+        let twd = Currency::TWD;
+        Order {
+            order_id: OrderId::parse(id).unwrap(),
+            member_id: MemberId::parse("M1").unwrap(),
+            store_id: None,
+            placed_at: placed_at.parse().unwrap(),
+            status,
+            status_at: Some(placed_at.parse().unwrap()),
+            amount: Money::from_minor(amount, twd),
+            discount: Money::zero(twd),
+            shipping: Money::from_minor(shipping, twd),
+            coupon_codes: vec![],
+            lines: vec![],
+        }
+    }
+
+    #[test]
+    fn orders_land_on_their_local_day_without_shipping_and_net_of_returns() {
+        let zone = TimeZone::get("Asia/Taipei").unwrap();
+        // 2026-03-01T17:00Z is already 2026-03-02 in Taipei.
+        let orders = [
+            order(
+                "O1",
+                "2026-03-01T17:00:00Z",
+                58_000,
+                8_000,
+                OrderStatus::Completed,
+            ),
+            order(
+                "O2",
+                "2026-03-03T02:00:00Z",
+                9_000,
+                0,
+                OrderStatus::Cancelled,
+            ),
+        ];
+        let refund = NewReturn {
+            return_id: ReturnId::parse("R1").unwrap(),
+            order_id: OrderId::parse("O1").unwrap(),
+            amount: Money::from_minor(10_000, Currency::TWD),
+            completed_at: "2026-03-04T02:00:00Z".parse().unwrap(),
+            lines: vec![],
+        };
+        let mut builder = FactTableBuilder::new();
+        push_member(&mut builder, &orders, &[refund], &[], &zone);
+        let table = builder.finish();
+        let as_of = Day::from_date(jiff::civil::date(2026, 3, 10));
+        let features = evaluate(&table, &EngineConfig::default(), as_of).members[0].features;
+        assert_eq!(
+            features.last_day,
+            Some(Day::from_date(jiff::civil::date(2026, 3, 2)))
+        );
+        assert_eq!(
+            features.purchase_days, 1,
+            "the cancelled order is no purchase"
+        );
+        assert_eq!(
+            features.monetary, 40_000,
+            "580 − 80 shipping − 100 refunded"
+        );
+    }
+}
