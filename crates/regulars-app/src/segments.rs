@@ -121,3 +121,72 @@ mod tests {
         );
     }
 }
+
+/// Every member's segments as of a day.
+#[derive(Debug, Clone)]
+pub struct Segmentation {
+    /// The day evaluated.
+    pub as_of: jiff::civil::Date,
+    /// The members, in the engine's order.
+    pub member_ids: Vec<regulars_domain::MemberId>,
+    /// What the engine found.
+    pub evaluation: regulars_engine::Evaluation,
+}
+
+/// Members loaded per page from the store.
+const PAGE: u32 = 5_000;
+
+impl crate::App {
+    /// Loads every member's facts into the engine's columns, a page of members at a time.
+    pub async fn load_engine_facts(
+        &self,
+    ) -> crate::AppResult<(Vec<regulars_domain::MemberId>, regulars_engine::FactTable)> {
+        let zone = self.brand.time_zone.clone();
+        let mut builder = FactTableBuilder::new();
+        let mut member_ids = Vec::new();
+        loop {
+            let page = self
+                .store
+                .list_member_histories(member_ids.last(), PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            let full = page.len() == PAGE as usize;
+            let last_id = last.member_id.clone();
+            for history in &page {
+                push_member(
+                    &mut builder,
+                    &history.orders,
+                    &history.returns,
+                    &history.interactions,
+                    &zone,
+                );
+            }
+            member_ids.extend(page.into_iter().map(|h| h.member_id));
+            debug_assert_eq!(member_ids.last(), Some(&last_id));
+            if !full {
+                break;
+            }
+        }
+        Ok((member_ids, builder.finish()))
+    }
+
+    /// Every member's segments as of the end of `as_of`, by the default model options.
+    pub async fn segment(&self, as_of: jiff::civil::Date) -> crate::AppResult<Segmentation> {
+        let (member_ids, table) = self.load_engine_facts().await?;
+        let config = regulars_engine::EngineConfig::default();
+        let day = Day::from_date(as_of);
+        let span = tracing::Span::current();
+        let evaluation = tokio::task::spawn_blocking(move || {
+            span.in_scope(|| regulars_engine::evaluate(&table, &config, day))
+        })
+        .await
+        .map_err(|e| {
+            regulars_store::StoreError::Other(anyhow::anyhow!("the engine failed: {e}"))
+        })?;
+        Ok(Segmentation {
+            as_of,
+            member_ids,
+            evaluation,
+        })
+    }
+}

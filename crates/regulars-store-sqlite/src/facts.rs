@@ -15,10 +15,11 @@ use regulars_store::plan::{
 };
 use regulars_store::rows::{
     EventRow, InteractionRow, MEMBER_COLUMNS, MemberRow, OrderLineRow, OrderRow, ReturnRow,
-    StoreRow, json_array, micros, placeholder_member, placeholder_store,
+    StoreRow, assemble_histories, json_array, micros, placeholder_member, placeholder_store,
 };
 use regulars_store::{
-    FactCounts, FactStore, IngestOptions, ItemOutcome, MemberFacts, StoreError, StoreResult,
+    FactCounts, FactStore, IngestOptions, ItemOutcome, MemberFacts, MemberHistory, StoreError,
+    StoreResult,
 };
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
@@ -700,6 +701,64 @@ impl FactStore for SqliteStore {
         rows.iter()
             .map(|row| Ok(ShopStore::try_from(store_row(row).map_err(db_error)?)?))
             .collect()
+    }
+
+    async fn list_member_histories(
+        &self,
+        after: Option<&MemberId>,
+        limit: u32,
+    ) -> StoreResult<Vec<MemberHistory>> {
+        let mut conn = self.read.acquire().await.map_err(db_error)?;
+        let member_ids: Vec<String> = sqlx::query(
+            "SELECT member_id FROM members WHERE member_id > ?1 ORDER BY member_id LIMIT ?2",
+        )
+        .bind(after.map_or("", MemberId::as_str))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(first_text)
+        .collect::<Result<_, _>>()
+        .map_err(db_error)?;
+        let ids = json_array(member_ids.iter().map(String::as_str));
+        let orders = fetch_for_ids(
+            &mut conn,
+            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE member_id IN (SELECT value FROM json_each(?1))"),
+            &ids,
+            order_row,
+        )
+        .await?;
+        let returns = fetch_for_ids(
+            &mut conn,
+            "SELECT o.member_id, r.return_id, r.order_id, r.currency, r.amount, r.completed_at \
+             FROM returns r JOIN orders o ON o.order_id = r.order_id WHERE o.member_id IN (SELECT value FROM json_each(?1))",
+            &ids,
+            |row| {
+                let member_id: String = row.try_get(0)?;
+                Ok((member_id, ReturnRow {
+                    return_id: row.try_get(1)?,
+                    order_id: row.try_get(2)?,
+                    currency: row.try_get(3)?,
+                    amount: row.try_get(4)?,
+                    completed_at: row.try_get(5)?,
+                }))
+            },
+        )
+        .await?;
+        let interactions = fetch_for_ids(
+            &mut conn,
+            &format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE member_id IN (SELECT value FROM json_each(?1))"),
+            &ids,
+            interaction_row,
+        )
+        .await?;
+        Ok(assemble_histories(
+            &member_ids,
+            orders,
+            returns,
+            interactions,
+        )?)
     }
 
     async fn count_facts(&self) -> StoreResult<FactCounts> {

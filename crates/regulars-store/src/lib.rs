@@ -40,6 +40,20 @@ pub struct MemberFacts {
     pub events: Vec<BehaviourEvent>,
 }
 
+/// One member's facts as the segmentation engine reads them: orders without their lines,
+/// returns without their lines, interactions. Events are not part of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberHistory {
+    /// The member.
+    pub member_id: MemberId,
+    /// Every order, whatever its status, without lines.
+    pub orders: Vec<Order>,
+    /// Every return against those orders, without lines.
+    pub returns: Vec<NewReturn>,
+    /// Every interaction.
+    pub interactions: Vec<Interaction>,
+}
+
 /// How many of each fact kind the store holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FactCounts {
@@ -112,6 +126,13 @@ pub trait FactStore: Send + Sync {
     async fn get_member_facts(&self, member_id: &MemberId, limit: u32) -> StoreResult<MemberFacts>;
     /// Every store.
     async fn list_stores(&self) -> StoreResult<Vec<ShopStore>>;
+    /// The histories of up to `limit` members whose ids sort after `after`, in id order: one page
+    /// of a full load of the segmentation engine.
+    async fn list_member_histories(
+        &self,
+        after: Option<&MemberId>,
+        limit: u32,
+    ) -> StoreResult<Vec<MemberHistory>>;
     /// How many of each fact kind are stored.
     async fn count_facts(&self) -> StoreResult<FactCounts>;
 }

@@ -52,6 +52,8 @@ pub enum Command {
     },
     /// Count the stored facts of each kind.
     Stats,
+    /// Every member's segments (RFM, RFM-8, NESL, RFIM) as of a day.
+    Segment(crate::segment::SegmentArgs),
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -332,6 +334,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Segment(args) => {
+            let config = load_config(&overrides, true)?;
+            let app = open_app(&config).await?;
+            crate::segment::run(&app, &args, json).await
         }
         Command::Bench(args) => {
             let config = load_config(&overrides, true)?;

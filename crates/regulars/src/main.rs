@@ -8,6 +8,7 @@ mod cli;
 mod demo;
 mod import;
 mod output;
+mod segment;
 
 use std::process::ExitCode;
 

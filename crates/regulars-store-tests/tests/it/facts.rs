@@ -492,3 +492,65 @@ store_test!(
         assert_eq!((counts.orders, counts.members), (200, 7));
     }
 );
+
+store_test!(
+    member_histories_page_through_every_member_in_id_order,
+    |store: DynStore| async move {
+        let orders = [
+            order("O1", "M2", 100),
+            order("O2", "M1", 200),
+            order("O3", "M2", 300),
+            order("O4", "M3", 400),
+        ];
+        store
+            .record_orders(&orders, lenient(), at(NOW))
+            .await
+            .unwrap();
+        let refund = NewReturn {
+            return_id: ReturnId::parse("R1").unwrap(),
+            order_id: OrderId::parse("O3").unwrap(),
+            amount: Money::from_minor(50, Currency::TWD),
+            completed_at: at("2026-03-02T00:00:00Z"),
+            lines: vec![],
+        };
+        store.record_returns(&[refund], at(NOW)).await.unwrap();
+        let interaction = Interaction {
+            interaction_id: InteractionId::parse("I1").unwrap(),
+            member_id: MemberId::parse("M4").unwrap(),
+            at: at("2026-03-03T00:00:00Z"),
+            channel: InteractionChannel::Line,
+            kind: InteractionKind::Like,
+        };
+        store
+            .record_interactions(&[interaction], lenient(), at(NOW))
+            .await
+            .unwrap();
+
+        let first = store.list_member_histories(None, 2).await.unwrap();
+        let ids: Vec<&str> = first.iter().map(|h| h.member_id.as_str()).collect();
+        assert_eq!(ids, ["M1", "M2"]);
+        let mut m2_orders: Vec<&str> = first[1]
+            .orders
+            .iter()
+            .map(|o| o.order_id.as_str())
+            .collect();
+        m2_orders.sort_unstable();
+        assert_eq!(m2_orders, ["O1", "O3"]);
+        assert_eq!(first[1].returns.len(), 1);
+        assert!(first[1].orders.iter().all(|o| o.lines.is_empty()));
+        let second = store
+            .list_member_histories(Some(&first[1].member_id), 2)
+            .await
+            .unwrap();
+        let ids: Vec<&str> = second.iter().map(|h| h.member_id.as_str()).collect();
+        assert_eq!(ids, ["M3", "M4"]);
+        assert_eq!(second[1].interactions.len(), 1);
+        assert!(
+            store
+                .list_member_histories(Some(&second[1].member_id), 2)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+);

@@ -3,6 +3,7 @@
 
 mod import;
 mod misc;
+mod segment;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

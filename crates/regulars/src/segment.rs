@@ -1,0 +1,177 @@
+//! `regulars segment counts` and `regulars segment export`: every member's segments as of a day.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use regulars_domain::Money;
+use regulars_server::app::App;
+use regulars_server::app::segments::Segmentation;
+
+#[derive(Debug, Args)]
+pub struct SegmentArgs {
+    #[command(subcommand)]
+    command: SegmentCommand,
+}
+
+/// The models, as named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Model {
+    /// The RF-grid segments of the 5×5×5 RFM scores.
+    Rfm,
+    /// The eight RFM classes.
+    Rfm8,
+    /// NESL.
+    Nesl,
+    /// RFIM.
+    Rfim,
+}
+
+#[derive(Debug, Subcommand)]
+enum SegmentCommand {
+    /// How many members each segment of a model holds.
+    Counts {
+        /// The model.
+        #[arg(long, value_enum)]
+        model: Model,
+        /// Evaluate as of the end of this date, ignoring later facts (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// One CSV row per member with the values the models use and every model's verdict.
+    Export {
+        /// Evaluate as of the end of this date, ignoring later facts (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// The CSV file to write.
+        #[arg(long, value_name = "FILE.csv")]
+        out: PathBuf,
+    },
+}
+
+fn as_of(app: &App, text: Option<&str>) -> anyhow::Result<jiff::civil::Date> {
+    match text {
+        Some(text) => regulars_domain::parse_date(text).map_err(anyhow::Error::msg),
+        None => Ok(app.today()),
+    }
+}
+
+fn label(segmentation: &Segmentation, idx: usize, model: Model) -> (&'static str, &'static str) {
+    let m = &segmentation.evaluation.members[idx];
+    match model {
+        Model::Rfm => (m.rfm_segment.as_str(), m.rfm_segment.zh()),
+        Model::Rfm8 => m
+            .rfm8
+            .map_or(("prospect", "潛在顧客"), |c| (c.as_str(), c.zh())),
+        Model::Nesl => (m.nesl.as_str(), m.nesl.zh()),
+        Model::Rfim => (m.rfim.as_str(), m.rfim.zh()),
+    }
+}
+
+pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<ExitCode> {
+    match &args.command {
+        SegmentCommand::Counts { model, as_of: date } => {
+            let segmentation = app.segment(as_of(app, date.as_deref())?).await?;
+            let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+            for idx in 0..segmentation.member_ids.len() {
+                *counts.entry(label(&segmentation, idx, *model)).or_default() += 1;
+            }
+            let total = segmentation.member_ids.len().max(1) as f64;
+            if json {
+                let counts: serde_json::Map<String, serde_json::Value> = counts
+                    .iter()
+                    .map(|((key, _), n)| ((*key).to_owned(), serde_json::json!(n)))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "as_of": segmentation.as_of.to_string(),
+                        "members": segmentation.member_ids.len(),
+                        "store_cycle_days": segmentation.evaluation.store_cycle,
+                        "counts": counts,
+                    })
+                );
+            } else {
+                println!(
+                    "as of {} ({} members, store cycle {} days)",
+                    segmentation.as_of,
+                    segmentation.member_ids.len(),
+                    segmentation.evaluation.store_cycle
+                );
+                for ((key, zh), n) in &counts {
+                    println!(
+                        "{key:<24}{zh:<10}{n:>10}{:>8.1}%",
+                        *n as f64 * 100.0 / total
+                    );
+                }
+            }
+        }
+        SegmentCommand::Export { as_of: date, out } => {
+            let segmentation = app.segment(as_of(app, date.as_deref())?).await?;
+            let currency = app.brand().currency;
+            let file = std::fs::File::create(out)
+                .with_context(|| format!("creating {}", out.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            writeln!(
+                writer,
+                "member_id,recency_days,frequency,monetary,cycle_days,r_score,f_score,m_score,rfm_cell,rfm_segment,rfm8_class,nesl,rfim"
+            )?;
+            for (member_id, m) in segmentation
+                .member_ids
+                .iter()
+                .zip(&segmentation.evaluation.members)
+            {
+                let f = m.features;
+                let id = member_id.as_str();
+                let id = if id.contains([',', '"', '\n']) {
+                    format!("\"{}\"", id.replace('"', "\"\""))
+                } else {
+                    id.to_owned()
+                };
+                let (r, fs, ms, cell) = m.rfm.map_or(
+                    (String::new(), String::new(), String::new(), String::new()),
+                    |s| {
+                        (
+                            s.r.to_string(),
+                            s.f.to_string(),
+                            s.m.to_string(),
+                            s.cell().to_string(),
+                        )
+                    },
+                );
+                writeln!(
+                    writer,
+                    "{id},{},{},{},{},{r},{fs},{ms},{cell},{},{},{},{}",
+                    f.recency.map(|r| r.to_string()).unwrap_or_default(),
+                    f.frequency,
+                    Money::from_minor(f.monetary, currency).to_major(),
+                    m.cycle
+                        .map(|c| format!("{:.2}", c.days()))
+                        .unwrap_or_default(),
+                    m.rfm_segment.as_str(),
+                    m.rfm8.map_or("", |c| c.as_str()),
+                    m.nesl.as_str(),
+                    m.rfim.as_str(),
+                )?;
+            }
+            writer.flush()?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "as_of": segmentation.as_of.to_string(), "rows": segmentation.member_ids.len(), "path": out.display().to_string() })
+                );
+            } else {
+                println!(
+                    "{} members as of {} written to {}",
+                    segmentation.member_ids.len(),
+                    segmentation.as_of,
+                    out.display()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
