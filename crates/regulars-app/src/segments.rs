@@ -133,41 +133,134 @@ pub struct Segmentation {
     pub evaluation: regulars_engine::Evaluation,
 }
 
-/// Members loaded per page from the store.
-const PAGE: u32 = 5_000;
+/// Refunds of one order: completion day and amount.
+type Refunds = Vec<(Day, i64)>;
+
+/// Collects a full scan of the store into the engine's columns.
+struct Loader {
+    zone: TimeZone,
+    member_index: HashMap<String, u32>,
+    member_ids: Vec<regulars_domain::MemberId>,
+    refunds: HashMap<String, Refunds>,
+    /// Member index, the order, its refunds.
+    orders: Vec<(u32, OrderFact, Refunds)>,
+    interactions: Vec<(u32, Day)>,
+    error: Option<anyhow::Error>,
+}
+
+impl Loader {
+    fn new(zone: TimeZone) -> Self {
+        Self {
+            zone,
+            member_index: HashMap::new(),
+            member_ids: Vec::new(),
+            refunds: HashMap::new(),
+            orders: Vec::new(),
+            interactions: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn day(&self, micros: i64) -> Day {
+        Timestamp::from_microsecond(micros).map_or(Day(0), |at| day_of(at, &self.zone))
+    }
+
+    /// Orders and interactions grouped by member, in member order.
+    fn finish(mut self) -> (Vec<regulars_domain::MemberId>, regulars_engine::FactTable) {
+        self.orders.sort_by_key(|(member, ..)| *member);
+        self.interactions.sort_unstable();
+        let mut builder = FactTableBuilder::new();
+        let mut orders = self.orders.into_iter().peekable();
+        let mut interactions = self.interactions.into_iter().peekable();
+        let mut member_orders = Vec::new();
+        let mut member_days = Vec::new();
+        for idx in 0..self.member_ids.len() as u32 {
+            member_orders.clear();
+            member_days.clear();
+            while let Some((_, order, refunds)) = orders.next_if(|(member, ..)| *member == idx) {
+                member_orders.push((order, refunds));
+            }
+            while let Some((_, day)) = interactions.next_if(|(member, _)| *member == idx) {
+                member_days.push(day);
+            }
+            builder.push_member(&member_orders, &member_days);
+        }
+        (self.member_ids, builder.finish())
+    }
+}
+
+impl regulars_store::FactVisitor for Loader {
+    fn member(&mut self, member_id: &str) {
+        match regulars_domain::MemberId::parse(member_id) {
+            Ok(id) => {
+                self.member_index
+                    .insert(member_id.to_owned(), self.member_ids.len() as u32);
+                self.member_ids.push(id);
+            }
+            Err(reason) => {
+                self.error = Some(anyhow::anyhow!(
+                    "stored member id `{member_id}` is invalid: {reason}"
+                ))
+            }
+        }
+    }
+
+    fn return_(&mut self, row: regulars_store::ReturnScan<'_>) {
+        let day = self.day(row.completed_at);
+        self.refunds
+            .entry(row.order_id.to_owned())
+            .or_default()
+            .push((day, row.amount));
+    }
+
+    fn order(&mut self, row: regulars_store::OrderScan<'_>) {
+        let Some(&member) = self.member_index.get(row.member_id) else {
+            return;
+        };
+        let day = self.day(row.placed_at);
+        let cancelled = row.status == OrderStatus::Cancelled.as_str();
+        let cancelled_from = if cancelled {
+            self.day(row.status_at)
+        } else {
+            Day(i32::MAX)
+        };
+        let refunds = self.refunds.remove(row.order_id).unwrap_or_default();
+        self.orders.push((
+            member,
+            OrderFact {
+                day,
+                cancelled_from,
+                amount: row.amount - row.shipping,
+            },
+            refunds,
+        ));
+    }
+
+    fn interaction(&mut self, member_id: &str, at: i64) {
+        if let Some(&member) = self.member_index.get(member_id) {
+            let day = self.day(at);
+            self.interactions.push((member, day));
+        }
+    }
+}
 
 impl crate::App {
-    /// Loads every member's facts into the engine's columns, a page of members at a time.
+    /// Loads every member's facts into the engine's columns with one sequential scan per table.
     pub async fn load_engine_facts(
         &self,
     ) -> crate::AppResult<(Vec<regulars_domain::MemberId>, regulars_engine::FactTable)> {
-        let zone = self.brand.time_zone.clone();
-        let mut builder = FactTableBuilder::new();
-        let mut member_ids = Vec::new();
-        loop {
-            let page = self
-                .store
-                .list_member_histories(member_ids.last(), PAGE)
-                .await?;
-            let Some(last) = page.last() else { break };
-            let full = page.len() == PAGE as usize;
-            let last_id = last.member_id.clone();
-            for history in &page {
-                push_member(
-                    &mut builder,
-                    &history.orders,
-                    &history.returns,
-                    &history.interactions,
-                    &zone,
-                );
-            }
-            member_ids.extend(page.into_iter().map(|h| h.member_id));
-            debug_assert_eq!(member_ids.last(), Some(&last_id));
-            if !full {
-                break;
-            }
+        let mut loader = Loader::new(self.brand.time_zone.clone());
+        self.store.scan_facts(&mut loader).await?;
+        if let Some(error) = loader.error.take() {
+            return Err(regulars_store::StoreError::Other(error).into());
         }
-        Ok((member_ids, builder.finish()))
+        Ok(tokio::task::spawn_blocking(move || loader.finish())
+            .await
+            .map_err(|e| {
+                regulars_store::StoreError::Other(anyhow::anyhow!(
+                    "building the engine's columns failed: {e}"
+                ))
+            })?)
     }
 
     /// Every member's segments as of the end of `as_of`, by the default model options.

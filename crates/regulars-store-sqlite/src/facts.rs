@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt as _;
 use jiff::Timestamp;
 use regulars_domain::{
     BehaviourEvent, FactOrigin, Interaction, Member, MemberId, MemberProfile, NewReturn, Order,
@@ -15,11 +16,11 @@ use regulars_store::plan::{
 };
 use regulars_store::rows::{
     EventRow, InteractionRow, MEMBER_COLUMNS, MemberRow, OrderLineRow, OrderRow, ReturnRow,
-    StoreRow, assemble_histories, json_array, micros, placeholder_member, placeholder_store,
+    StoreRow, json_array, micros, placeholder_member, placeholder_store,
 };
 use regulars_store::{
-    FactCounts, FactStore, IngestOptions, ItemOutcome, MemberFacts, MemberHistory, StoreError,
-    StoreResult,
+    FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome, MemberFacts, OrderScan,
+    ReturnScan, StoreError, StoreResult,
 };
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
@@ -703,62 +704,51 @@ impl FactStore for SqliteStore {
             .collect()
     }
 
-    async fn list_member_histories(
-        &self,
-        after: Option<&MemberId>,
-        limit: u32,
-    ) -> StoreResult<Vec<MemberHistory>> {
+    async fn scan_facts(&self, visitor: &mut dyn FactVisitor) -> StoreResult<()> {
         let mut conn = self.read.acquire().await.map_err(db_error)?;
-        let member_ids: Vec<String> = sqlx::query(
-            "SELECT member_id FROM members WHERE member_id > ?1 ORDER BY member_id LIMIT ?2",
+        let mut rows =
+            sqlx::query("SELECT member_id FROM members ORDER BY member_id").fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await.map_err(db_error)? {
+            visitor.member(row.try_get_unchecked::<&str, _>(0).map_err(db_error)?);
+        }
+        drop(rows);
+        let mut rows = sqlx::query(
+            "SELECT o.member_id, r.order_id, r.completed_at, r.amount FROM returns r JOIN orders o ON o.order_id = r.order_id",
         )
-        .bind(after.map_or("", MemberId::as_str))
-        .bind(i64::from(limit))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?
-        .iter()
-        .map(first_text)
-        .collect::<Result<_, _>>()
-        .map_err(db_error)?;
-        let ids = json_array(member_ids.iter().map(String::as_str));
-        let orders = fetch_for_ids(
-            &mut conn,
-            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE member_id IN (SELECT value FROM json_each(?1))"),
-            &ids,
-            order_row,
+        .fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await.map_err(db_error)? {
+            visitor.return_(ReturnScan {
+                member_id: row.try_get_unchecked(0).map_err(db_error)?,
+                order_id: row.try_get_unchecked(1).map_err(db_error)?,
+                completed_at: row.try_get_unchecked(2).map_err(db_error)?,
+                amount: row.try_get_unchecked(3).map_err(db_error)?,
+            });
+        }
+        drop(rows);
+        let mut rows = sqlx::query(
+            "SELECT member_id, order_id, placed_at, status, status_at, amount, shipping FROM orders",
         )
-        .await?;
-        let returns = fetch_for_ids(
-            &mut conn,
-            "SELECT o.member_id, r.return_id, r.order_id, r.currency, r.amount, r.completed_at \
-             FROM returns r JOIN orders o ON o.order_id = r.order_id WHERE o.member_id IN (SELECT value FROM json_each(?1))",
-            &ids,
-            |row| {
-                let member_id: String = row.try_get(0)?;
-                Ok((member_id, ReturnRow {
-                    return_id: row.try_get(1)?,
-                    order_id: row.try_get(2)?,
-                    currency: row.try_get(3)?,
-                    amount: row.try_get(4)?,
-                    completed_at: row.try_get(5)?,
-                }))
-            },
-        )
-        .await?;
-        let interactions = fetch_for_ids(
-            &mut conn,
-            &format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE member_id IN (SELECT value FROM json_each(?1))"),
-            &ids,
-            interaction_row,
-        )
-        .await?;
-        Ok(assemble_histories(
-            &member_ids,
-            orders,
-            returns,
-            interactions,
-        )?)
+        .fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await.map_err(db_error)? {
+            visitor.order(OrderScan {
+                member_id: row.try_get_unchecked(0).map_err(db_error)?,
+                order_id: row.try_get_unchecked(1).map_err(db_error)?,
+                placed_at: row.try_get_unchecked(2).map_err(db_error)?,
+                status: row.try_get_unchecked(3).map_err(db_error)?,
+                status_at: row.try_get_unchecked(4).map_err(db_error)?,
+                amount: row.try_get_unchecked(5).map_err(db_error)?,
+                shipping: row.try_get_unchecked(6).map_err(db_error)?,
+            });
+        }
+        drop(rows);
+        let mut rows = sqlx::query("SELECT member_id, at FROM interactions").fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await.map_err(db_error)? {
+            visitor.interaction(
+                row.try_get_unchecked(0).map_err(db_error)?,
+                row.try_get_unchecked(1).map_err(db_error)?,
+            );
+        }
+        Ok(())
     }
 
     async fn count_facts(&self) -> StoreResult<FactCounts> {

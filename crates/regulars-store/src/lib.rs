@@ -40,18 +40,50 @@ pub struct MemberFacts {
     pub events: Vec<BehaviourEvent>,
 }
 
-/// One member's facts as the segmentation engine reads them: orders without their lines,
-/// returns without their lines, interactions. Events are not part of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MemberHistory {
+/// An order as a full scan for the segmentation engine reads it: only the columns it needs,
+/// borrowed from the row (instants in Unix microseconds, money in minor units).
+#[derive(Debug, Clone, Copy)]
+pub struct OrderScan<'a> {
     /// The member.
-    pub member_id: MemberId,
-    /// Every order, whatever its status, without lines.
-    pub orders: Vec<Order>,
-    /// Every return against those orders, without lines.
-    pub returns: Vec<NewReturn>,
-    /// Every interaction.
-    pub interactions: Vec<Interaction>,
+    pub member_id: &'a str,
+    /// The order.
+    pub order_id: &'a str,
+    /// When it was placed.
+    pub placed_at: i64,
+    /// `paid`, `completed` or `cancelled`.
+    pub status: &'a str,
+    /// When it took that status.
+    pub status_at: i64,
+    /// What was paid.
+    pub amount: i64,
+    /// The shipping included in `amount`.
+    pub shipping: i64,
+}
+
+/// A return as a full scan reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReturnScan<'a> {
+    /// The order's member.
+    pub member_id: &'a str,
+    /// The order.
+    pub order_id: &'a str,
+    /// When it completed.
+    pub completed_at: i64,
+    /// Money refunded.
+    pub amount: i64,
+}
+
+/// Receives every fact of a full scan. Members come first, in id order; then returns, orders
+/// and interactions in no particular order.
+pub trait FactVisitor: Send {
+    /// A member.
+    fn member(&mut self, member_id: &str);
+    /// A return.
+    fn return_(&mut self, row: ReturnScan<'_>);
+    /// An order.
+    fn order(&mut self, row: OrderScan<'_>);
+    /// An interaction of `member_id` at (Unix microseconds).
+    fn interaction(&mut self, member_id: &str, at: i64);
 }
 
 /// How many of each fact kind the store holds.
@@ -126,15 +158,11 @@ pub trait FactStore: Send + Sync {
     async fn get_member_facts(&self, member_id: &MemberId, limit: u32) -> StoreResult<MemberFacts>;
     /// Every store.
     async fn list_stores(&self) -> StoreResult<Vec<ShopStore>>;
-    /// The histories of up to `limit` members whose ids sort after `after`, in id order: one page
-    /// of a full load of the segmentation engine.
-    async fn list_member_histories(
-        &self,
-        after: Option<&MemberId>,
-        limit: u32,
-    ) -> StoreResult<Vec<MemberHistory>>;
     /// How many of each fact kind are stored.
     async fn count_facts(&self) -> StoreResult<FactCounts>;
+    /// Streams every member, return, order and interaction to `visitor`, reading only the columns
+    /// the segmentation engine needs, in sequential scans: the engine's cold start.
+    async fn scan_facts(&self, visitor: &mut dyn FactVisitor) -> StoreResult<()>;
 }
 
 /// API keys, stored hashed.

@@ -517,50 +517,6 @@ impl TryFrom<ApiKeyRow> for ApiKeyRecord {
     }
 }
 
-/// Groups loaded rows into member histories, in the order of `member_ids`. Orders come without
-/// lines and returns without lines; `returns` pairs each return with its order's member.
-pub fn assemble_histories(
-    member_ids: &[String],
-    orders: Vec<OrderRow>,
-    returns: Vec<(String, ReturnRow)>,
-    interactions: Vec<InteractionRow>,
-) -> anyhow::Result<Vec<crate::MemberHistory>> {
-    use std::collections::HashMap;
-    let mut by_member: HashMap<String, crate::MemberHistory> =
-        HashMap::with_capacity(member_ids.len());
-    for id in member_ids {
-        let member_id = parse("member_id", id, MemberId::parse)?;
-        by_member.insert(
-            id.clone(),
-            crate::MemberHistory {
-                member_id,
-                orders: Vec::new(),
-                returns: Vec::new(),
-                interactions: Vec::new(),
-            },
-        );
-    }
-    for row in orders {
-        if let Some(history) = by_member.get_mut(&row.member_id) {
-            history.orders.push(row.into_order(Vec::new())?);
-        }
-    }
-    for (member_id, row) in returns {
-        if let Some(history) = by_member.get_mut(&member_id) {
-            history.returns.push(row.into_return(Vec::new())?);
-        }
-    }
-    for row in interactions {
-        if let Some(history) = by_member.get_mut(&row.member_id) {
-            history.interactions.push(Interaction::try_from(row)?);
-        }
-    }
-    Ok(member_ids
-        .iter()
-        .filter_map(|id| by_member.remove(id))
-        .collect())
-}
-
 /// The SQL list of ids as a JSON array text, for `json_each` (SQLite) and `jsonb_array_elements_text`.
 pub fn json_array<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::from("[");

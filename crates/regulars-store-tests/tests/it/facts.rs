@@ -494,21 +494,48 @@ store_test!(
 );
 
 store_test!(
-    member_histories_page_through_every_member_in_id_order,
+    a_full_scan_reads_every_member_order_return_and_interaction,
     |store: DynStore| async move {
-        let orders = [
-            order("O1", "M2", 100),
-            order("O2", "M1", 200),
-            order("O3", "M2", 300),
-            order("O4", "M3", 400),
-        ];
+        #[derive(Default)]
+        struct Seen {
+            members: Vec<String>,
+            orders: Vec<(String, String, String, i64, i64)>,
+            returns: Vec<(String, String, i64)>,
+            interactions: Vec<(String, i64)>,
+        }
+        impl regulars_store::FactVisitor for Seen {
+            fn member(&mut self, member_id: &str) {
+                self.members.push(member_id.to_owned());
+            }
+            fn return_(&mut self, row: regulars_store::ReturnScan<'_>) {
+                self.returns.push((
+                    row.member_id.to_owned(),
+                    row.order_id.to_owned(),
+                    row.amount,
+                ));
+            }
+            fn order(&mut self, row: regulars_store::OrderScan<'_>) {
+                self.orders.push((
+                    row.member_id.to_owned(),
+                    row.order_id.to_owned(),
+                    row.status.to_owned(),
+                    row.amount,
+                    row.shipping,
+                ));
+            }
+            fn interaction(&mut self, member_id: &str, at: i64) {
+                self.interactions.push((member_id.to_owned(), at));
+            }
+        }
+        let mut shipped = order("O1", "M2", 500);
+        shipped.shipping = Money::from_minor(80, Currency::TWD);
         store
-            .record_orders(&orders, lenient(), at(NOW))
+            .record_orders(&[shipped, order("O2", "M1", 200)], lenient(), at(NOW))
             .await
             .unwrap();
         let refund = NewReturn {
             return_id: ReturnId::parse("R1").unwrap(),
-            order_id: OrderId::parse("O3").unwrap(),
+            order_id: OrderId::parse("O1").unwrap(),
             amount: Money::from_minor(50, Currency::TWD),
             completed_at: at("2026-03-02T00:00:00Z"),
             lines: vec![],
@@ -516,7 +543,7 @@ store_test!(
         store.record_returns(&[refund], at(NOW)).await.unwrap();
         let interaction = Interaction {
             interaction_id: InteractionId::parse("I1").unwrap(),
-            member_id: MemberId::parse("M4").unwrap(),
+            member_id: MemberId::parse("M3").unwrap(),
             at: at("2026-03-03T00:00:00Z"),
             channel: InteractionChannel::Line,
             kind: InteractionKind::Like,
@@ -526,31 +553,21 @@ store_test!(
             .await
             .unwrap();
 
-        let first = store.list_member_histories(None, 2).await.unwrap();
-        let ids: Vec<&str> = first.iter().map(|h| h.member_id.as_str()).collect();
-        assert_eq!(ids, ["M1", "M2"]);
-        let mut m2_orders: Vec<&str> = first[1]
-            .orders
-            .iter()
-            .map(|o| o.order_id.as_str())
-            .collect();
-        m2_orders.sort_unstable();
-        assert_eq!(m2_orders, ["O1", "O3"]);
-        assert_eq!(first[1].returns.len(), 1);
-        assert!(first[1].orders.iter().all(|o| o.lines.is_empty()));
-        let second = store
-            .list_member_histories(Some(&first[1].member_id), 2)
-            .await
-            .unwrap();
-        let ids: Vec<&str> = second.iter().map(|h| h.member_id.as_str()).collect();
-        assert_eq!(ids, ["M3", "M4"]);
-        assert_eq!(second[1].interactions.len(), 1);
-        assert!(
-            store
-                .list_member_histories(Some(&second[1].member_id), 2)
-                .await
-                .unwrap()
-                .is_empty()
+        let mut seen = Seen::default();
+        store.scan_facts(&mut seen).await.unwrap();
+        assert_eq!(seen.members, ["M1", "M2", "M3"], "members come in id order");
+        seen.orders.sort();
+        assert_eq!(
+            seen.orders,
+            [
+                ("M1".to_owned(), "O2".to_owned(), "paid".to_owned(), 200, 0),
+                ("M2".to_owned(), "O1".to_owned(), "paid".to_owned(), 500, 80),
+            ]
+        );
+        assert_eq!(seen.returns, [("M2".to_owned(), "O1".to_owned(), 50)]);
+        assert_eq!(
+            seen.interactions,
+            [("M3".to_owned(), at("2026-03-03T00:00:00Z").as_microsecond())]
         );
     }
 );
