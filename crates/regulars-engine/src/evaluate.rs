@@ -5,7 +5,8 @@
 use crate::cycle::{CustomerCycle, IntervalHistogram, store_cycle};
 use crate::quantile::{Quintiles, top_threshold};
 use crate::{
-    Day, EngineConfig, FactTable, Nesl, Ratio, Rfim, RfimBand, Rfm8, RfmScores, RfmSegment,
+    Day, EngineConfig, FactTable, Lifecycle, Nesl, Ratio, Rfim, RfimBand, Rfm8, RfmScores,
+    RfmSegment,
 };
 
 /// What the models read of one member, as of the evaluation day.
@@ -54,6 +55,8 @@ pub struct MemberSegments {
     pub top: bool,
     /// Enough purchase-days in 730 days to be loyal (whatever the band).
     pub loyal: bool,
+    /// The lifecycle stage.
+    pub lifecycle: Lifecycle,
 }
 
 /// How many members each population holds.
@@ -84,6 +87,8 @@ pub struct Evaluation {
     pub monetary_breaks: Option<[f64; 4]>,
     /// The smallest 730-day spend that is Top.
     pub top_threshold: Option<i64>,
+    /// The RFM-8 means of recency, frequency and spend over the RFM population.
+    pub rfm8_means: Option<[f64; 3]>,
     /// Every member's verdicts, in the table's member order.
     pub members: Vec<MemberSegments>,
 }
@@ -230,6 +235,7 @@ pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluat
                     rfim,
                     top: false,
                     loyal: false,
+                    lifecycle: Lifecycle::Prospect,
                 };
             };
             let rfm = match (f.frequency > 0, r_breaks, m_breaks) {
@@ -303,6 +309,7 @@ pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluat
                 rfim,
                 top: is_top,
                 loyal: is_loyal,
+                lifecycle: Lifecycle::of(nesl, f.purchase_days, is_loyal),
             }
         })
         .collect();
@@ -316,6 +323,13 @@ pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluat
         recency_breaks: display(r_breaks),
         monetary_breaks: display(m_breaks),
         top_threshold: top,
+        rfm8_means: (n_rfm > 0).then(|| {
+            [
+                sum_r as f64 / n_rfm as f64,
+                sum_f as f64 / n_rfm as f64,
+                sum_m as f64 / n_rfm as f64,
+            ]
+        }),
         members,
     }
 }

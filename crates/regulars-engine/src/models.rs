@@ -118,6 +118,20 @@ labels!(
 );
 
 impl Rfm8 {
+    /// Whether R, F and M are high in this class.
+    pub fn highs(self) -> (bool, bool, bool) {
+        match self {
+            Self::ImportantValue => (true, true, true),
+            Self::ImportantDevelopment => (true, false, true),
+            Self::ImportantRetention => (false, true, true),
+            Self::ImportantWinBack => (false, false, true),
+            Self::GeneralValue => (true, true, false),
+            Self::GeneralDevelopment => (true, false, false),
+            Self::GeneralRetention => (false, true, false),
+            Self::GeneralWinBack => (false, false, false),
+        }
+    }
+
     /// The class of three high/low judgements.
     pub fn of(r_high: bool, f_high: bool, m_high: bool) -> Self {
         match (m_high, r_high, f_high) {
@@ -193,6 +207,46 @@ labels!(
     }
 );
 
+labels!(
+    /// The lifecycle stage, for journeys and reports, derived from NESL and loyalty:
+    ///
+    /// * churn: NESL L (no purchase for more than `lost_max_days`);
+    /// * dormancy: NESL S2 or S3 (more than two of the member's cycles without a purchase);
+    /// * introduction: one purchase-day so far (NESL N or S1);
+    /// * maturity: two or more purchase-days, within two cycles (E0 or S1), and loyal
+    ///   (at least `loyal_min_f` purchase-days in 730 days);
+    /// * growth: two or more purchase-days, within two cycles, not loyal yet;
+    /// * prospect: no valid order.
+    Lifecycle {
+        /// First purchase made, no second yet.
+        Introduction => "introduction", "導入期";
+        /// Buying again, not yet loyal.
+        Growth => "growth", "成長期";
+        /// Buying regularly.
+        Maturity => "maturity", "成熟期";
+        /// Overdue by more than two cycles.
+        Dormancy => "dormancy", "休眠期";
+        /// Gone: no purchase for more than `lost_max_days`.
+        Churn => "churn", "流失期";
+        /// No valid order yet.
+        Prospect => "prospect", "潛在顧客";
+    }
+);
+
+impl Lifecycle {
+    /// The stage of a member with this NESL label, purchase-days and loyalty.
+    pub fn of(nesl: Nesl, purchase_days: u32, loyal: bool) -> Self {
+        match nesl {
+            Nesl::Prospect => Self::Prospect,
+            Nesl::L => Self::Churn,
+            Nesl::S2 | Nesl::S3 => Self::Dormancy,
+            _ if purchase_days <= 1 => Self::Introduction,
+            _ if loyal => Self::Maturity,
+            _ => Self::Growth,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,10 +275,25 @@ mod tests {
     }
 
     #[test]
+    fn lifecycle_follows_nesl_and_loyalty() {
+        assert_eq!(Lifecycle::of(Nesl::N, 1, false), Lifecycle::Introduction);
+        assert_eq!(Lifecycle::of(Nesl::S1, 1, false), Lifecycle::Introduction);
+        assert_eq!(Lifecycle::of(Nesl::E0, 2, false), Lifecycle::Growth);
+        assert_eq!(Lifecycle::of(Nesl::S1, 5, true), Lifecycle::Maturity);
+        assert_eq!(Lifecycle::of(Nesl::S2, 5, true), Lifecycle::Dormancy);
+        assert_eq!(Lifecycle::of(Nesl::L, 9, true), Lifecycle::Churn);
+        assert_eq!(Lifecycle::of(Nesl::Prospect, 0, false), Lifecycle::Prospect);
+    }
+
+    #[test]
     fn rfm8_classes_follow_their_bit_pattern() {
         assert_eq!(Rfm8::of(true, true, true).zh(), "重要價值客戶");
         assert_eq!(Rfm8::of(false, false, true), Rfm8::ImportantWinBack);
         assert_eq!(Rfm8::of(true, false, false), Rfm8::GeneralDevelopment);
         assert_eq!(Rfm8::ALL.len(), 8);
+        for class in Rfm8::ALL {
+            let (r, f, m) = class.highs();
+            assert_eq!(Rfm8::of(r, f, m), *class);
+        }
     }
 }

@@ -28,6 +28,8 @@ enum Model {
     Nesl,
     /// RFIM.
     Rfim,
+    /// The lifecycle stage.
+    Lifecycle,
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,6 +39,14 @@ enum SegmentCommand {
         /// The model.
         #[arg(long, value_enum)]
         model: Model,
+        /// Evaluate as of the end of this date, ignoring later facts (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// One member's segments in every model, each with the inputs, thresholds and rule behind it.
+    Show {
+        /// The member's id.
+        member_id: String,
         /// Evaluate as of the end of this date, ignoring later facts (default: today).
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
@@ -68,6 +78,7 @@ fn label(segmentation: &Segmentation, idx: usize, model: Model) -> (&'static str
             .map_or(("prospect", "潛在顧客"), |c| (c.as_str(), c.zh())),
         Model::Nesl => (m.nesl.as_str(), m.nesl.zh()),
         Model::Rfim => (m.rfim.as_str(), m.rfim.zh()),
+        Model::Lifecycle => (m.lifecycle.as_str(), m.lifecycle.zh()),
     }
 }
 
@@ -109,6 +120,66 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
                 }
             }
         }
+        SegmentCommand::Show {
+            member_id,
+            as_of: date,
+        } => {
+            let segmentation = app.segment(as_of(app, date.as_deref())?).await?;
+            let Some(idx) = segmentation
+                .member_ids
+                .iter()
+                .position(|id| id.as_str() == member_id.trim())
+            else {
+                anyhow::bail!("member {member_id} not found");
+            };
+            let currency = app.brand().currency;
+            let money = |minor: i64| Money::from_minor(minor, currency).to_string();
+            let config = regulars_engine::EngineConfig::default();
+            let models = [
+                ("rfm", regulars_engine::Model::Rfm, Model::Rfm),
+                ("rfm8", regulars_engine::Model::Rfm8, Model::Rfm8),
+                ("nesl", regulars_engine::Model::Nesl, Model::Nesl),
+                ("rfim", regulars_engine::Model::Rfim, Model::Rfim),
+                (
+                    "lifecycle",
+                    regulars_engine::Model::Lifecycle,
+                    Model::Lifecycle,
+                ),
+            ];
+            let rows: Vec<(&str, &str, &str, String)> = models
+                .iter()
+                .map(|(name, engine_model, model)| {
+                    let (key, zh) = label(&segmentation, idx, *model);
+                    (
+                        *name,
+                        key,
+                        zh,
+                        regulars_engine::explain(
+                            &segmentation.evaluation,
+                            idx,
+                            *engine_model,
+                            &config,
+                            &money,
+                        ),
+                    )
+                })
+                .collect();
+            if json {
+                let models: serde_json::Map<String, serde_json::Value> = rows
+                    .iter()
+                    .map(|(name, key, zh, why)| ((*name).to_owned(), serde_json::json!({ "segment": key, "label_zh": zh, "explanation": why })))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({ "member_id": member_id, "as_of": segmentation.as_of.to_string(), "models": models })
+                );
+            } else {
+                println!("{member_id} as of {}", segmentation.as_of);
+                for (name, _, zh, why) in rows {
+                    println!("  {name:<10}{zh}  {why}");
+                }
+            }
+        }
         SegmentCommand::Export { as_of: date, out } => {
             let segmentation = app.segment(as_of(app, date.as_deref())?).await?;
             let currency = app.brand().currency;
@@ -117,7 +188,7 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
             let mut writer = std::io::BufWriter::new(file);
             writeln!(
                 writer,
-                "member_id,recency_days,frequency,monetary,cycle_days,r_score,f_score,m_score,rfm_cell,rfm_segment,rfm8_class,nesl,rfim"
+                "member_id,recency_days,frequency,monetary,cycle_days,r_score,f_score,m_score,rfm_cell,rfm_segment,rfm8_class,nesl,rfim,lifecycle"
             )?;
             for (member_id, m) in segmentation
                 .member_ids
@@ -144,7 +215,7 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
                 );
                 writeln!(
                     writer,
-                    "{id},{},{},{},{},{r},{fs},{ms},{cell},{},{},{},{}",
+                    "{id},{},{},{},{},{r},{fs},{ms},{cell},{},{},{},{},{}",
                     f.recency.map(|r| r.to_string()).unwrap_or_default(),
                     f.frequency,
                     Money::from_minor(f.monetary, currency).to_major(),
@@ -155,6 +226,7 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
                     m.rfm8.map_or("", |c| c.as_str()),
                     m.nesl.as_str(),
                     m.rfim.as_str(),
+                    m.lifecycle.as_str(),
                 )?;
             }
             writer.flush()?;

@@ -150,3 +150,49 @@ fn a_store_too_young_to_measure_uses_the_category_cycle() {
         (60, true)
     );
 }
+
+#[test]
+fn explanations_name_the_inputs_the_thresholds_and_the_rule() {
+    use regulars_engine::{EngineConfig, Model, explain};
+    let evaluation = run(&brand(), 1000);
+    let config = EngineConfig::default();
+    let money = |minor: i64| format!("NT${minor}");
+    let say = |member: usize, model: Model| explain(&evaluation, member, model, &config, &money);
+    assert_eq!(
+        say(1, Model::Nesl),
+        "S3: 50 days since the last purchase = 10.00 × the 5-day store cycle (too few purchases for a cycle of their own) (more than 3); 2 purchase-days"
+    );
+    assert_eq!(
+        say(0, Model::Nesl),
+        "E0: 0 days since the last purchase = 0.00 × their 5-day cycle (2 intervals, shrunk toward the 5-day store cycle) (at most 1); 3 purchase-days"
+    );
+    assert_eq!(
+        say(3, Model::Nesl),
+        "L: 800 days since the last purchase, more than 365"
+    );
+    assert_eq!(
+        say(0, Model::Rfm),
+        "potential_loyalist (R5 F3 M1, cell 531): recency 0 days against breakpoints 20, 40, 100, 200 days (fewer days score higher); 3 purchase-days in 365 days against thresholds 1, 2, 3, 5, 8; spend NT$300 against breakpoints NT$340, NT$380, NT$420, NT$460"
+    );
+    assert_eq!(
+        say(3, Model::Rfm),
+        "lost (R1 F1 M1, cell 111): no purchase in the last 365 days (800 days since the last purchase), so 111"
+    );
+    assert_eq!(
+        say(1, Model::Rfm8),
+        "important_value: recency 50 days below the mean 116.7; 2 purchase-days in 365 days at or above the mean 2; spend NT$400 at or above the mean NT$400"
+    );
+    assert_eq!(
+        say(0, Model::Rfim),
+        "loyal: 0 days since the last purchase is recent (at most 1 × the 5-day store cycle), and 3 purchase-days in 730 days (at least 3)"
+    );
+    assert_eq!(
+        say(4, Model::Rfim),
+        "engaged: no purchase yet and 3 interactions in the last 90 days (at least 3)"
+    );
+    assert_eq!(
+        say(0, Model::Lifecycle),
+        "maturity: NESL E0, 3 purchase-days, 3 purchase-days in 730 days (3 for maturity)"
+    );
+    assert_eq!(say(5, Model::Nesl), "prospect: no valid order yet");
+}

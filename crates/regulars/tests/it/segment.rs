@@ -26,7 +26,7 @@ fn segment_counts_cover_every_member_and_export_writes_a_row_each() {
         Some(0)
     );
 
-    for model in ["rfm", "rfm8", "nesl", "rfim"] {
+    for model in ["rfm", "rfm8", "nesl", "rfim", "lifecycle"] {
         let out = regulars(
             dir.path(),
             &[
@@ -82,13 +82,30 @@ fn segment_counts_cover_every_member_and_export_writes_a_row_each() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "member_id,recency_days,frequency,monetary,cycle_days,r_score,f_score,m_score,rfm_cell,rfm_segment,rfm8_class,nesl,rfim"
+        "member_id,recency_days,frequency,monetary,cycle_days,r_score,f_score,m_score,rfm_cell,rfm_segment,rfm8_class,nesl,rfim,lifecycle"
     );
     assert_eq!(lines.len(), 5);
     let m2 = lines.iter().find(|l| l.starts_with("M2,")).unwrap();
     assert!(m2.starts_with("M2,52,1,250.50,"), "{m2}");
     let m4 = lines.iter().find(|l| l.starts_with("M4,")).unwrap();
-    assert_eq!(*m4, "M4,,0,0.00,,,,,,prospect,,prospect,prospect");
+    assert_eq!(*m4, "M4,,0,0.00,,,,,,prospect,,prospect,prospect,prospect");
+
+    let out = regulars(
+        dir.path(),
+        &["--json", "segment", "show", "M3", "--as-of", "2026-11-22"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(shown["models"]["nesl"]["segment"], "L");
+    assert_eq!(shown["models"]["lifecycle"]["segment"], "churn");
+    let why = shown["models"]["nesl"]["explanation"].as_str().unwrap();
+    assert!(
+        why.starts_with("L: 1056 days since the last purchase, more than 365"),
+        "{why}"
+    );
+    let out = regulars(dir.path(), &["segment", "show", "M404"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("member M404 not found"));
 
     // As of a day before any order, everyone is a prospect.
     let early: serde_json::Value = serde_json::from_str(&stdout(&regulars(

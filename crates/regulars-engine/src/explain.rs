@@ -1,0 +1,197 @@
+//! Explanations: for any member and model, the inputs, the thresholds and the rule that placed
+//! them, in one sentence (for example "S2: 52 days since the last purchase = 2.36 × their 22.0-day
+//! cycle (more than 2, at most 3)").
+
+use crate::{EngineConfig, Evaluation, MemberSegments, Nesl, Rfim, RfimBand, RfmSegment};
+
+/// The models a member can be explained by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Model {
+    /// RFM scores and the RF-grid segment.
+    Rfm,
+    /// The eight RFM classes.
+    Rfm8,
+    /// NESL.
+    Nesl,
+    /// RFIM.
+    Rfim,
+    /// The lifecycle stage.
+    Lifecycle,
+}
+
+fn breaks(values: Option<[f64; 4]>, show: &dyn Fn(f64) -> String) -> String {
+    values.map_or_else(
+        || "none".to_owned(),
+        |b| b.iter().map(|v| show(*v)).collect::<Vec<_>>().join(", "),
+    )
+}
+
+/// A number with at most two decimals and no trailing zeros.
+fn number(value: f64) -> String {
+    let text = format!("{value:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+fn cycle_text(m: &MemberSegments, evaluation: &Evaluation) -> String {
+    match m.cycle {
+        Some(cycle) if cycle.intervals > 0 => format!(
+            "their {}-day cycle ({} intervals, shrunk toward the {}-day store cycle)",
+            number((cycle.days() * 10.0).round() / 10.0),
+            cycle.intervals,
+            evaluation.store_cycle
+        ),
+        _ => format!(
+            "the {}-day store cycle (too few purchases for a cycle of their own)",
+            evaluation.store_cycle
+        ),
+    }
+}
+
+/// Explains why member `member` of `evaluation` has its label in `model`; `money` formats minor
+/// units in the brand's currency.
+pub fn explain(
+    evaluation: &Evaluation,
+    member: usize,
+    model: Model,
+    config: &EngineConfig,
+    money: &dyn Fn(i64) -> String,
+) -> String {
+    let m = &evaluation.members[member];
+    let f = m.features;
+    let Some(recency) = f.recency else {
+        return match model {
+            Model::Rfim if m.rfim == Rfim::Engaged => format!(
+                "engaged: no purchase yet and {} interactions in the last {} days (at least {})",
+                f.interactions, config.interaction_window_days, config.engaged_min_interactions
+            ),
+            Model::Rfim => format!(
+                "prospect: no purchase yet and {} interactions in the last {} days (fewer than {})",
+                f.interactions, config.interaction_window_days, config.engaged_min_interactions
+            ),
+            _ => "prospect: no valid order yet".to_owned(),
+        };
+    };
+    let days_ago = format!("{recency} days since the last purchase");
+    match model {
+        Model::Nesl => {
+            let [s1, s2, s3] = config.nesl_bounds;
+            let rho = m.cycle.map_or(0.0, |c| recency as f64 / c.days());
+            let range = match m.nesl {
+                Nesl::N | Nesl::E0 => format!("at most {s1}"),
+                Nesl::S1 => format!("more than {s1}, at most {s2}"),
+                Nesl::S2 => format!("more than {s2}, at most {s3}"),
+                _ => format!("more than {s3}"),
+            };
+            match m.nesl {
+                Nesl::L => format!("L: {days_ago}, more than {}", config.lost_max_days),
+                nesl => {
+                    let purchases = if f.purchase_days == 1 {
+                        "one purchase-day".to_owned()
+                    } else {
+                        format!("{} purchase-days", f.purchase_days)
+                    };
+                    format!(
+                        "{}: {days_ago} = {rho:.2} × {} ({range}); {purchases}",
+                        nesl.as_str(),
+                        cycle_text(m, evaluation)
+                    )
+                }
+            }
+        }
+        Model::Rfm => {
+            let scores = m.rfm.unwrap_or(crate::RfmScores { r: 1, f: 1, m: 1 });
+            let head = format!(
+                "{} (R{} F{} M{}, cell {})",
+                m.rfm_segment.as_str(),
+                scores.r,
+                scores.f,
+                scores.m,
+                scores.cell()
+            );
+            if f.frequency == 0 {
+                return format!(
+                    "{head}: no purchase in the last {} days ({days_ago}), so 111",
+                    config.rfm_window_days
+                );
+            }
+            let bins = config
+                .f_bins
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let segment = if m.rfm_segment == RfmSegment::Lost {
+                " (only R1 F1 is lost)"
+            } else {
+                ""
+            };
+            format!(
+                "{head}{segment}: recency {recency} days against breakpoints {} days (fewer days score higher); {} purchase-days in {} days against thresholds {bins}; spend {} against breakpoints {}",
+                breaks(evaluation.recency_breaks, &number),
+                f.frequency,
+                config.rfm_window_days,
+                money(f.monetary),
+                breaks(evaluation.monetary_breaks, &|v| money(v.round() as i64)),
+            )
+        }
+        Model::Rfm8 => {
+            let class = m.rfm8.map_or("-", |c| c.as_str());
+            let [mean_r, mean_f, mean_m] = evaluation.rfm8_means.unwrap_or([0.0; 3]);
+            let cmp = |high: bool, yes: &'static str, no: &'static str| if high { yes } else { no };
+            // The engine's exact judgements, not a float comparison that could disagree at a tie.
+            let (r_high, f_high, m_high) = m.rfm8.map_or((false, false, false), |c| c.highs());
+            format!(
+                "{class}: recency {recency} days {} the mean {}; {} purchase-days in {} days {} the mean {}; spend {} {} the mean {}",
+                cmp(r_high, "below", "not below"),
+                number((mean_r * 10.0).round() / 10.0),
+                f.frequency,
+                config.rfm_window_days,
+                cmp(f_high, "at or above", "below"),
+                number((mean_f * 100.0).round() / 100.0),
+                money(f.monetary),
+                cmp(m_high, "at or above", "below"),
+                money(mean_m.round() as i64),
+            )
+        }
+        Model::Rfim => {
+            let c = evaluation.store_cycle;
+            let [k_ready, k_sleeping, k_lost] = config.rfim_bands;
+            let band = match m.rfim_band {
+                Some(RfimBand::Recent) => {
+                    format!("recent (at most {k_ready} × the {c}-day store cycle)")
+                }
+                Some(RfimBand::Ready) => format!(
+                    "ready to repurchase (more than {k_ready}, at most {k_sleeping} × the {c}-day store cycle)"
+                ),
+                Some(RfimBand::Sleeping) => format!(
+                    "sleeping (more than {k_sleeping}, at most {k_lost} × the {c}-day store cycle)"
+                ),
+                _ => format!("lost (more than {k_lost} × the {c}-day store cycle)"),
+            };
+            let reason = match m.rfim {
+                Rfim::Top => format!(
+                    ", and 730-day spend {} is in the top {}% (at least {})",
+                    money(f.monetary_730),
+                    number(config.top_pct.num as f64 * 100.0 / config.top_pct.den as f64),
+                    money(evaluation.top_threshold.unwrap_or(0))
+                ),
+                Rfim::Loyal => format!(
+                    ", and {} purchase-days in 730 days (at least {})",
+                    f.frequency_730, config.loyal_min_f
+                ),
+                Rfim::ActiveNew | Rfim::ReadyNew => ", with one purchase-day".to_owned(),
+                Rfim::Active | Rfim::Ready => format!(", with {} purchase-days", f.purchase_days),
+                _ => String::new(),
+            };
+            format!("{}: {days_ago} is {band}{reason}", m.rfim.as_str())
+        }
+        Model::Lifecycle => format!(
+            "{}: NESL {}, {} purchase-days, {} purchase-days in 730 days ({} for maturity)",
+            m.lifecycle.as_str(),
+            m.nesl.as_str(),
+            f.purchase_days,
+            f.frequency_730,
+            config.loyal_min_f
+        ),
+    }
+}
