@@ -17,8 +17,9 @@ pub use facts::{
 };
 pub use views::{
     ApiKeyCreatedView, BatchItemView, BatchResultView, ConsentView, EventView, HealthView,
-    IngestResultView, InteractionView, MemberFactsView, MemberView, OrderLineView, OrderView,
-    ReturnLineView, ReturnView, StatsView, StoreView,
+    IngestResultView, InteractionView, MemberFactsView, MemberSegmentsView, MemberView,
+    ModelVerdictView, OrderLineView, OrderView, ReturnLineView, ReturnView, SegmentCountView,
+    SegmentCountsView, SegmentMembersView, StatsView, StoreView,
 };
 
 /// The most items one batch request may carry.

@@ -266,3 +266,82 @@ pub struct ApiKeyCreatedView {
     /// The bearer token to send as `Authorization: Bearer …`.
     pub token: String,
 }
+
+/// How many members one segment holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SegmentCountView {
+    /// The segment's canonical name.
+    pub segment: String,
+    /// Its Traditional Chinese label.
+    pub label_zh: String,
+    /// Members in it.
+    pub members: u64,
+    /// Its share of all members, 0 to 1.
+    pub share: f64,
+}
+
+/// Members per segment of one model, as of a day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SegmentCountsView {
+    /// `rfm`, `rfm8`, `nesl`, `rfim` or `lifecycle`.
+    pub model: String,
+    /// The day evaluated (the end of it), in the brand's zone.
+    pub as_of: String,
+    /// All members.
+    pub members: u64,
+    /// The store repurchase cycle `C` used, in days.
+    pub store_cycle_days: i64,
+    /// Every segment with members, by name.
+    pub segments: Vec<SegmentCountView>,
+}
+
+/// One model's verdict on a member, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ModelVerdictView {
+    /// `rfm`, `rfm8`, `nesl`, `rfim` or `lifecycle`.
+    pub model: String,
+    /// The segment's canonical name.
+    pub segment: String,
+    /// Its Traditional Chinese label.
+    pub label_zh: String,
+    /// The inputs, thresholds and rule that placed the member, in one sentence.
+    pub explanation: String,
+}
+
+/// A member's segments in every model, as of a day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MemberSegmentsView {
+    /// The member.
+    pub member_id: String,
+    /// The day evaluated.
+    pub as_of: String,
+    /// Days since the last purchase; absent for members who never bought.
+    pub recency_days: Option<i64>,
+    /// Purchase-days in the last 365 days.
+    pub frequency: u32,
+    /// Net spend in the last 365 days, minor units.
+    pub monetary: i64,
+    /// The member's repurchase cycle in days; absent for members who never bought.
+    pub cycle_days: Option<f64>,
+    /// R, F and M scores as `[r, f, m]`; absent for members who never bought.
+    pub rfm_scores: Option<[u8; 3]>,
+    /// Every model's verdict.
+    pub models: Vec<ModelVerdictView>,
+}
+
+/// A page of the members of one segment, in id order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SegmentMembersView {
+    /// The model.
+    pub model: String,
+    /// The segment.
+    pub segment: String,
+    /// The day evaluated.
+    pub as_of: String,
+    /// Members in the segment in all.
+    pub total: u64,
+    /// This page's member ids.
+    pub members: Vec<String>,
+    /// Pass as `after` for the next page; absent on the last.
+    pub next_after: Option<String>,
+}

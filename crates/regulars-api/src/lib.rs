@@ -53,6 +53,7 @@ impl Default for ApiSettings {
     tags(
         (name = "facts", description = "Recording members, stores, orders, returns, interactions and behaviour events"),
         (name = "members", description = "Reading members with their facts"),
+        (name = "segments", description = "Who each member is: RFM, RFM-8, NESL, RFIM and lifecycle, with explanations"),
         (name = "system", description = "Health, metrics and the API document")
     )
 )]
@@ -74,6 +75,7 @@ fn api_routes() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::facts())
         .merge(routes::members())
+        .merge(routes::segments())
         .merge(routes::system())
 }
 

@@ -135,6 +135,10 @@ impl App {
         };
         let outcomes = T::record(self, items, options).await?;
         let summary = IngestSummary::of(&outcomes);
+        if summary.created + summary.updated > 0 {
+            self.facts_version
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         self.metrics.record_ingest(
             T::KIND,
             [

@@ -80,6 +80,9 @@ pub enum AppError {
 /// The result of a use case.
 pub type AppResult<T> = Result<T, AppError>;
 
+/// The last segmentation computed, with the facts version it saw.
+type SegmentationCache = tokio::sync::Mutex<Option<(u64, Arc<segments::Segmentation>)>>;
+
 /// The application: the store, the clock, the brand's conventions and the metrics.
 #[derive(Clone)]
 pub struct App {
@@ -88,6 +91,10 @@ pub struct App {
     brand: Brand,
     settings: IngestSettings,
     metrics: Arc<Metrics>,
+    engine: regulars_engine::EngineConfig,
+    /// Bumped by every ingest that changes a fact, so cached segmentations know they are stale.
+    facts_version: Arc<std::sync::atomic::AtomicU64>,
+    segmentation: Arc<SegmentationCache>,
 }
 
 impl App {
@@ -104,6 +111,9 @@ impl App {
             brand,
             settings,
             metrics: Arc::new(Metrics::default()),
+            engine: regulars_engine::EngineConfig::default(),
+            facts_version: Arc::default(),
+            segmentation: Arc::default(),
         }
     }
 
@@ -120,6 +130,11 @@ impl App {
     /// The ingest settings.
     pub fn settings(&self) -> IngestSettings {
         self.settings
+    }
+
+    /// The segmentation models' options.
+    pub fn engine_config(&self) -> &regulars_engine::EngineConfig {
+        &self.engine
     }
 
     /// The metrics.

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use regulars_domain::{Interaction, NewReturn, Order, OrderStatus};
 use regulars_engine::{Day, FactTableBuilder, OrderFact};
+pub use regulars_engine::{Model, explain};
 
 /// The civil day of an instant in `zone`.
 pub fn day_of(at: Timestamp, zone: &TimeZone) -> Day {
@@ -125,6 +126,8 @@ mod tests {
 /// Every member's segments as of a day.
 #[derive(Debug, Clone)]
 pub struct Segmentation {
+    /// The members' positions, by id.
+    pub index: HashMap<regulars_domain::MemberId, usize>,
     /// The day evaluated.
     pub as_of: jiff::civil::Date,
     /// The members, in the engine's order.
@@ -266,7 +269,7 @@ impl crate::App {
     /// Every member's segments as of the end of `as_of`, by the default model options.
     pub async fn segment(&self, as_of: jiff::civil::Date) -> crate::AppResult<Segmentation> {
         let (member_ids, table) = self.load_engine_facts().await?;
-        let config = regulars_engine::EngineConfig::default();
+        let config = self.engine.clone();
         let day = Day::from_date(as_of);
         let span = tracing::Span::current();
         let evaluation = tokio::task::spawn_blocking(move || {
@@ -276,10 +279,39 @@ impl crate::App {
         .map_err(|e| {
             regulars_store::StoreError::Other(anyhow::anyhow!("the engine failed: {e}"))
         })?;
+        let index = member_ids
+            .iter()
+            .enumerate()
+            .map(|(idx, id)| (id.clone(), idx))
+            .collect();
         Ok(Segmentation {
+            index,
             as_of,
             member_ids,
             evaluation,
         })
+    }
+
+    /// Every member's segments as of `as_of` (default today), from a cached evaluation that is
+    /// recomputed only when a fact changed since, or for another day.
+    ///
+    /// This stands in until the engine keeps its state current on every fact (issue 3): the
+    /// first call after a change loads every fact again.
+    pub async fn segmentation(
+        &self,
+        as_of: Option<jiff::civil::Date>,
+    ) -> crate::AppResult<std::sync::Arc<Segmentation>> {
+        let as_of = as_of.unwrap_or_else(|| self.today());
+        let mut cache = self.segmentation.lock().await;
+        let version = self.facts_version.load(std::sync::atomic::Ordering::SeqCst);
+        if let Some((cached_version, cached)) = cache.as_ref()
+            && *cached_version == version
+            && cached.as_of == as_of
+        {
+            return Ok(cached.clone());
+        }
+        let fresh = std::sync::Arc::new(self.segment(as_of).await?);
+        *cache = Some((version, fresh.clone()));
+        Ok(fresh)
     }
 }

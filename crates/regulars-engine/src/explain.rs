@@ -4,8 +4,8 @@
 
 use crate::{EngineConfig, Evaluation, MemberSegments, Nesl, Rfim, RfimBand, RfmSegment};
 
-/// The models a member can be explained by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The models a member can be placed and explained by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Model {
     /// RFM scores and the RF-grid segment.
     Rfm,
@@ -17,6 +17,52 @@ pub enum Model {
     Rfim,
     /// The lifecycle stage.
     Lifecycle,
+}
+
+impl Model {
+    /// Every model.
+    pub const ALL: [Self; 5] = [
+        Self::Rfm,
+        Self::Rfm8,
+        Self::Nesl,
+        Self::Rfim,
+        Self::Lifecycle,
+    ];
+
+    /// The canonical name (`rfm`, `rfm8`, `nesl`, `rfim`, `lifecycle`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rfm => "rfm",
+            Self::Rfm8 => "rfm8",
+            Self::Nesl => "nesl",
+            Self::Rfim => "rfim",
+            Self::Lifecycle => "lifecycle",
+        }
+    }
+
+    /// The model with this canonical name.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == value.trim().to_lowercase())
+            .ok_or_else(|| format!("`{value}` is not a model (rfm, rfm8, nesl, rfim or lifecycle)"))
+    }
+}
+
+impl MemberSegments {
+    /// The member's segment in `model`: its canonical name and its zh-TW label.
+    pub fn segment(&self, model: Model) -> (&'static str, &'static str) {
+        match model {
+            Model::Rfm => (self.rfm_segment.as_str(), self.rfm_segment.zh()),
+            Model::Rfm8 => self.rfm8.map_or(
+                (RfmSegment::Prospect.as_str(), RfmSegment::Prospect.zh()),
+                |c| (c.as_str(), c.zh()),
+            ),
+            Model::Nesl => (self.nesl.as_str(), self.nesl.zh()),
+            Model::Rfim => (self.rfim.as_str(), self.rfim.zh()),
+            Model::Lifecycle => (self.lifecycle.as_str(), self.lifecycle.zh()),
+        }
+    }
 }
 
 fn breaks(values: Option<[f64; 4]>, show: &dyn Fn(f64) -> String) -> String {

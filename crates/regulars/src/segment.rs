@@ -69,17 +69,20 @@ fn as_of(app: &App, text: Option<&str>) -> anyhow::Result<jiff::civil::Date> {
     }
 }
 
-fn label(segmentation: &Segmentation, idx: usize, model: Model) -> (&'static str, &'static str) {
-    let m = &segmentation.evaluation.members[idx];
-    match model {
-        Model::Rfm => (m.rfm_segment.as_str(), m.rfm_segment.zh()),
-        Model::Rfm8 => m
-            .rfm8
-            .map_or(("prospect", "潛在顧客"), |c| (c.as_str(), c.zh())),
-        Model::Nesl => (m.nesl.as_str(), m.nesl.zh()),
-        Model::Rfim => (m.rfim.as_str(), m.rfim.zh()),
-        Model::Lifecycle => (m.lifecycle.as_str(), m.lifecycle.zh()),
+impl From<Model> for regulars_engine::Model {
+    fn from(model: Model) -> Self {
+        match model {
+            Model::Rfm => Self::Rfm,
+            Model::Rfm8 => Self::Rfm8,
+            Model::Nesl => Self::Nesl,
+            Model::Rfim => Self::Rfim,
+            Model::Lifecycle => Self::Lifecycle,
+        }
     }
+}
+
+fn label(segmentation: &Segmentation, idx: usize, model: Model) -> (&'static str, &'static str) {
+    segmentation.evaluation.members[idx].segment(model.into())
 }
 
 pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<ExitCode> {
@@ -135,33 +138,18 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
             let currency = app.brand().currency;
             let money = |minor: i64| Money::from_minor(minor, currency).to_string();
             let config = regulars_engine::EngineConfig::default();
-            let models = [
-                ("rfm", regulars_engine::Model::Rfm, Model::Rfm),
-                ("rfm8", regulars_engine::Model::Rfm8, Model::Rfm8),
-                ("nesl", regulars_engine::Model::Nesl, Model::Nesl),
-                ("rfim", regulars_engine::Model::Rfim, Model::Rfim),
-                (
-                    "lifecycle",
-                    regulars_engine::Model::Lifecycle,
-                    Model::Lifecycle,
-                ),
-            ];
-            let rows: Vec<(&str, &str, &str, String)> = models
+            let rows: Vec<(&str, &str, &str, String)> = regulars_engine::Model::ALL
                 .iter()
-                .map(|(name, engine_model, model)| {
-                    let (key, zh) = label(&segmentation, idx, *model);
-                    (
-                        *name,
-                        key,
-                        zh,
-                        regulars_engine::explain(
-                            &segmentation.evaluation,
-                            idx,
-                            *engine_model,
-                            &config,
-                            &money,
-                        ),
-                    )
+                .map(|model| {
+                    let (key, zh) = segmentation.evaluation.members[idx].segment(*model);
+                    let why = regulars_engine::explain(
+                        &segmentation.evaluation,
+                        idx,
+                        *model,
+                        &config,
+                        &money,
+                    );
+                    (model.as_str(), key, zh, why)
                 })
                 .collect();
             if json {

@@ -2,8 +2,10 @@
 
 mod facts;
 mod members;
+mod segments;
 mod system;
 
 pub(crate) use facts::routes as facts;
 pub(crate) use members::routes as members;
+pub(crate) use segments::routes as segments;
 pub(crate) use system::{metrics, routes as system};

@@ -4,6 +4,7 @@
 mod auth;
 mod facts;
 mod idempotency;
+mod segments;
 mod system;
 
 use regulars_api_types::{OrderLineRequest, OrderRequest};

@@ -94,7 +94,10 @@ async fn the_served_document_is_the_one_in_docs_and_every_path_in_it_exists() {
     for (path, item) in served["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let concrete = path.replace("{member_id}", "M1");
+            let concrete = path
+                .replace("{member_id}", "M1")
+                .replace("{model}", "nesl")
+                .replace("{segment}", "E0");
             let raw = app
                 .client
                 .raw(method.clone(), &concrete, None, &[])

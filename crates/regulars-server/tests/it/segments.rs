@@ -1,0 +1,111 @@
+//! Segment endpoints: counts per model, one member's segments with explanations, the members of
+//! a segment; answers follow new facts.
+
+use regulars_api_types::{MemberSegmentsView, SegmentCountsView, SegmentMembersView};
+use regulars_domain::ApiRole;
+
+use crate::{order, spawn_or_skip};
+
+async fn get<T: serde::de::DeserializeOwned>(
+    client: &regulars_client::Client,
+    path: &str,
+) -> (u16, Option<T>, String) {
+    let raw = client
+        .raw(reqwest::Method::GET, path, None, &[])
+        .await
+        .unwrap();
+    (raw.status, raw.json().ok(), raw.text)
+}
+
+#[tokio::test]
+async fn counts_explanations_and_members_of_segments_follow_the_facts() {
+    let app = spawn_or_skip!();
+    let mut first = order("O1", "M1", 10_000);
+    first.placed_at = "2026-11-01".into();
+    let mut second = order("O2", "M1", 10_000);
+    second.placed_at = "2026-11-11".into();
+    let mut third = order("O3", "M1", 10_000);
+    third.placed_at = "2026-11-21".into();
+    let mut lapsed = order("O4", "M2", 5_000);
+    lapsed.placed_at = "2024-06-01".into();
+    app.client
+        .batch("orders", &[first, second, third, lapsed], None)
+        .await
+        .unwrap();
+
+    let (status, counts, text) =
+        get::<SegmentCountsView>(&app.client, "/api/v1/segments/nesl?as_of=2026-11-22").await;
+    assert_eq!(status, 200, "{text}");
+    let counts = counts.unwrap();
+    assert_eq!((counts.members, counts.as_of.as_str()), (2, "2026-11-22"));
+    let by_name: Vec<(&str, u64)> = counts
+        .segments
+        .iter()
+        .map(|s| (s.segment.as_str(), s.members))
+        .collect();
+    assert_eq!(by_name, [("E0", 1), ("L", 1)]);
+    assert_eq!(counts.segments[1].label_zh, "流失顧客");
+
+    let (status, member, text) =
+        get::<MemberSegmentsView>(&app.client, "/api/v1/members/M2/segments?as_of=2026-11-22")
+            .await;
+    assert_eq!(status, 200, "{text}");
+    let member = member.unwrap();
+    let nesl = member.models.iter().find(|m| m.model == "nesl").unwrap();
+    assert_eq!(nesl.segment, "L");
+    assert!(
+        nesl.explanation
+            .starts_with("L: 904 days since the last purchase, more than 365"),
+        "{}",
+        nesl.explanation
+    );
+    assert_eq!(member.models.len(), 5);
+
+    let (_, page, _) = get::<SegmentMembersView>(
+        &app.client,
+        "/api/v1/segments/nesl/E0/members?as_of=2026-11-22&limit=10",
+    )
+    .await;
+    let page = page.unwrap();
+    assert_eq!(
+        (
+            page.total,
+            page.members.as_slice(),
+            page.next_after.as_deref()
+        ),
+        (1, ["M1".to_owned()].as_slice(), None)
+    );
+
+    // A new order moves M2 back, and the next answer shows it.
+    let mut back = order("O5", "M2", 5_000);
+    back.placed_at = "2026-11-22".into();
+    app.client.record_order(&back, None).await.unwrap();
+    let (_, counts, _) =
+        get::<SegmentCountsView>(&app.client, "/api/v1/segments/nesl?as_of=2026-11-22").await;
+    let by_name: Vec<(String, u64)> = counts
+        .unwrap()
+        .segments
+        .into_iter()
+        .map(|s| (s.segment, s.members))
+        .collect();
+    assert_eq!(by_name, [("E0".to_owned(), 2)]);
+}
+
+#[tokio::test]
+async fn segment_requests_refuse_unknown_models_bad_dates_and_ingest_keys() {
+    let app = spawn_or_skip!();
+    let (status, _, text) =
+        get::<serde_json::Value>(&app.client, "/api/v1/segments/astrology").await;
+    assert_eq!(status, 404);
+    assert!(text.contains("\"not_found\""), "{text}");
+    let (status, body, _) =
+        get::<serde_json::Value>(&app.client, "/api/v1/segments/rfm?as_of=yesterday").await;
+    assert_eq!(status, 422);
+    assert_eq!(body.unwrap()["details"][0]["field"], "as_of");
+    let ingest = app.client_with_role(ApiRole::Ingest).await;
+    let (status, _, _) = get::<serde_json::Value>(&ingest, "/api/v1/segments/rfm").await;
+    assert_eq!(status, 403);
+    let (status, _, _) =
+        get::<serde_json::Value>(&app.client, "/api/v1/members/M404/segments").await;
+    assert_eq!(status, 404);
+}
