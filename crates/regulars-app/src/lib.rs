@@ -92,6 +92,8 @@ pub struct App {
     settings: IngestSettings,
     metrics: Arc<Metrics>,
     engine: regulars_engine::EngineConfig,
+    /// Count shipping in the spend the engine sees.
+    include_shipping: bool,
     /// Bumped by every ingest that changes a fact, so cached segmentations know they are stale.
     facts_version: Arc<std::sync::atomic::AtomicU64>,
     segmentation: Arc<SegmentationCache>,
@@ -112,6 +114,7 @@ impl App {
             settings,
             metrics: Arc::new(Metrics::default()),
             engine: regulars_engine::EngineConfig::default(),
+            include_shipping: false,
             facts_version: Arc::default(),
             segmentation: Arc::default(),
         }
@@ -130,6 +133,19 @@ impl App {
     /// The ingest settings.
     pub fn settings(&self) -> IngestSettings {
         self.settings
+    }
+
+    /// The same application with these segmentation options (validated by the caller) and
+    /// whether spend includes shipping.
+    #[must_use]
+    pub fn with_segmentation(
+        mut self,
+        engine: regulars_engine::EngineConfig,
+        include_shipping: bool,
+    ) -> Self {
+        self.engine = engine;
+        self.include_shipping = include_shipping;
+        self
     }
 
     /// The segmentation models' options.

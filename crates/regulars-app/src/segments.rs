@@ -22,6 +22,7 @@ pub fn push_member(
     returns: &[NewReturn],
     interactions: &[Interaction],
     zone: &TimeZone,
+    include_shipping: bool,
 ) -> usize {
     let mut refunds: HashMap<&str, Vec<(Day, i64)>> = HashMap::new();
     for item in returns {
@@ -41,7 +42,12 @@ pub fn push_member(
             let fact = OrderFact {
                 day,
                 cancelled_from,
-                amount: order.amount.minor() - order.shipping.minor(),
+                amount: order.amount.minor()
+                    - if include_shipping {
+                        0
+                    } else {
+                        order.shipping.minor()
+                    },
             };
             (
                 fact,
@@ -104,7 +110,7 @@ mod tests {
             lines: vec![],
         };
         let mut builder = FactTableBuilder::new();
-        push_member(&mut builder, &orders, &[refund], &[], &zone);
+        push_member(&mut builder, &orders, &[refund], &[], &zone, false);
         let table = builder.finish();
         let as_of = Day::from_date(jiff::civil::date(2026, 3, 10));
         let features = evaluate(&table, &EngineConfig::default(), as_of).members[0].features;
@@ -142,6 +148,7 @@ type Refunds = Vec<(Day, i64)>;
 /// Collects a full scan of the store into the engine's columns.
 struct Loader {
     zone: TimeZone,
+    include_shipping: bool,
     member_index: HashMap<String, u32>,
     member_ids: Vec<regulars_domain::MemberId>,
     refunds: HashMap<String, Refunds>,
@@ -152,9 +159,10 @@ struct Loader {
 }
 
 impl Loader {
-    fn new(zone: TimeZone) -> Self {
+    fn new(zone: TimeZone, include_shipping: bool) -> Self {
         Self {
             zone,
+            include_shipping,
             member_index: HashMap::new(),
             member_ids: Vec::new(),
             refunds: HashMap::new(),
@@ -233,7 +241,12 @@ impl regulars_store::FactVisitor for Loader {
             OrderFact {
                 day,
                 cancelled_from,
-                amount: row.amount - row.shipping,
+                amount: row.amount
+                    - if self.include_shipping {
+                        0
+                    } else {
+                        row.shipping
+                    },
             },
             refunds,
         ));
@@ -252,7 +265,7 @@ impl crate::App {
     pub async fn load_engine_facts(
         &self,
     ) -> crate::AppResult<(Vec<regulars_domain::MemberId>, regulars_engine::FactTable)> {
-        let mut loader = Loader::new(self.brand.time_zone.clone());
+        let mut loader = Loader::new(self.brand.time_zone.clone(), self.include_shipping);
         self.store.scan_facts(&mut loader).await?;
         if let Some(error) = loader.error.take() {
             return Err(regulars_store::StoreError::Other(error).into());

@@ -40,10 +40,20 @@ impl Ratio {
                 .parse()
                 .map_err(|_| format!("`{text}` is too large"))?
         };
-        Ok(Self {
-            num: whole * den + fraction,
-            den,
-        })
+        Ok(Self::reduced(whole * den + fraction, den))
+    }
+
+    /// `num / den` in lowest terms, so equal ratios compare equal.
+    fn reduced(num: i64, den: i64) -> Self {
+        let (mut a, mut b) = (num.abs(), den.abs());
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        let divisor = a.max(1);
+        Self {
+            num: num / divisor,
+            den: den / divisor,
+        }
     }
 
     /// `a/b < c/d`, exactly.
@@ -62,11 +72,66 @@ impl fmt::Display for Ratio {
     }
 }
 
+/// How the store cycle `C` aggregates inter-purchase intervals (§1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreAggregation {
+    /// The median of every interval of every repeater (SHOPLINE's current definition).
+    PooledMedian,
+    /// The mean of every interval of every repeater (SmartPush).
+    PooledMean,
+    /// The median over repeaters of each one's median interval (SHOPLINE's older example).
+    MedianOfMedians,
+}
+
+/// Which cycle NESL measures a member's recency against (§2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerMode {
+    /// The member's own mean interval shrunk toward `C`, clamped to `[C/4, 4C]`.
+    Hybrid,
+    /// The member's own mean interval when they have enough, else `C`.
+    Customer,
+    /// The store cycle `C` for everyone.
+    Store,
+}
+
+/// What RFM-8 compares each dimension with (§3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rfm8Threshold {
+    /// The population's mean of the raw values.
+    Mean,
+    /// The population's median of the raw values.
+    Median,
+    /// The population's average 1–5 score.
+    ScoreMean,
+    /// Fixed values set by the merchant.
+    Fixed {
+        /// Recent when fewer days than this.
+        recency_days: i64,
+        /// Frequent from this many purchase-days.
+        frequency: u32,
+        /// Valuable from this spend, minor units.
+        monetary: i64,
+    },
+}
+
+/// Which spend RFM-8 uses (§3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rfm8Monetary {
+    /// Total net spend in the window.
+    Total,
+    /// Net spend per valid order in the window.
+    AverageOrder,
+}
+
 /// Every option of the models (defaults: `domain-spec.md` §10, pinned by §3.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineConfig {
     /// Window of the store cycle `C`, in days before `as_of` (`[as_of − N, as_of]`).
     pub store_window_days: i32,
+    /// How `C` aggregates intervals.
+    pub store_aggregation: StoreAggregation,
+    /// Which cycle NESL uses.
+    pub customer_mode: CustomerMode,
     /// The store's age below which `C` falls back to `category_default_days`.
     pub min_store_age_days: i32,
     /// `C` when it cannot be measured.
@@ -93,6 +158,10 @@ pub struct EngineConfig {
     pub lost_multiple: Ratio,
     /// The window of RFM scoring and RFM-8, days.
     pub rfm_window_days: i32,
+    /// What RFM-8 compares with.
+    pub rfm8_threshold: Rfm8Threshold,
+    /// Which spend RFM-8 uses.
+    pub rfm8_monetary: Rfm8Monetary,
     /// The window of RFIM's frequency and spend, days.
     pub lifecycle_window_days: i32,
     /// Lower bounds of F scores 1..5, purchase-days in the RFM window.
@@ -103,6 +172,8 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             store_window_days: 730,
+            store_aggregation: StoreAggregation::PooledMedian,
+            customer_mode: CustomerMode::Hybrid,
             min_store_age_days: 180,
             category_default_days: 60,
             customer_min_intervals: 2,
@@ -110,12 +181,14 @@ impl Default for EngineConfig {
             rfim_bands: [Ratio::whole(1), Ratio::whole(2), Ratio::whole(3)],
             engaged_min_interactions: 3,
             interaction_window_days: 90,
-            top_pct: Ratio { num: 10, den: 100 },
+            top_pct: Ratio { num: 1, den: 10 },
             loyal_min_f: 3,
             nesl_bounds: [Ratio::whole(1), Ratio::whole(2), Ratio::whole(3)],
             lost_max_days: 365,
             lost_multiple: Ratio::whole(0),
             rfm_window_days: 365,
+            rfm8_threshold: Rfm8Threshold::Mean,
+            rfm8_monetary: Rfm8Monetary::Total,
             lifecycle_window_days: 730,
             f_bins: [1, 2, 3, 5, 8],
         }
@@ -189,8 +262,9 @@ mod tests {
 
     #[test]
     fn ratios_read_decimals_exactly() {
-        assert_eq!(Ratio::parse("2.5").unwrap(), Ratio { num: 25, den: 10 });
-        assert_eq!(Ratio::parse("0.10").unwrap(), Ratio { num: 10, den: 100 });
+        assert_eq!(Ratio::parse("2.5").unwrap(), Ratio { num: 5, den: 2 });
+        assert_eq!(Ratio::parse("0.10").unwrap(), Ratio { num: 1, den: 10 });
+        assert_eq!(Ratio::parse("0").unwrap(), Ratio { num: 0, den: 1 });
         assert!(
             Ratio::parse("-1").is_err()
                 && Ratio::parse("1.").is_err()

@@ -1,7 +1,7 @@
 //! Repurchase cycles: the store's `C` (§1.3, §3.5.4) and each member's `c_i` (§2.2, §3.5.5),
 //! the latter kept as an exact fraction.
 
-use crate::{EngineConfig, Ratio};
+use crate::{CustomerMode, EngineConfig, Ratio, StoreAggregation};
 
 /// How the store cycle was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,20 @@ impl IntervalHistogram {
         self.total += 1;
     }
 
+    /// The median, times two (so an even count's half-way value stays exact).
+    fn median_times_two(&self) -> i64 {
+        self.nth((self.total - 1) / 2) + self.nth(self.total / 2)
+    }
+
+    /// The sum of every value.
+    fn sum(&self) -> i64 {
+        self.counts
+            .iter()
+            .enumerate()
+            .map(|(value, count)| value as i64 * *count as i64)
+            .sum()
+    }
+
     /// The `rank`-th smallest interval (from 0).
     fn nth(&self, rank: u64) -> i64 {
         let mut seen = 0;
@@ -44,26 +58,67 @@ impl IntervalHistogram {
     }
 }
 
-/// The median of pooled intervals, rounded half up, at least 1; or the category default when the
-/// store is younger than `min_store_age_days`, has no repeaters, or no orders in the window.
+/// What the store cycle is computed from: every repeater's intervals pooled, and each
+/// repeater's own median interval (times two, as half-days are possible).
+#[derive(Debug, Clone)]
+pub(crate) struct PooledIntervals {
+    pub(crate) all: IntervalHistogram,
+    pub(crate) member_medians_times_two: IntervalHistogram,
+}
+
+impl PooledIntervals {
+    pub(crate) fn new(window_days: i32) -> Self {
+        Self {
+            all: IntervalHistogram::new(window_days),
+            member_medians_times_two: IntervalHistogram::new(2 * window_days),
+        }
+    }
+
+    /// Adds one repeater's intervals (in the window); they are reordered.
+    pub(crate) fn add_member(&mut self, intervals: &mut [i32]) {
+        if intervals.is_empty() {
+            return;
+        }
+        for interval in intervals.iter() {
+            self.all.add(*interval);
+        }
+        let n = intervals.len();
+        let (_, &mut upper, _) = intervals.select_nth_unstable(n / 2);
+        let twice = if n % 2 == 1 {
+            2 * upper
+        } else {
+            intervals[..n / 2].iter().copied().max().unwrap_or(upper) + upper
+        };
+        self.member_medians_times_two.add(twice);
+    }
+}
+
+/// `C` by the configured aggregation, rounded half up to whole days, at least 1; or the category
+/// default when the store is younger than `min_store_age_days`, has no repeaters, or no orders
+/// in the window.
 pub(crate) fn store_cycle(
-    intervals: &IntervalHistogram,
+    pooled: &PooledIntervals,
     store_age: Option<i32>,
     orders_in_window: bool,
     config: &EngineConfig,
 ) -> StoreCycle {
     let young = store_age.is_none_or(|age| age < config.min_store_age_days);
-    if young || intervals.total == 0 || !orders_in_window {
+    if young || pooled.all.total == 0 || !orders_in_window {
         return StoreCycle {
             days: i64::from(config.category_default_days),
             fallback: true,
         };
     }
-    let n = intervals.total;
-    let median_times_two = intervals.nth((n - 1) / 2) + intervals.nth(n / 2);
-    // Half up: (2m + 1) / 2 in integers.
+    // Each aggregation is a fraction num / den; half up is (2·num + den) / (2·den).
+    let (num, den) = match config.store_aggregation {
+        StoreAggregation::PooledMedian => (pooled.all.median_times_two(), 2),
+        StoreAggregation::PooledMean => (pooled.all.sum(), pooled.all.total as i64),
+        StoreAggregation::MedianOfMedians => {
+            (pooled.member_medians_times_two.median_times_two(), 4)
+        }
+    };
     StoreCycle {
-        days: ((median_times_two + 1) / 2).max(1),
+        days: ((2 * num + den) / (2 * den)).max(1),
         fallback: false,
     }
 }
@@ -82,11 +137,21 @@ pub struct CustomerCycle {
 impl CustomerCycle {
     /// `c_i` for a member whose purchase-days span `span` days over `intervals` intervals.
     pub(crate) fn of(span: i64, intervals: i64, store_cycle: i64, config: &EngineConfig) -> Self {
-        if intervals < i64::from(config.customer_min_intervals) {
+        if config.customer_mode == CustomerMode::Store
+            || intervals < i64::from(config.customer_min_intervals)
+        {
             return Self {
                 p: i128::from(store_cycle),
                 q: 1,
                 intervals: 0,
+            };
+        }
+        if config.customer_mode == CustomerMode::Customer {
+            // The member's own mean interval, unshrunk and unclamped.
+            return Self {
+                p: i128::from(span),
+                q: i128::from(intervals),
+                intervals,
             };
         }
         let Ratio { num: kn, den: kd } = config.shrinkage_kappa;
@@ -131,12 +196,10 @@ mod tests {
         EngineConfig::default()
     }
 
-    fn pooled(intervals: &[i32]) -> IntervalHistogram {
-        let mut histogram = IntervalHistogram::new(730);
-        for interval in intervals {
-            histogram.add(*interval);
-        }
-        histogram
+    fn pooled(intervals: &[i32]) -> PooledIntervals {
+        let mut pooled = PooledIntervals::new(730);
+        pooled.add_member(&mut intervals.to_vec());
+        pooled
     }
 
     #[test]
@@ -165,6 +228,84 @@ mod tests {
             store_cycle(&pooled(&[7]), Some(400), true, &config()).days,
             7
         );
+    }
+
+    #[test]
+    fn the_other_aggregations_follow_their_sources() {
+        // SHOPLINE's older example: A 1, 3, 5 → 3; B 10, 14, 5, 18, 17 → 14; C 6, 10 → 8; median 8.
+        let mut pooled = PooledIntervals::new(730);
+        for member in [vec![1, 3, 5], vec![10, 14, 5, 18, 17], vec![6, 10]] {
+            pooled.add_member(&mut member.clone());
+        }
+        let with = |store_aggregation| EngineConfig {
+            store_aggregation,
+            ..config()
+        };
+        assert_eq!(
+            store_cycle(
+                &pooled,
+                Some(400),
+                true,
+                &with(StoreAggregation::MedianOfMedians)
+            )
+            .days,
+            8
+        );
+        // Pooled mean: 89 / 10 = 8.9 → 9.
+        assert_eq!(
+            store_cycle(
+                &pooled,
+                Some(400),
+                true,
+                &with(StoreAggregation::PooledMean)
+            )
+            .days,
+            9
+        );
+        // Pooled median of 1 3 5 5 6 10 10 14 17 18: (6 + 10) / 2 = 8.
+        assert_eq!(
+            store_cycle(
+                &pooled,
+                Some(400),
+                true,
+                &with(StoreAggregation::PooledMedian)
+            )
+            .days,
+            8
+        );
+        // Medians 2.5 and 3.5 → median 3.
+        let mut halves = PooledIntervals::new(730);
+        halves.add_member(&mut [2, 3]);
+        halves.add_member(&mut [3, 4]);
+        assert_eq!(
+            store_cycle(
+                &halves,
+                Some(400),
+                true,
+                &with(StoreAggregation::MedianOfMedians)
+            )
+            .days,
+            3
+        );
+    }
+
+    #[test]
+    fn customer_and_store_modes_skip_the_shrinkage() {
+        let customer = EngineConfig {
+            customer_mode: CustomerMode::Customer,
+            ..config()
+        };
+        assert_eq!(CustomerCycle::of(30, 2, 20, &customer).days(), 15.0);
+        assert_eq!(
+            CustomerCycle::of(1_000, 2, 20, &customer).days(),
+            500.0,
+            "no clamp"
+        );
+        let store = EngineConfig {
+            customer_mode: CustomerMode::Store,
+            ..config()
+        };
+        assert_eq!(CustomerCycle::of(30, 2, 20, &store).days(), 20.0);
     }
 
     #[test]

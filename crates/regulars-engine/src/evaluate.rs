@@ -2,8 +2,9 @@
 //! features and the pooled intervals, then the population cut points (store cycle, quintiles,
 //! means, the top share), then the labels.
 
-use crate::cycle::{CustomerCycle, IntervalHistogram, store_cycle};
+use crate::cycle::{CustomerCycle, PooledIntervals, store_cycle};
 use crate::quantile::{Quintiles, top_threshold};
+use crate::rfm8::{self, Rfm8Rule, Scored};
 use crate::{
     Day, EngineConfig, FactTable, Lifecycle, Nesl, Ratio, Rfim, RfimBand, Rfm8, RfmScores,
     RfmSegment,
@@ -24,6 +25,8 @@ pub struct MemberFeatures {
     pub frequency: u32,
     /// Net spend in the RFM window, minor units.
     pub monetary: i64,
+    /// Valid orders in the RFM window (for RFM-8's average-order spend).
+    pub orders: u32,
     /// Purchase-days in the lifecycle window (730 days).
     pub frequency_730: u32,
     /// Net spend in the lifecycle window, minor units.
@@ -87,8 +90,12 @@ pub struct Evaluation {
     pub monetary_breaks: Option<[f64; 4]>,
     /// The smallest 730-day spend that is Top.
     pub top_threshold: Option<i64>,
-    /// The RFM-8 means of recency, frequency and spend over the RFM population.
-    pub rfm8_means: Option<[f64; 3]>,
+    /// The RFM-8 thresholds of recency, frequency and spend (or of the three scores).
+    pub rfm8_thresholds: [f64; 3],
+    /// What the RFM-8 thresholds are (`mean`, `median`, `average score`, `fixed threshold`).
+    pub rfm8_basis: &'static str,
+    /// True when RFM-8 compares scores rather than values.
+    pub rfm8_on_scores: bool,
     /// Every member's verdicts, in the table's member order.
     pub members: Vec<MemberSegments>,
 }
@@ -98,7 +105,8 @@ fn features(
     idx: usize,
     as_of: Day,
     config: &EngineConfig,
-    pooled: &mut IntervalHistogram,
+    pooled: &mut PooledIntervals,
+    scratch: &mut Vec<i32>,
 ) -> MemberFeatures {
     let rfm_start = as_of.window_start(config.rfm_window_days);
     let life_start = as_of.window_start(config.lifecycle_window_days);
@@ -109,6 +117,7 @@ fn features(
         .partition_point(|r| (r.order as usize) < first_order);
     let mut out = MemberFeatures::default();
     let mut previous_in_store_window: Option<Day> = None;
+    scratch.clear();
     for (offset, order) in orders.iter().enumerate() {
         let index = first_order + offset;
         let mut refunded = 0;
@@ -132,7 +141,7 @@ fn features(
             out.last_day = Some(day);
             if day >= store_start {
                 if let Some(previous) = previous_in_store_window {
-                    pooled.add(day.since(previous));
+                    scratch.push(day.since(previous));
                 }
                 previous_in_store_window = Some(day);
             }
@@ -140,12 +149,14 @@ fn features(
         if day >= rfm_start {
             out.frequency += u32::from(new_day);
             out.monetary += net;
+            out.orders += 1;
         }
         if day >= life_start {
             out.frequency_730 += u32::from(new_day);
             out.monetary_730 += net;
         }
     }
+    pooled.add_member(scratch);
     out.recency = out.last_day.map(|last| i64::from(as_of.since(last)));
     let interaction_start = as_of.window_start(config.interaction_window_days);
     out.interactions = facts
@@ -171,13 +182,14 @@ fn f_score(frequency: u32, bins: &[u32; 5]) -> u8 {
 /// Evaluates every model for every member of `facts` as of the end of `as_of`.
 pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluation {
     let n = facts.len();
-    let mut pooled = IntervalHistogram::new(config.store_window_days);
+    let mut pooled = PooledIntervals::new(config.store_window_days);
+    let mut scratch = Vec::new();
     let mut all = Vec::with_capacity(n);
     let mut first_order_day: Option<Day> = None;
     let mut orders_in_store_window = false;
     let store_start = Day(as_of.0 - config.store_window_days);
     for idx in 0..n {
-        let f = features(facts, idx, as_of, config, &mut pooled);
+        let f = features(facts, idx, as_of, config, &mut pooled, &mut scratch);
         if let Some(first) = f.first_day {
             first_order_day = Some(first_order_day.map_or(first, |d| d.min(first)));
         }
@@ -193,7 +205,6 @@ pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluat
     let mut recencies = Vec::new();
     let mut spends = Vec::new();
     let mut spends_730 = Vec::new();
-    let (mut sum_r, mut sum_f, mut sum_m) = (0i128, 0i128, 0i128);
     for f in &all {
         let Some(recency) = f.recency else { continue };
         population.buyers += 1;
@@ -201,9 +212,6 @@ pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluat
             population.rfm += 1;
             recencies.push(recency);
             spends.push(f.monetary);
-            sum_r += i128::from(recency);
-            sum_f += i128::from(f.frequency);
-            sum_m += i128::from(f.monetary);
         }
         if f.frequency_730 > 0 {
             population.lifecycle += 1;
@@ -213,7 +221,24 @@ pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluat
     let r_breaks = Quintiles::of(&mut recencies);
     let m_breaks = Quintiles::of(&mut spends);
     let top = top_threshold(&mut spends_730, config.top_pct.num, config.top_pct.den);
-    let n_rfm = i128::from(population.rfm);
+    let scores_of = |f: &MemberFeatures, recency: i64| match (f.frequency > 0, r_breaks, m_breaks) {
+        (true, Some(r_breaks), Some(m_breaks)) => RfmScores {
+            r: 5 - r_breaks.above(recency),
+            f: f_score(f.frequency, &config.f_bins),
+            m: 1 + m_breaks.above(f.monetary),
+        },
+        _ => RfmScores { r: 1, f: 1, m: 1 },
+    };
+    let scored: Vec<Scored> = all
+        .iter()
+        .filter(|f| f.frequency > 0)
+        .filter_map(|f| {
+            f.recency
+                .map(|r| (r, f.frequency, rfm8::monetary(f, config), scores_of(f, r)))
+        })
+        .collect();
+    let rfm8_rule = Rfm8Rule::new(&scored, config);
+    drop(scored);
 
     let members = all
         .into_iter()
@@ -238,19 +263,8 @@ pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluat
                     lifecycle: Lifecycle::Prospect,
                 };
             };
-            let rfm = match (f.frequency > 0, r_breaks, m_breaks) {
-                (true, Some(r_breaks), Some(m_breaks)) => RfmScores {
-                    r: 5 - r_breaks.above(recency),
-                    f: f_score(f.frequency, &config.f_bins),
-                    m: 1 + m_breaks.above(f.monetary),
-                },
-                _ => RfmScores { r: 1, f: 1, m: 1 },
-            };
-            let rfm8 = Rfm8::of(
-                i128::from(recency) * n_rfm < sum_r,
-                i128::from(f.frequency) * n_rfm >= sum_f,
-                i128::from(f.monetary) * n_rfm >= sum_m,
-            );
+            let rfm = scores_of(&f, recency);
+            let rfm8 = rfm8_rule.classify(recency, f.frequency, rfm8::monetary(&f, config), rfm);
             let span = f
                 .last_day
                 .zip(f.first_day)
@@ -323,13 +337,9 @@ pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluat
         recency_breaks: display(r_breaks),
         monetary_breaks: display(m_breaks),
         top_threshold: top,
-        rfm8_means: (n_rfm > 0).then(|| {
-            [
-                sum_r as f64 / n_rfm as f64,
-                sum_f as f64 / n_rfm as f64,
-                sum_m as f64 / n_rfm as f64,
-            ]
-        }),
+        rfm8_thresholds: rfm8_rule.display().0,
+        rfm8_basis: rfm8_rule.display().1,
+        rfm8_on_scores: rfm8_rule.display().2,
         members,
     }
 }

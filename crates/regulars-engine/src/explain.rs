@@ -182,21 +182,41 @@ pub fn explain(
         }
         Model::Rfm8 => {
             let class = m.rfm8.map_or("-", |c| c.as_str());
-            let [mean_r, mean_f, mean_m] = evaluation.rfm8_means.unwrap_or([0.0; 3]);
+            let [t_r, t_f, t_m] = evaluation.rfm8_thresholds;
+            let basis = evaluation.rfm8_basis;
             let cmp = |high: bool, yes: &'static str, no: &'static str| if high { yes } else { no };
             // The engine's exact judgements, not a float comparison that could disagree at a tie.
             let (r_high, f_high, m_high) = m.rfm8.map_or((false, false, false), |c| c.highs());
+            if evaluation.rfm8_on_scores {
+                let scores = m.rfm.unwrap_or(crate::RfmScores { r: 1, f: 1, m: 1 });
+                return format!(
+                    "{class}: R score {} {} the {basis} {}; F score {} {} the {basis} {}; M score {} {} the {basis} {}",
+                    scores.r,
+                    cmp(r_high, "above", "not above"),
+                    number(t_r),
+                    scores.f,
+                    cmp(f_high, "at or above", "below"),
+                    number(t_f),
+                    scores.m,
+                    cmp(m_high, "at or above", "below"),
+                    number(t_m),
+                );
+            }
+            let spend = match config.rfm8_monetary {
+                crate::Rfm8Monetary::Total => "spend",
+                crate::Rfm8Monetary::AverageOrder => "average order",
+            };
             format!(
-                "{class}: recency {recency} days {} the mean {}; {} purchase-days in {} days {} the mean {}; spend {} {} the mean {}",
+                "{class}: recency {recency} days {} the {basis} {}; {} purchase-days in {} days {} the {basis} {}; {spend} {} {} the {basis} {}",
                 cmp(r_high, "below", "not below"),
-                number((mean_r * 10.0).round() / 10.0),
+                number((t_r * 10.0).round() / 10.0),
                 f.frequency,
                 config.rfm_window_days,
                 cmp(f_high, "at or above", "below"),
-                number((mean_f * 100.0).round() / 100.0),
-                money(f.monetary),
+                number((t_f * 100.0).round() / 100.0),
+                money(crate::rfm8::monetary(&f, config)),
                 cmp(m_high, "at or above", "below"),
-                money(mean_m.round() as i64),
+                money(t_m.round() as i64),
             )
         }
         Model::Rfim => {

@@ -17,8 +17,11 @@ mod explain;
 mod facts;
 mod models;
 mod quantile;
+mod rfm8;
 
-pub use config::{ConfigError, EngineConfig, Ratio};
+pub use config::{
+    ConfigError, CustomerMode, EngineConfig, Ratio, Rfm8Monetary, Rfm8Threshold, StoreAggregation,
+};
 pub use cycle::CustomerCycle;
 pub use day::Day;
 pub use evaluate::{Evaluation, MemberFeatures, MemberSegments, Population, evaluate};

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 use regulars_api::ApiSettings;
 use regulars_app::{Brand, IngestSettings};
-use regulars_domain::{Currency, Store};
+use regulars_domain::{Currency, Money, Store};
+use regulars_engine::{
+    CustomerMode, EngineConfig, Ratio, Rfm8Monetary, Rfm8Threshold, StoreAggregation,
+};
 use regulars_store::DatabaseUrl;
 use serde::Deserialize;
 
@@ -41,6 +44,118 @@ pub struct ConfigFile {
     pub ingest: Option<IngestSection>,
     /// `[log]`
     pub log: Option<LogSection>,
+    /// `[orders]`
+    pub orders: Option<OrdersSection>,
+    /// `[cycle]`
+    pub cycle: Option<CycleSection>,
+    /// `[rfim]`
+    pub rfim: Option<RfimSection>,
+    /// `[nesl]`
+    pub nesl: Option<NeslSection>,
+    /// `[rfm8]`
+    pub rfm8: Option<Rfm8Section>,
+    /// `[rfm555]`
+    pub rfm555: Option<Rfm555Section>,
+}
+
+/// `[orders]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrdersSection {
+    /// `paid`.
+    pub valid_order_mode: Option<String>,
+    /// Count shipping in spend.
+    pub include_shipping: Option<bool>,
+    /// `purchase_day`.
+    pub frequency_unit: Option<String>,
+}
+
+/// `[cycle]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CycleSection {
+    /// Window of `C`, days.
+    pub store_window_days: Option<i32>,
+    /// `pooled_median`, `pooled_mean` or `median_of_medians`.
+    pub store_aggregation: Option<String>,
+    /// Store age below which `C` falls back.
+    pub min_store_age_days: Option<i32>,
+    /// The fallback `C`.
+    pub category_default_days: Option<i32>,
+    /// `hybrid`, `customer` or `store`.
+    pub customer_mode: Option<String>,
+    /// Intervals for a cycle of one's own.
+    pub customer_min_intervals: Option<i32>,
+    /// Shrinkage toward `C`.
+    pub shrinkage_kappa: Option<f64>,
+}
+
+/// `[rfim]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RfimSection {
+    /// Band multiplier.
+    pub k_ready: Option<f64>,
+    /// Band multiplier.
+    pub k_sleeping: Option<f64>,
+    /// Band multiplier.
+    pub k_lost: Option<f64>,
+    /// Interactions for Engaged.
+    pub engaged_min_interactions: Option<u32>,
+    /// Interaction window, days.
+    pub interaction_window_days: Option<i32>,
+    /// Top share.
+    pub top_pct: Option<f64>,
+    /// Purchase-days for Loyal.
+    pub loyal_min_f: Option<u32>,
+    /// RFIM window, days.
+    pub window_days: Option<i32>,
+}
+
+/// `[nesl]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeslSection {
+    /// S1 bound.
+    pub s1: Option<f64>,
+    /// S2 bound.
+    pub s2: Option<f64>,
+    /// S3 bound.
+    pub s3: Option<f64>,
+    /// Lost beyond this multiple of the cycle (0 = off).
+    pub lost_multiple: Option<f64>,
+    /// Lost beyond this many days.
+    pub lost_max_days: Option<i32>,
+}
+
+/// `[rfm8]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rfm8Section {
+    /// `mean`, `median`, `score_mean` or `fixed`.
+    pub threshold: Option<String>,
+    /// `total` or `avg_order`.
+    pub monetary: Option<String>,
+    /// Window, days.
+    pub window_days: Option<i32>,
+    /// Fixed R threshold, days.
+    pub fixed_recency_days: Option<i64>,
+    /// Fixed F threshold, purchase-days.
+    pub fixed_frequency: Option<u32>,
+    /// Fixed M threshold, major units.
+    pub fixed_monetary: Option<String>,
+}
+
+/// `[rfm555]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rfm555Section {
+    /// `quintile_value`.
+    pub r_bins: Option<String>,
+    /// `quintile_value`.
+    pub m_bins: Option<String>,
+    /// Lower bounds of F scores.
+    pub f_bins: Option<[u32; 5]>,
 }
 
 /// `[database]`
@@ -145,6 +260,10 @@ pub struct Config {
     pub ingest: IngestSettings,
     /// Logging.
     pub log: LogSettings,
+    /// The segmentation models' options.
+    pub engine: EngineConfig,
+    /// Count shipping in spend.
+    pub include_shipping: bool,
     /// Things worth telling the operator (unknown variables).
     pub warnings: Vec<String>,
 }
@@ -305,6 +424,7 @@ impl Config {
     }
 
     fn validate(file: ConfigFile, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let (engine, include_shipping) = engine_config(&file)?;
         let database = file.database.unwrap_or_default();
         let server = file.server.unwrap_or_default();
         let brand = file.brand.unwrap_or_default();
@@ -379,9 +499,211 @@ impl Config {
                 filter: log.filter.unwrap_or_else(|| "info".to_owned()),
                 format,
             },
+            engine,
+            include_shipping,
             warnings: Vec::new(),
         })
     }
+}
+
+/// An exact ratio from a TOML number (at most six decimals).
+fn ratio(key: &'static str, value: Option<f64>, default: Ratio) -> Result<Ratio, ConfigError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    let text = format!("{value:.6}");
+    Ratio::parse(text.trim_end_matches('0').trim_end_matches('.'))
+        .map_err(|reason| invalid(key, reason))
+}
+
+/// The segmentation options of `[orders]`, `[cycle]`, `[rfim]`, `[nesl]`, `[rfm8]` and
+/// `[rfm555]`, validated; and whether spend includes shipping.
+fn engine_config(file: &ConfigFile) -> Result<(EngineConfig, bool), ConfigError> {
+    let defaults = EngineConfig::default();
+    let none = Default::default;
+    let orders = file.orders.as_ref().map_or_else(none, |o: &OrdersSection| {
+        (
+            o.valid_order_mode.clone(),
+            o.include_shipping,
+            o.frequency_unit.clone(),
+        )
+    });
+    if let Some(mode) = orders.0.as_deref().filter(|m| *m != "paid") {
+        return Err(invalid(
+            "orders.valid_order_mode",
+            format!("`{mode}` is not supported yet (only paid)"),
+        ));
+    }
+    if let Some(unit) = orders.2.as_deref().filter(|u| *u != "purchase_day") {
+        return Err(invalid(
+            "orders.frequency_unit",
+            format!("`{unit}` is not supported yet (only purchase_day)"),
+        ));
+    }
+    let cycle = file.cycle.as_ref();
+    let rfim = file.rfim.as_ref();
+    let nesl = file.nesl.as_ref();
+    let rfm8 = file.rfm8.as_ref();
+    let rfm555 = file.rfm555.as_ref();
+    for (key, value) in [
+        ("rfm555.r_bins", rfm555.and_then(|r| r.r_bins.as_deref())),
+        ("rfm555.m_bins", rfm555.and_then(|r| r.m_bins.as_deref())),
+    ] {
+        if let Some(bins) = value.filter(|b| *b != "quintile_value") {
+            return Err(invalid(
+                key,
+                format!("`{bins}` is not supported yet (only quintile_value)"),
+            ));
+        }
+    }
+    let store_aggregation = match cycle
+        .and_then(|c| c.store_aggregation.as_deref())
+        .unwrap_or("pooled_median")
+    {
+        "pooled_median" => StoreAggregation::PooledMedian,
+        "pooled_mean" => StoreAggregation::PooledMean,
+        "median_of_medians" => StoreAggregation::MedianOfMedians,
+        "by_order_count" => {
+            return Err(invalid(
+                "cycle.store_aggregation",
+                "`by_order_count` is not supported yet",
+            ));
+        }
+        other => {
+            return Err(invalid(
+                "cycle.store_aggregation",
+                format!("`{other}` is not pooled_median, pooled_mean or median_of_medians"),
+            ));
+        }
+    };
+    let customer_mode = match cycle
+        .and_then(|c| c.customer_mode.as_deref())
+        .unwrap_or("hybrid")
+    {
+        "hybrid" => CustomerMode::Hybrid,
+        "customer" => CustomerMode::Customer,
+        "store" => CustomerMode::Store,
+        other => {
+            return Err(invalid(
+                "cycle.customer_mode",
+                format!("`{other}` is not hybrid, customer or store"),
+            ));
+        }
+    };
+    let brand_currency = file.brand.as_ref().and_then(|b| b.currency.as_deref());
+    let currency = Currency::parse(brand_currency.unwrap_or("TWD"))
+        .map_err(|e| invalid("brand.currency", e))?;
+    let rfm8_threshold = match rfm8.and_then(|r| r.threshold.as_deref()).unwrap_or("mean") {
+        "mean" => Rfm8Threshold::Mean,
+        "median" => Rfm8Threshold::Median,
+        "score_mean" => Rfm8Threshold::ScoreMean,
+        "fixed" => Rfm8Threshold::Fixed {
+            recency_days: rfm8.and_then(|r| r.fixed_recency_days).unwrap_or(10),
+            frequency: rfm8.and_then(|r| r.fixed_frequency).unwrap_or(3),
+            monetary: Money::parse_major_non_negative(
+                rfm8.and_then(|r| r.fixed_monetary.as_deref())
+                    .unwrap_or("200"),
+                currency,
+            )
+            .map_err(|e| invalid("rfm8.fixed_monetary", e))?
+            .minor(),
+        },
+        other => {
+            return Err(invalid(
+                "rfm8.threshold",
+                format!("`{other}` is not mean, median, score_mean or fixed"),
+            ));
+        }
+    };
+    let rfm8_monetary = match rfm8.and_then(|r| r.monetary.as_deref()).unwrap_or("total") {
+        "total" => Rfm8Monetary::Total,
+        "avg_order" => Rfm8Monetary::AverageOrder,
+        other => {
+            return Err(invalid(
+                "rfm8.monetary",
+                format!("`{other}` is not total or avg_order"),
+            ));
+        }
+    };
+    let config = EngineConfig {
+        store_window_days: cycle
+            .and_then(|c| c.store_window_days)
+            .unwrap_or(defaults.store_window_days),
+        store_aggregation,
+        customer_mode,
+        min_store_age_days: cycle
+            .and_then(|c| c.min_store_age_days)
+            .unwrap_or(defaults.min_store_age_days),
+        category_default_days: cycle
+            .and_then(|c| c.category_default_days)
+            .unwrap_or(defaults.category_default_days),
+        customer_min_intervals: cycle
+            .and_then(|c| c.customer_min_intervals)
+            .unwrap_or(defaults.customer_min_intervals),
+        shrinkage_kappa: ratio(
+            "cycle.shrinkage_kappa",
+            cycle.and_then(|c| c.shrinkage_kappa),
+            defaults.shrinkage_kappa,
+        )?,
+        rfim_bands: [
+            ratio(
+                "rfim.k_ready",
+                rfim.and_then(|r| r.k_ready),
+                defaults.rfim_bands[0],
+            )?,
+            ratio(
+                "rfim.k_sleeping",
+                rfim.and_then(|r| r.k_sleeping),
+                defaults.rfim_bands[1],
+            )?,
+            ratio(
+                "rfim.k_lost",
+                rfim.and_then(|r| r.k_lost),
+                defaults.rfim_bands[2],
+            )?,
+        ],
+        engaged_min_interactions: rfim
+            .and_then(|r| r.engaged_min_interactions)
+            .unwrap_or(defaults.engaged_min_interactions),
+        interaction_window_days: rfim
+            .and_then(|r| r.interaction_window_days)
+            .unwrap_or(defaults.interaction_window_days),
+        top_pct: ratio(
+            "rfim.top_pct",
+            rfim.and_then(|r| r.top_pct),
+            defaults.top_pct,
+        )?,
+        loyal_min_f: rfim
+            .and_then(|r| r.loyal_min_f)
+            .unwrap_or(defaults.loyal_min_f),
+        lifecycle_window_days: rfim
+            .and_then(|r| r.window_days)
+            .unwrap_or(defaults.lifecycle_window_days),
+        nesl_bounds: [
+            ratio("nesl.s1", nesl.and_then(|n| n.s1), defaults.nesl_bounds[0])?,
+            ratio("nesl.s2", nesl.and_then(|n| n.s2), defaults.nesl_bounds[1])?,
+            ratio("nesl.s3", nesl.and_then(|n| n.s3), defaults.nesl_bounds[2])?,
+        ],
+        lost_max_days: nesl
+            .and_then(|n| n.lost_max_days)
+            .unwrap_or(defaults.lost_max_days),
+        lost_multiple: ratio(
+            "nesl.lost_multiple",
+            nesl.and_then(|n| n.lost_multiple),
+            defaults.lost_multiple,
+        )?,
+        rfm_window_days: rfm8
+            .and_then(|r| r.window_days)
+            .unwrap_or(defaults.rfm_window_days),
+        rfm8_threshold,
+        rfm8_monetary,
+        f_bins: rfm555.and_then(|r| r.f_bins).unwrap_or(defaults.f_bins),
+    };
+    config.validate().map_err(|e| ConfigError::Invalid {
+        key: e.key,
+        reason: e.reason,
+    })?;
+    Ok((config, orders.1.unwrap_or(false)))
 }
 
 #[cfg(test)]
@@ -423,6 +745,48 @@ mod tests {
             && log.filter.is_some()
             && log.format.is_some();
         assert!(every_key_set, "config/example.toml must show every key");
+        let orders = file.orders.as_ref().unwrap();
+        let cycle = file.cycle.as_ref().unwrap();
+        let rfim = file.rfim.as_ref().unwrap();
+        let nesl = file.nesl.as_ref().unwrap();
+        let rfm8 = file.rfm8.as_ref().unwrap();
+        let rfm555 = file.rfm555.as_ref().unwrap();
+        let every_model_key_set = orders.valid_order_mode.is_some()
+            && orders.include_shipping.is_some()
+            && orders.frequency_unit.is_some()
+            && cycle.store_window_days.is_some()
+            && cycle.store_aggregation.is_some()
+            && cycle.min_store_age_days.is_some()
+            && cycle.category_default_days.is_some()
+            && cycle.customer_mode.is_some()
+            && cycle.customer_min_intervals.is_some()
+            && cycle.shrinkage_kappa.is_some()
+            && rfim.k_ready.is_some()
+            && rfim.k_sleeping.is_some()
+            && rfim.k_lost.is_some()
+            && rfim.engaged_min_interactions.is_some()
+            && rfim.interaction_window_days.is_some()
+            && rfim.top_pct.is_some()
+            && rfim.loyal_min_f.is_some()
+            && rfim.window_days.is_some()
+            && nesl.s1.is_some()
+            && nesl.s2.is_some()
+            && nesl.s3.is_some()
+            && nesl.lost_multiple.is_some()
+            && nesl.lost_max_days.is_some()
+            && rfm8.threshold.is_some()
+            && rfm8.monetary.is_some()
+            && rfm8.window_days.is_some()
+            && rfm8.fixed_recency_days.is_some()
+            && rfm8.fixed_frequency.is_some()
+            && rfm8.fixed_monetary.is_some()
+            && rfm555.r_bins.is_some()
+            && rfm555.m_bins.is_some()
+            && rfm555.f_bins.is_some();
+        assert!(
+            every_model_key_set,
+            "config/example.toml must show every model key"
+        );
         let config = Config::from_sources(
             Some(("example", EXAMPLE_CONFIG)),
             &[],
@@ -435,6 +799,56 @@ mod tests {
             "sqlite://regulars-data/regulars.db"
         );
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            config.engine,
+            EngineConfig::default(),
+            "the example shows the defaults"
+        );
+    }
+
+    #[test]
+    fn model_options_are_read_and_bad_ones_refused_by_key() {
+        let file = "[cycle]\nstore_aggregation = \"median_of_medians\"\nshrinkage_kappa = 1.5\n[rfm8]\nthreshold = \"fixed\"\nfixed_monetary = \"250.50\"\n[nesl]\ns1 = 2.0\ns2 = 2.5\n";
+        let config =
+            Config::from_sources(Some(("file", file)), &[], &Overrides::default(), &no_files)
+                .unwrap();
+        assert_eq!(
+            config.engine.store_aggregation,
+            StoreAggregation::MedianOfMedians
+        );
+        assert_eq!(config.engine.shrinkage_kappa, Ratio { num: 3, den: 2 });
+        assert_eq!(
+            config.engine.rfm8_threshold,
+            Rfm8Threshold::Fixed {
+                recency_days: 10,
+                frequency: 3,
+                monetary: 25_050
+            }
+        );
+        assert_eq!(config.engine.nesl_bounds[1], Ratio { num: 5, den: 2 });
+        for (text, message) in [
+            (
+                "[cycle]\nstore_aggregation = \"mode\"\n",
+                "`cycle.store_aggregation`: `mode` is not pooled_median, pooled_mean or median_of_medians",
+            ),
+            (
+                "[nesl]\ns1 = 3.0\n",
+                "`nesl.s1/s2/s3`: must increase strictly",
+            ),
+            (
+                "[orders]\nvalid_order_mode = \"completed\"\n",
+                "`orders.valid_order_mode`: `completed` is not supported yet (only paid)",
+            ),
+            (
+                "[rfim]\ntop_pct = 1.5\n",
+                "`rfim.top_pct`: must be above 0 and at most 1",
+            ),
+        ] {
+            let error =
+                Config::from_sources(Some(("file", text)), &[], &Overrides::default(), &no_files)
+                    .unwrap_err();
+            assert_eq!(error.to_string(), message);
+        }
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 /// Opens the store and builds the application on it with `clock`.
 pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
     let store = open_store(config).await?;
-    Ok(App::new(store, clock, config.brand.clone(), config.ingest))
+    Ok(App::new(store, clock, config.brand.clone(), config.ingest)
+        .with_segmentation(config.engine.clone(), config.include_shipping))
 }
 
 /// A bound, ready-to-run server.

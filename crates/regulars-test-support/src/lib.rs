@@ -225,7 +225,8 @@ impl TestApp {
             clock.clone(),
             db.config.brand.clone(),
             db.config.ingest,
-        );
+        )
+        .with_segmentation(db.config.engine.clone(), db.config.include_shipping);
         let server = Server::with_app(&db.config, app.clone())
             .await
             .expect("binding the test server");

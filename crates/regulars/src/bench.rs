@@ -338,6 +338,7 @@ fn engine_table(config: &Config, members: u32, orders: u64) -> regulars_engine::
             returns,
             interactions,
             &zone,
+            config.include_shipping,
         );
     }
     builder.finish()
@@ -362,7 +363,7 @@ fn bench_engine(
             .to_zoned(config.brand.time_zone.clone())
             .date(),
     );
-    let engine_config = regulars_engine::EngineConfig::default();
+    let engine_config = config.engine.clone();
     let mut millis = Vec::new();
     for run in 0..runs {
         let started = Instant::now();

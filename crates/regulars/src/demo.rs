@@ -63,7 +63,9 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         "  curl -s http://{address}/api/v1/members/M0000001 -H 'Authorization: Bearer {token}'"
     );
     println!("  curl -s http://{address}/api/v1/segments/nesl -H 'Authorization: Bearer {token}'");
-    println!("  curl -s http://{address}/api/v1/members/M0000001/segments -H 'Authorization: Bearer {token}'");
+    println!(
+        "  curl -s http://{address}/api/v1/members/M0000001/segments -H 'Authorization: Bearer {token}'"
+    );
     println!("  curl -s http://{address}/api/openapi.json");
     println!("press Ctrl-C to stop");
     server.run_until(shutdown_signal()).await?;

@@ -137,7 +137,7 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
             };
             let currency = app.brand().currency;
             let money = |minor: i64| Money::from_minor(minor, currency).to_string();
-            let config = regulars_engine::EngineConfig::default();
+            let config = app.engine_config();
             let rows: Vec<(&str, &str, &str, String)> = regulars_engine::Model::ALL
                 .iter()
                 .map(|model| {
@@ -146,7 +146,7 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
                         &segmentation.evaluation,
                         idx,
                         *model,
-                        &config,
+                        config,
                         &money,
                     );
                     (model.as_str(), key, zh, why)
