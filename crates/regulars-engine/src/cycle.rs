@@ -31,6 +31,14 @@ impl IntervalHistogram {
         self.total += 1;
     }
 
+    /// Adds another histogram's counts.
+    pub(crate) fn merge(&mut self, other: &Self) {
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+        self.total += other.total;
+    }
+
     /// The median, times two (so an even count's half-way value stays exact).
     fn median_times_two(&self) -> i64 {
         self.nth((self.total - 1) / 2) + self.nth(self.total / 2)
@@ -72,6 +80,13 @@ impl PooledIntervals {
             all: IntervalHistogram::new(window_days),
             member_medians_times_two: IntervalHistogram::new(2 * window_days),
         }
+    }
+
+    /// Adds another pool (from another chunk of members).
+    pub(crate) fn merge(&mut self, other: &Self) {
+        self.all.merge(&other.all);
+        self.member_medians_times_two
+            .merge(&other.member_medians_times_two);
     }
 
     /// Adds one repeater's intervals (in the window); they are reordered.

@@ -179,22 +179,82 @@ fn f_score(frequency: u32, bins: &[u32; 5]) -> u8 {
         .max(1) as u8
 }
 
-/// Evaluates every model for every member of `facts` as of the end of `as_of`.
+/// Runs `work` on consecutive chunks of `items` on up to as many threads as the machine has
+/// cores (one thread for small inputs), returning the results in chunk order, so the outcome never
+/// depends on the number of threads.
+fn in_chunks<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&[T]) -> R + Sync,
+) -> Vec<R> {
+    const MIN_CHUNK: usize = 50_000;
+    let threads = threads.min(items.len() / MIN_CHUNK).max(1);
+    if threads == 1 {
+        return vec![work(items)];
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| work(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an evaluation worker panicked"))
+            .collect()
+    })
+}
+
+/// Evaluates every model for every member of `facts` as of the end of `as_of`, on as many
+/// threads as the machine has cores (at most 8).
 pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluation {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8);
+    evaluate_on(facts, config, as_of, threads)
+}
+
+/// [`evaluate`] on at most `threads` threads; the result never depends on the number.
+pub fn evaluate_on(
+    facts: &FactTable,
+    config: &EngineConfig,
+    as_of: Day,
+    threads: usize,
+) -> Evaluation {
     let n = facts.len();
+    let store_start = Day(as_of.0 - config.store_window_days);
+    // Each worker reads its members' features and pools its intervals; the pools add up.
+    let ranges: Vec<usize> = (0..n).collect();
+    let parts = in_chunks(&ranges, threads, |chunk| {
+        let mut pooled = PooledIntervals::new(config.store_window_days);
+        let mut scratch = Vec::new();
+        let mut first_order_day: Option<Day> = None;
+        let mut orders_in_store_window = false;
+        let features: Vec<MemberFeatures> = chunk
+            .iter()
+            .map(|&idx| {
+                let f = features(facts, idx, as_of, config, &mut pooled, &mut scratch);
+                if let Some(first) = f.first_day {
+                    first_order_day = Some(first_order_day.map_or(first, |d| d.min(first)));
+                }
+                orders_in_store_window |= f.last_day.is_some_and(|last| last >= store_start);
+                f
+            })
+            .collect();
+        (features, pooled, first_order_day, orders_in_store_window)
+    });
     let mut pooled = PooledIntervals::new(config.store_window_days);
-    let mut scratch = Vec::new();
     let mut all = Vec::with_capacity(n);
     let mut first_order_day: Option<Day> = None;
     let mut orders_in_store_window = false;
-    let store_start = Day(as_of.0 - config.store_window_days);
-    for idx in 0..n {
-        let f = features(facts, idx, as_of, config, &mut pooled, &mut scratch);
-        if let Some(first) = f.first_day {
-            first_order_day = Some(first_order_day.map_or(first, |d| d.min(first)));
-        }
-        orders_in_store_window |= f.last_day.is_some_and(|last| last >= store_start);
-        all.push(f);
+    for (features, part, first, in_window) in parts {
+        all.extend(features);
+        pooled.merge(&part);
+        first_order_day = match (first_order_day, first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        orders_in_store_window |= in_window;
     }
     let store_age = first_order_day.map(|first| as_of.since(first));
     let cycle = store_cycle(&pooled, store_age, orders_in_store_window, config);
@@ -240,93 +300,96 @@ pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluat
     let rfm8_rule = Rfm8Rule::new(&scored, config);
     drop(scored);
 
-    let members = all
-        .into_iter()
-        .map(|f| {
-            let Some(recency) = f.recency else {
-                let rfim = if f.interactions >= config.engaged_min_interactions {
-                    Rfim::Engaged
-                } else {
-                    Rfim::Prospect
-                };
-                return MemberSegments {
-                    features: f,
-                    cycle: None,
-                    rfm: None,
-                    rfm_segment: RfmSegment::Prospect,
-                    rfm8: None,
-                    nesl: Nesl::Prospect,
-                    rfim_band: None,
-                    rfim,
-                    top: false,
-                    loyal: false,
-                    lifecycle: Lifecycle::Prospect,
-                };
-            };
-            let rfm = scores_of(&f, recency);
-            let rfm8 = rfm8_rule.classify(recency, f.frequency, rfm8::monetary(&f, config), rfm);
-            let span = f
-                .last_day
-                .zip(f.first_day)
-                .map_or(0, |(last, first)| i64::from(last.since(first)));
-            let customer_cycle = CustomerCycle::of(span, i64::from(f.purchase_days) - 1, c, config);
-            let [s1, s2, s3] = config.nesl_bounds;
-            let lost = recency > i64::from(config.lost_max_days)
-                || (config.lost_multiple.num > 0
-                    && !customer_cycle.within(recency, config.lost_multiple));
-            let nesl = if lost {
-                Nesl::L
-            } else if customer_cycle.within(recency, s1) {
-                if f.purchase_days == 1 {
-                    Nesl::N
-                } else {
-                    Nesl::E0
-                }
-            } else if customer_cycle.within(recency, s2) {
-                Nesl::S1
-            } else if customer_cycle.within(recency, s3) {
-                Nesl::S2
+    let label = |f: MemberFeatures| {
+        let Some(recency) = f.recency else {
+            let rfim = if f.interactions >= config.engaged_min_interactions {
+                Rfim::Engaged
             } else {
-                Nesl::S3
+                Rfim::Prospect
             };
-            let [k_ready, k_sleeping, k_lost] = config.rfim_bands;
-            let band = if within_store_cycles(recency, k_ready, c) {
-                RfimBand::Recent
-            } else if within_store_cycles(recency, k_sleeping, c) {
-                RfimBand::Ready
-            } else if within_store_cycles(recency, k_lost, c) {
-                RfimBand::Sleeping
-            } else {
-                RfimBand::Lost
-            };
-            let is_top = f.frequency_730 > 0 && top.is_some_and(|t| f.monetary_730 >= t);
-            let is_loyal = f.frequency_730 >= config.loyal_min_f;
-            let active = matches!(band, RfimBand::Recent | RfimBand::Ready);
-            let rfim = match band {
-                RfimBand::Lost => Rfim::Lost,
-                RfimBand::Sleeping => Rfim::Sleeping,
-                _ if active && is_top => Rfim::Top,
-                _ if active && is_loyal => Rfim::Loyal,
-                RfimBand::Recent if f.purchase_days == 1 => Rfim::ActiveNew,
-                RfimBand::Ready if f.purchase_days == 1 => Rfim::ReadyNew,
-                RfimBand::Recent => Rfim::Active,
-                RfimBand::Ready => Rfim::Ready,
-            };
-            MemberSegments {
+            return MemberSegments {
                 features: f,
-                cycle: Some(customer_cycle),
-                rfm: Some(rfm),
-                rfm_segment: RfmSegment::of(rfm.r, rfm.f),
-                rfm8: Some(rfm8),
-                nesl,
-                rfim_band: Some(band),
+                cycle: None,
+                rfm: None,
+                rfm_segment: RfmSegment::Prospect,
+                rfm8: None,
+                nesl: Nesl::Prospect,
+                rfim_band: None,
                 rfim,
-                top: is_top,
-                loyal: is_loyal,
-                lifecycle: Lifecycle::of(nesl, f.purchase_days, is_loyal),
+                top: false,
+                loyal: false,
+                lifecycle: Lifecycle::Prospect,
+            };
+        };
+        let rfm = scores_of(&f, recency);
+        let rfm8 = rfm8_rule.classify(recency, f.frequency, rfm8::monetary(&f, config), rfm);
+        let span = f
+            .last_day
+            .zip(f.first_day)
+            .map_or(0, |(last, first)| i64::from(last.since(first)));
+        let customer_cycle = CustomerCycle::of(span, i64::from(f.purchase_days) - 1, c, config);
+        let [s1, s2, s3] = config.nesl_bounds;
+        let lost = recency > i64::from(config.lost_max_days)
+            || (config.lost_multiple.num > 0
+                && !customer_cycle.within(recency, config.lost_multiple));
+        let nesl = if lost {
+            Nesl::L
+        } else if customer_cycle.within(recency, s1) {
+            if f.purchase_days == 1 {
+                Nesl::N
+            } else {
+                Nesl::E0
             }
-        })
-        .collect();
+        } else if customer_cycle.within(recency, s2) {
+            Nesl::S1
+        } else if customer_cycle.within(recency, s3) {
+            Nesl::S2
+        } else {
+            Nesl::S3
+        };
+        let [k_ready, k_sleeping, k_lost] = config.rfim_bands;
+        let band = if within_store_cycles(recency, k_ready, c) {
+            RfimBand::Recent
+        } else if within_store_cycles(recency, k_sleeping, c) {
+            RfimBand::Ready
+        } else if within_store_cycles(recency, k_lost, c) {
+            RfimBand::Sleeping
+        } else {
+            RfimBand::Lost
+        };
+        let is_top = f.frequency_730 > 0 && top.is_some_and(|t| f.monetary_730 >= t);
+        let is_loyal = f.frequency_730 >= config.loyal_min_f;
+        let active = matches!(band, RfimBand::Recent | RfimBand::Ready);
+        let rfim = match band {
+            RfimBand::Lost => Rfim::Lost,
+            RfimBand::Sleeping => Rfim::Sleeping,
+            _ if active && is_top => Rfim::Top,
+            _ if active && is_loyal => Rfim::Loyal,
+            RfimBand::Recent if f.purchase_days == 1 => Rfim::ActiveNew,
+            RfimBand::Ready if f.purchase_days == 1 => Rfim::ReadyNew,
+            RfimBand::Recent => Rfim::Active,
+            RfimBand::Ready => Rfim::Ready,
+        };
+        MemberSegments {
+            features: f,
+            cycle: Some(customer_cycle),
+            rfm: Some(rfm),
+            rfm_segment: RfmSegment::of(rfm.r, rfm.f),
+            rfm8: Some(rfm8),
+            nesl,
+            rfim_band: Some(band),
+            rfim,
+            top: is_top,
+            loyal: is_loyal,
+            lifecycle: Lifecycle::of(nesl, f.purchase_days, is_loyal),
+        }
+    };
+    let members = in_chunks(&all, threads, |chunk| {
+        chunk.iter().map(|f| label(*f)).collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
 
     let display = |q: Option<Quintiles>| q.map(|q| q.0.map(|five_b| five_b as f64 / 5.0));
     Evaluation {

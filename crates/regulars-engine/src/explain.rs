@@ -72,6 +72,15 @@ fn breaks(values: Option<[f64; 4]>, show: &dyn Fn(f64) -> String) -> String {
     )
 }
 
+/// `1 purchase-day`, `3 purchase-days`.
+fn purchase_days(n: u32) -> String {
+    if n == 1 {
+        "1 purchase-day".to_owned()
+    } else {
+        format!("{n} purchase-days")
+    }
+}
+
 /// A number with at most two decimals and no trailing zeros.
 fn number(value: f64) -> String {
     let text = format!("{value:.2}");
@@ -172,9 +181,9 @@ pub fn explain(
                 ""
             };
             format!(
-                "{head}{segment}: recency {recency} days against breakpoints {} days (fewer days score higher); {} purchase-days in {} days against thresholds {bins}; spend {} against breakpoints {}",
+                "{head}{segment}: recency {recency} days against breakpoints {} days (fewer days score higher); {} in {} days against thresholds {bins}; spend {} against breakpoints {}",
                 breaks(evaluation.recency_breaks, &number),
-                f.frequency,
+                purchase_days(f.frequency),
                 config.rfm_window_days,
                 money(f.monetary),
                 breaks(evaluation.monetary_breaks, &|v| money(v.round() as i64)),
@@ -207,10 +216,10 @@ pub fn explain(
                 crate::Rfm8Monetary::AverageOrder => "average order",
             };
             format!(
-                "{class}: recency {recency} days {} the {basis} {}; {} purchase-days in {} days {} the {basis} {}; {spend} {} {} the {basis} {}",
+                "{class}: recency {recency} days {} the {basis} {}; {} in {} days {} the {basis} {}; {spend} {} {} the {basis} {}",
                 cmp(r_high, "below", "not below"),
                 number((t_r * 10.0).round() / 10.0),
-                f.frequency,
+                purchase_days(f.frequency),
                 config.rfm_window_days,
                 cmp(f_high, "at or above", "below"),
                 number((t_f * 100.0).round() / 100.0),

@@ -24,7 +24,7 @@ pub use config::{
 };
 pub use cycle::CustomerCycle;
 pub use day::Day;
-pub use evaluate::{Evaluation, MemberFeatures, MemberSegments, Population, evaluate};
+pub use evaluate::{Evaluation, MemberFeatures, MemberSegments, Population, evaluate, evaluate_on};
 pub use explain::{Model, explain};
 pub use facts::{FactTable, FactTableBuilder, OrderFact, ReturnFact};
 pub use models::{Lifecycle, Nesl, Rfim, RfimBand, Rfm8, RfmScores, RfmSegment};

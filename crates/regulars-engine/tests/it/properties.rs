@@ -76,3 +76,44 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_result_does_not_depend_on_the_number_of_threads() {
+    use regulars_engine::{EngineConfig, evaluate_on};
+    // 120,000 members from a small deterministic generator: enough for three chunks.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |bound: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % bound
+    };
+    let members: Vec<Member> = (0..120_000)
+        .map(|_| {
+            let orders = (0..next(6))
+                .map(|_| {
+                    let day = 1_000 - next(900) as i32;
+                    (OrderFact::paid(Day(day), next(5_000) as i64), vec![])
+                })
+                .collect();
+            let interactions = (0..next(3))
+                .map(|_| Day(1_000 - next(120) as i32))
+                .collect();
+            Member {
+                orders,
+                interactions,
+            }
+        })
+        .collect();
+    let table = crate::table(&members);
+    let config = EngineConfig::default();
+    let one = evaluate_on(&table, &config, Day(1_000), 1);
+    for threads in [2, 3] {
+        assert_eq!(
+            evaluate_on(&table, &config, Day(1_000), threads),
+            one,
+            "{threads} threads"
+        );
+    }
+    assert!(one.population.rfm > 50_000);
+}
