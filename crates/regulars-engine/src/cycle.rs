@@ -72,13 +72,16 @@ impl IntervalHistogram {
 pub(crate) struct PooledIntervals {
     pub(crate) all: IntervalHistogram,
     pub(crate) member_medians_times_two: IntervalHistogram,
+    /// Whether member medians are wanted (only `median_of_medians` uses them).
+    per_member: bool,
 }
 
 impl PooledIntervals {
-    pub(crate) fn new(window_days: i32) -> Self {
+    pub(crate) fn new(config: &EngineConfig) -> Self {
         Self {
-            all: IntervalHistogram::new(window_days),
-            member_medians_times_two: IntervalHistogram::new(2 * window_days),
+            all: IntervalHistogram::new(config.store_window_days),
+            member_medians_times_two: IntervalHistogram::new(2 * config.store_window_days),
+            per_member: config.store_aggregation == StoreAggregation::MedianOfMedians,
         }
     }
 
@@ -96,6 +99,9 @@ impl PooledIntervals {
         }
         for interval in intervals.iter() {
             self.all.add(*interval);
+        }
+        if !self.per_member {
+            return;
         }
         let n = intervals.len();
         let (_, &mut upper, _) = intervals.select_nth_unstable(n / 2);
@@ -142,11 +148,15 @@ pub(crate) fn store_cycle(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CustomerCycle {
     /// Numerator.
-    pub p: i128,
+    pub p: i64,
     /// Denominator, positive.
-    pub q: i128,
+    pub q: i64,
     /// Intervals the member's own history has (0 when they fall back to `C`).
-    pub intervals: i64,
+    pub intervals: u32,
+}
+
+fn narrow(intervals: i64) -> u32 {
+    u32::try_from(intervals).unwrap_or(u32::MAX)
 }
 
 impl CustomerCycle {
@@ -156,7 +166,7 @@ impl CustomerCycle {
             || intervals < i64::from(config.customer_min_intervals)
         {
             return Self {
-                p: i128::from(store_cycle),
+                p: store_cycle,
                 q: 1,
                 intervals: 0,
             };
@@ -164,9 +174,9 @@ impl CustomerCycle {
         if config.customer_mode == CustomerMode::Customer {
             // The member's own mean interval, unshrunk and unclamped.
             return Self {
-                p: i128::from(span),
-                q: i128::from(intervals),
-                intervals,
+                p: span,
+                q: intervals,
+                intervals: narrow(intervals),
             };
         }
         let Ratio { num: kn, den: kd } = config.shrinkage_kappa;
@@ -175,26 +185,33 @@ impl CustomerCycle {
         let q = i128::from(intervals) * i128::from(kd) + i128::from(kn);
         let c = i128::from(store_cycle);
         // Clamp to [C/4, 4C]: p/q < C/4 ⇔ 4p < Cq.
+        let intervals = narrow(intervals);
         if 4 * p < c * q {
             return Self {
-                p: c,
+                p: store_cycle,
                 q: 4,
                 intervals,
             };
         }
         if p > 4 * c * q {
             return Self {
-                p: 4 * c,
+                p: 4 * store_cycle,
                 q: 1,
                 intervals,
             };
         }
-        Self { p, q, intervals }
+        // Spans are days and κ has at most six decimals, so both fit in an i64.
+        Self {
+            p: i64::try_from(p).unwrap_or(i64::MAX),
+            q: i64::try_from(q).unwrap_or(i64::MAX),
+            intervals,
+        }
     }
 
     /// `recency / c_i ≤ k`, exactly.
     pub(crate) fn within(&self, recency: i64, k: Ratio) -> bool {
-        i128::from(recency) * self.q * i128::from(k.den) <= i128::from(k.num) * self.p
+        i128::from(recency) * i128::from(self.q) * i128::from(k.den)
+            <= i128::from(k.num) * i128::from(self.p)
     }
 
     /// The cycle in days, for display.
@@ -212,7 +229,10 @@ mod tests {
     }
 
     fn pooled(intervals: &[i32]) -> PooledIntervals {
-        let mut pooled = PooledIntervals::new(730);
+        let mut pooled = PooledIntervals::new(&EngineConfig {
+            store_aggregation: StoreAggregation::MedianOfMedians,
+            ..config()
+        });
         pooled.add_member(&mut intervals.to_vec());
         pooled
     }
@@ -248,7 +268,10 @@ mod tests {
     #[test]
     fn the_other_aggregations_follow_their_sources() {
         // SHOPLINE's older example: A 1, 3, 5 → 3; B 10, 14, 5, 18, 17 → 14; C 6, 10 → 8; median 8.
-        let mut pooled = PooledIntervals::new(730);
+        let mut pooled = PooledIntervals::new(&EngineConfig {
+            store_aggregation: StoreAggregation::MedianOfMedians,
+            ..config()
+        });
         for member in [vec![1, 3, 5], vec![10, 14, 5, 18, 17], vec![6, 10]] {
             pooled.add_member(&mut member.clone());
         }
@@ -289,7 +312,10 @@ mod tests {
             8
         );
         // Medians 2.5 and 3.5 → median 3.
-        let mut halves = PooledIntervals::new(730);
+        let mut halves = PooledIntervals::new(&EngineConfig {
+            store_aggregation: StoreAggregation::MedianOfMedians,
+            ..config()
+        });
         halves.add_member(&mut [2, 3]);
         halves.add_member(&mut [3, 4]);
         assert_eq!(

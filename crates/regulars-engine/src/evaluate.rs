@@ -62,6 +62,25 @@ pub struct MemberSegments {
     pub lifecycle: Lifecycle,
 }
 
+impl Default for MemberSegments {
+    /// A member with no facts: a prospect in every model.
+    fn default() -> Self {
+        Self {
+            features: MemberFeatures::default(),
+            cycle: None,
+            rfm: None,
+            rfm_segment: RfmSegment::Prospect,
+            rfm8: None,
+            nesl: Nesl::Prospect,
+            rfim_band: None,
+            rfim: Rfim::Prospect,
+            top: false,
+            loyal: false,
+            lifecycle: Lifecycle::Prospect,
+        }
+    }
+}
+
 /// How many members each population holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Population {
@@ -179,24 +198,26 @@ fn f_score(frequency: u32, bins: &[u32; 5]) -> u8 {
         .max(1) as u8
 }
 
-/// Runs `work` on consecutive chunks of `items` on up to as many threads as the machine has
-/// cores (one thread for small inputs), returning the results in chunk order, so the outcome never
-/// depends on the number of threads.
-fn in_chunks<T: Sync, R: Send>(
-    items: &[T],
+/// Runs `work(start, chunk)` on consecutive chunks of `items`, which it fills in place, on up to
+/// `threads` threads (one for small inputs), and returns each chunk's result in order, so the
+/// outcome never depends on the number of threads.
+fn for_chunks<T: Send, R: Send>(
+    items: &mut [T],
     threads: usize,
-    work: impl Fn(&[T]) -> R + Sync,
+    work: impl Fn(usize, &mut [T]) -> R + Sync,
 ) -> Vec<R> {
     const MIN_CHUNK: usize = 50_000;
     let threads = threads.min(items.len() / MIN_CHUNK).max(1);
     if threads == 1 {
-        return vec![work(items)];
+        return vec![work(0, items)];
     }
     let chunk = items.len().div_ceil(threads);
     std::thread::scope(|scope| {
+        let work = &work;
         let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| work(part)))
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(k, part)| scope.spawn(move || work(k * chunk, part)))
             .collect();
         handles
             .into_iter()
@@ -224,31 +245,33 @@ pub fn evaluate_on(
     let n = facts.len();
     let store_start = Day(as_of.0 - config.store_window_days);
     // Each worker reads its members' features and pools its intervals; the pools add up.
-    let ranges: Vec<usize> = (0..n).collect();
-    let parts = in_chunks(&ranges, threads, |chunk| {
-        let mut pooled = PooledIntervals::new(config.store_window_days);
+    let mut all = vec![MemberFeatures::default(); n];
+    let parts = for_chunks(&mut all, threads, |start, out| {
+        let mut pooled = PooledIntervals::new(config);
         let mut scratch = Vec::new();
         let mut first_order_day: Option<Day> = None;
         let mut orders_in_store_window = false;
-        let features: Vec<MemberFeatures> = chunk
-            .iter()
-            .map(|&idx| {
-                let f = features(facts, idx, as_of, config, &mut pooled, &mut scratch);
-                if let Some(first) = f.first_day {
-                    first_order_day = Some(first_order_day.map_or(first, |d| d.min(first)));
-                }
-                orders_in_store_window |= f.last_day.is_some_and(|last| last >= store_start);
-                f
-            })
-            .collect();
-        (features, pooled, first_order_day, orders_in_store_window)
+        for (offset, slot) in out.iter_mut().enumerate() {
+            let f = features(
+                facts,
+                start + offset,
+                as_of,
+                config,
+                &mut pooled,
+                &mut scratch,
+            );
+            if let Some(first) = f.first_day {
+                first_order_day = Some(first_order_day.map_or(first, |d| d.min(first)));
+            }
+            orders_in_store_window |= f.last_day.is_some_and(|last| last >= store_start);
+            *slot = f;
+        }
+        (pooled, first_order_day, orders_in_store_window)
     });
-    let mut pooled = PooledIntervals::new(config.store_window_days);
-    let mut all = Vec::with_capacity(n);
+    let mut pooled = PooledIntervals::new(config);
     let mut first_order_day: Option<Day> = None;
     let mut orders_in_store_window = false;
-    for (features, part, first, in_window) in parts {
-        all.extend(features);
+    for (part, first, in_window) in parts {
         pooled.merge(&part);
         first_order_day = match (first_order_day, first) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -289,18 +312,26 @@ pub fn evaluate_on(
         },
         _ => RfmScores { r: 1, f: 1, m: 1 },
     };
+    let scores: Vec<RfmScores> = all
+        .iter()
+        .map(|f| {
+            f.recency
+                .map_or(RfmScores { r: 1, f: 1, m: 1 }, |r| scores_of(f, r))
+        })
+        .collect();
     let scored: Vec<Scored> = all
         .iter()
-        .filter(|f| f.frequency > 0)
-        .filter_map(|f| {
+        .zip(&scores)
+        .filter(|(f, _)| f.frequency > 0)
+        .filter_map(|(f, s)| {
             f.recency
-                .map(|r| (r, f.frequency, rfm8::monetary(f, config), scores_of(f, r)))
+                .map(|r| (r, f.frequency, rfm8::monetary(f, config), *s))
         })
         .collect();
     let rfm8_rule = Rfm8Rule::new(&scored, config);
     drop(scored);
 
-    let label = |f: MemberFeatures| {
+    let label = |f: MemberFeatures, rfm: RfmScores| {
         let Some(recency) = f.recency else {
             let rfim = if f.interactions >= config.engaged_min_interactions {
                 Rfim::Engaged
@@ -321,7 +352,6 @@ pub fn evaluate_on(
                 lifecycle: Lifecycle::Prospect,
             };
         };
-        let rfm = scores_of(&f, recency);
         let rfm8 = rfm8_rule.classify(recency, f.frequency, rfm8::monetary(&f, config), rfm);
         let span = f
             .last_day
@@ -384,12 +414,12 @@ pub fn evaluate_on(
             lifecycle: Lifecycle::of(nesl, f.purchase_days, is_loyal),
         }
     };
-    let members = in_chunks(&all, threads, |chunk| {
-        chunk.iter().map(|f| label(*f)).collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect();
+    let mut members = vec![MemberSegments::default(); n];
+    for_chunks(&mut members, threads, |start, out| {
+        for (offset, slot) in out.iter_mut().enumerate() {
+            *slot = label(all[start + offset], scores[start + offset]);
+        }
+    });
 
     let display = |q: Option<Quintiles>| q.map(|q| q.0.map(|five_b| five_b as f64 / 5.0));
     Evaluation {

@@ -51,6 +51,9 @@ enum BenchTarget {
         /// How many recomputes; the median is reported.
         #[arg(long, default_value_t = 5)]
         runs: u32,
+        /// Threads for the recompute (default: every core, at most 8).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Post N orders with their lines to the batch API, 10,000 per request, into a fresh SQLite file.
     Api {
@@ -122,10 +125,13 @@ pub async fn run(config: &Config, args: &BenchArgs, json: bool) -> anyhow::Resul
             members,
             orders,
             runs,
+            threads,
         } => {
             let config = config.clone();
-            tokio::task::spawn_blocking(move || bench_engine(&config, members, orders, runs))
-                .await??
+            tokio::task::spawn_blocking(move || {
+                bench_engine(&config, members, orders, runs, threads)
+            })
+            .await??
         }
     };
     if json {
@@ -349,6 +355,7 @@ fn bench_engine(
     members: u32,
     orders: u64,
     runs: u32,
+    threads: Option<usize>,
 ) -> anyhow::Result<serde_json::Value> {
     let started = Instant::now();
     let table = engine_table(config, members, orders);
@@ -367,7 +374,10 @@ fn bench_engine(
     let mut millis = Vec::new();
     for run in 0..runs {
         let started = Instant::now();
-        let evaluation = regulars_engine::evaluate(&table, &engine_config, as_of);
+        let evaluation = match threads {
+            Some(threads) => regulars_engine::evaluate_on(&table, &engine_config, as_of, threads),
+            None => regulars_engine::evaluate(&table, &engine_config, as_of),
+        };
         let elapsed = started.elapsed().as_secs_f64() * 1e3;
         eprintln!(
             "run {}: {elapsed:.0} ms (C = {} days, {} scored)",
