@@ -3,6 +3,28 @@
 
 use crate::{regulars, stderr, stdout, write};
 
+/// Imports every file `generate` wrote into `brand/`, in dependency order, each expected to exit
+/// 0; returns each kind's JSON summary.
+fn import_every_kind(dir: &std::path::Path) -> Vec<(&'static str, serde_json::Value)> {
+    [
+        "stores",
+        "members",
+        "orders",
+        "order-lines",
+        "returns",
+        "interactions",
+        "events",
+    ]
+    .into_iter()
+    .map(|kind| {
+        let file = format!("brand/{kind}.csv");
+        let out = regulars(dir, &["--json", "import", kind, &file]);
+        assert_eq!(out.status.code(), Some(0), "{kind}: {}", stderr(&out));
+        (kind, serde_json::from_str(&stdout(&out)).unwrap())
+    })
+    .collect()
+}
+
 #[test]
 fn a_generated_brand_imports_cleanly_and_a_second_import_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -21,36 +43,12 @@ fn a_generated_brand_imports_cleanly_and_a_second_import_changes_nothing() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    for kind in [
-        "stores",
-        "members",
-        "orders",
-        "order-lines",
-        "returns",
-        "interactions",
-        "events",
-    ] {
-        let file = format!("brand/{kind}.csv");
-        let out = regulars(dir.path(), &["--json", "import", kind, &file]);
-        assert_eq!(out.status.code(), Some(0), "{kind}: {}", stderr(&out));
-        let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for (kind, summary) in import_every_kind(dir.path()) {
         assert_eq!(summary["rejected"], 0, "{kind}");
         assert_eq!(summary["accepted"], summary["rows"], "{kind}");
     }
     let before = stdout(&regulars(dir.path(), &["--json", "stats"]));
-    for kind in [
-        "stores",
-        "members",
-        "orders",
-        "order-lines",
-        "returns",
-        "interactions",
-        "events",
-    ] {
-        let file = format!("brand/{kind}.csv");
-        let out = regulars(dir.path(), &["--json", "import", kind, &file]);
-        assert_eq!(out.status.code(), Some(0), "{kind}: {}", stderr(&out));
-        let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for (kind, summary) in import_every_kind(dir.path()) {
         assert_eq!(
             summary["accepted"], 0,
             "{kind}: a second import changes nothing"
