@@ -328,3 +328,82 @@ impl crate::App {
         Ok(fresh)
     }
 }
+
+/// How many members one segment of a model holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentCount {
+    /// The segment's canonical name.
+    pub segment: &'static str,
+    /// Its Traditional Chinese label.
+    pub label_zh: &'static str,
+    /// Members in it.
+    pub members: u64,
+}
+
+/// One model's verdict on a member, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The model.
+    pub model: Model,
+    /// The segment's canonical name.
+    pub segment: &'static str,
+    /// Its Traditional Chinese label.
+    pub label_zh: &'static str,
+    /// The inputs, thresholds and rule, in one sentence.
+    pub explanation: String,
+}
+
+impl Segmentation {
+    /// Members per segment of `model`, by segment name; empty segments are left out.
+    pub fn counts(&self, model: Model) -> Vec<SegmentCount> {
+        let mut counts: std::collections::BTreeMap<(&'static str, &'static str), u64> =
+            std::collections::BTreeMap::new();
+        for member in &self.evaluation.members {
+            *counts.entry(member.segment(model)).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .map(|((segment, label_zh), members)| SegmentCount {
+                segment,
+                label_zh,
+                members,
+            })
+            .collect()
+    }
+
+    /// The members of one segment of `model`, in id order.
+    pub fn members_of(&self, model: Model, segment: &str) -> Vec<&regulars_domain::MemberId> {
+        let mut ids: Vec<&regulars_domain::MemberId> = self
+            .member_ids
+            .iter()
+            .zip(&self.evaluation.members)
+            .filter(|(_, m)| m.segment(model).0 == segment)
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Every model's verdict on the member at `idx`, with money shown in `currency`.
+    pub fn verdicts(
+        &self,
+        idx: usize,
+        config: &regulars_engine::EngineConfig,
+        currency: regulars_domain::Currency,
+    ) -> Vec<Verdict> {
+        let money = |minor: i64| regulars_domain::Money::from_minor(minor, currency).to_string();
+        let member = &self.evaluation.members[idx];
+        Model::ALL
+            .iter()
+            .map(|model| {
+                let (segment, label_zh) = member.segment(*model);
+                Verdict {
+                    model: *model,
+                    segment,
+                    label_zh,
+                    explanation: explain(&self.evaluation, idx, *model, config, &money),
+                }
+            })
+            .collect()
+    }
+}

@@ -1,6 +1,5 @@
 //! `regulars segment counts` and `regulars segment export`: every member's segments as of a day.
 
-use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +8,6 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use regulars_domain::Money;
 use regulars_server::app::App;
-use regulars_server::app::segments::Segmentation;
 
 #[derive(Debug, Args)]
 pub struct SegmentArgs {
@@ -81,23 +79,16 @@ impl From<Model> for regulars_engine::Model {
     }
 }
 
-fn label(segmentation: &Segmentation, idx: usize, model: Model) -> (&'static str, &'static str) {
-    segmentation.evaluation.members[idx].segment(model.into())
-}
-
 pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<ExitCode> {
     match &args.command {
         SegmentCommand::Counts { model, as_of: date } => {
-            let segmentation = app.segment(as_of(app, date.as_deref())?).await?;
-            let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
-            for idx in 0..segmentation.member_ids.len() {
-                *counts.entry(label(&segmentation, idx, *model)).or_default() += 1;
-            }
+            let segmentation = app.segmentation(Some(as_of(app, date.as_deref())?)).await?;
+            let counts = segmentation.counts((*model).into());
             let total = segmentation.member_ids.len().max(1) as f64;
             if json {
                 let counts: serde_json::Map<String, serde_json::Value> = counts
                     .iter()
-                    .map(|((key, _), n)| ((*key).to_owned(), serde_json::json!(n)))
+                    .map(|c| (c.segment.to_owned(), serde_json::json!(c.members)))
                     .collect();
                 println!(
                     "{}",
@@ -115,11 +106,9 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
                     segmentation.member_ids.len(),
                     segmentation.evaluation.store_cycle
                 );
-                for ((key, zh), n) in &counts {
-                    println!(
-                        "{key:<24}{zh:<10}{n:>10}{:>8.1}%",
-                        *n as f64 * 100.0 / total
-                    );
+                for count in &counts {
+                    let (key, zh, n) = (count.segment, count.label_zh, count.members);
+                    println!("{key:<24}{zh:<10}{n:>10}{:>8.1}%", n as f64 * 100.0 / total);
                 }
             }
         }
@@ -127,30 +116,15 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
             member_id,
             as_of: date,
         } => {
-            let segmentation = app.segment(as_of(app, date.as_deref())?).await?;
-            let Some(idx) = segmentation
-                .member_ids
-                .iter()
-                .position(|id| id.as_str() == member_id.trim())
-            else {
-                anyhow::bail!("member {member_id} not found");
-            };
-            let currency = app.brand().currency;
-            let money = |minor: i64| Money::from_minor(minor, currency).to_string();
-            let config = app.engine_config();
-            let rows: Vec<(&str, &str, &str, String)> = regulars_engine::Model::ALL
-                .iter()
-                .map(|model| {
-                    let (key, zh) = segmentation.evaluation.members[idx].segment(*model);
-                    let why = regulars_engine::explain(
-                        &segmentation.evaluation,
-                        idx,
-                        *model,
-                        config,
-                        &money,
-                    );
-                    (model.as_str(), key, zh, why)
-                })
+            let segmentation = app.segmentation(Some(as_of(app, date.as_deref())?)).await?;
+            let idx = regulars_domain::MemberId::parse(member_id)
+                .ok()
+                .and_then(|id| segmentation.index.get(&id).copied())
+                .ok_or_else(|| anyhow::anyhow!("member {member_id} not found"))?;
+            let rows: Vec<(&str, &str, &str, String)> = segmentation
+                .verdicts(idx, app.engine_config(), app.brand().currency)
+                .into_iter()
+                .map(|v| (v.model.as_str(), v.segment, v.label_zh, v.explanation))
                 .collect();
             if json {
                 let models: serde_json::Map<String, serde_json::Value> = rows
@@ -169,7 +143,7 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
             }
         }
         SegmentCommand::Export { as_of: date, out } => {
-            let segmentation = app.segment(as_of(app, date.as_deref())?).await?;
+            let segmentation = app.segmentation(Some(as_of(app, date.as_deref())?)).await?;
             let currency = app.brand().currency;
             let file = std::fs::File::create(out)
                 .with_context(|| format!("creating {}", out.display()))?;

@@ -8,8 +8,8 @@ use regulars_api_types::{
     SegmentCountsView, SegmentMembersView,
 };
 use regulars_app::App;
-use regulars_app::segments::{Model, Segmentation, explain};
-use regulars_domain::{ApiRole, MemberId, Money};
+use regulars_app::segments::{Model, Segmentation};
+use regulars_domain::{ApiRole, MemberId};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -74,24 +74,20 @@ async fn counts(
 ) -> Result<Json<SegmentCountsView>, ApiError> {
     let model = parse_model(&model)?;
     let segmentation = evaluate(&app, &caller, query.as_of.as_deref()).await?;
-    let mut counts: std::collections::BTreeMap<(&str, &str), u64> =
-        std::collections::BTreeMap::new();
-    for member in &segmentation.evaluation.members {
-        *counts.entry(member.segment(model)).or_default() += 1;
-    }
     let total = segmentation.member_ids.len() as u64;
     Ok(Json(SegmentCountsView {
         model: model.as_str().to_owned(),
         as_of: segmentation.as_of.to_string(),
         members: total,
         store_cycle_days: segmentation.evaluation.store_cycle,
-        segments: counts
+        segments: segmentation
+            .counts(model)
             .into_iter()
-            .map(|((segment, zh), members)| SegmentCountView {
-                segment: segment.to_owned(),
-                label_zh: zh.to_owned(),
-                members,
-                share: members as f64 / total.max(1) as f64,
+            .map(|count| SegmentCountView {
+                segment: count.segment.to_owned(),
+                label_zh: count.label_zh.to_owned(),
+                members: count.members,
+                share: count.members as f64 / total.max(1) as f64,
             })
             .collect(),
     }))
@@ -120,14 +116,7 @@ async fn members(
     let model = parse_model(&model)?;
     let segmentation = evaluate(&app, &caller, query.as_of.as_deref()).await?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
-    let mut ids: Vec<&MemberId> = segmentation
-        .member_ids
-        .iter()
-        .zip(&segmentation.evaluation.members)
-        .filter(|(_, m)| m.segment(model).0 == segment)
-        .map(|(id, _)| id)
-        .collect();
-    ids.sort_unstable();
+    let ids = segmentation.members_of(model, &segment);
     let total = ids.len() as u64;
     let start = query
         .after
@@ -172,8 +161,6 @@ async fn member(
     let id = MemberId::parse(&member_id).map_err(|_| not_found())?;
     let idx = *segmentation.index.get(&id).ok_or_else(not_found)?;
     let m = &segmentation.evaluation.members[idx];
-    let currency = app.brand().currency;
-    let money = |minor: i64| Money::from_minor(minor, currency).to_string();
     Ok(Json(MemberSegmentsView {
         member_id: id.to_string(),
         as_of: segmentation.as_of.to_string(),
@@ -182,22 +169,14 @@ async fn member(
         monetary: m.features.monetary,
         cycle_days: m.cycle.map(|c| c.days()),
         rfm_scores: m.rfm.map(|s| [s.r, s.f, s.m]),
-        models: Model::ALL
-            .iter()
-            .map(|model| {
-                let (segment, zh) = m.segment(*model);
-                ModelVerdictView {
-                    model: model.as_str().to_owned(),
-                    segment: segment.to_owned(),
-                    label_zh: zh.to_owned(),
-                    explanation: explain(
-                        &segmentation.evaluation,
-                        idx,
-                        *model,
-                        app.engine_config(),
-                        &money,
-                    ),
-                }
+        models: segmentation
+            .verdicts(idx, app.engine_config(), app.brand().currency)
+            .into_iter()
+            .map(|v| ModelVerdictView {
+                model: v.model.as_str().to_owned(),
+                segment: v.segment.to_owned(),
+                label_zh: v.label_zh.to_owned(),
+                explanation: v.explanation,
             })
             .collect(),
     }))
