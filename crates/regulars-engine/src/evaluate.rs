@@ -340,16 +340,8 @@ pub fn evaluate_on(
             };
             return MemberSegments {
                 features: f,
-                cycle: None,
-                rfm: None,
-                rfm_segment: RfmSegment::Prospect,
-                rfm8: None,
-                nesl: Nesl::Prospect,
-                rfim_band: None,
                 rfim,
-                top: false,
-                loyal: false,
-                lifecycle: Lifecycle::Prospect,
+                ..MemberSegments::default()
             };
         };
         let rfm8 = rfm8_rule.classify(recency, f.frequency, rfm8::monetary(&f, config), rfm);
