@@ -18,8 +18,9 @@ pub use facts::{
 pub use views::{
     ApiKeyCreatedView, BatchItemView, BatchResultView, ConsentView, EventView, HealthView,
     IngestResultView, InteractionView, MemberFactsView, MemberSegmentsView, MemberView,
-    ModelVerdictView, OrderLineView, OrderView, ReturnLineView, ReturnView, SegmentCountView,
-    SegmentCountsView, SegmentMembersView, StatsView, StoreView,
+    MigrationCellView, MigrationView, ModelVerdictView, OrderLineView, OrderView, ReturnLineView,
+    ReturnView, SegmentCountView, SegmentCountsView, SegmentMembersView, StatsView, StoreView,
+    TransitionView, TransitionsView,
 };
 
 /// The most items one batch request may carry.

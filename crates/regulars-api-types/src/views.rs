@@ -345,3 +345,60 @@ pub struct SegmentMembersView {
     /// Pass as `after` for the next page; absent on the last.
     pub next_after: Option<String>,
 }
+
+/// One member's move from one segment of a model to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TransitionView {
+    /// Its position in the log (pass the last as `after` for the next page).
+    pub seq: i64,
+    /// The member.
+    pub member_id: String,
+    /// The model.
+    pub model: String,
+    /// The segment left.
+    pub from: String,
+    /// The segment entered.
+    pub to: String,
+    /// The brand's civil day it happened on.
+    pub day: String,
+    /// When it was recorded (RFC 3339).
+    pub at: String,
+    /// What moved the member: `order:ID`, `return:ID`, `interaction:ID`, `member:ID`, `time`
+    /// (days passed), `recompute` (new cut points) or `restart` (caught up at startup).
+    pub cause: String,
+}
+
+/// A page of the transition log, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TransitionsView {
+    /// The transitions.
+    pub transitions: Vec<TransitionView>,
+    /// Pass as `after` for the next page; absent on the last.
+    pub next_after: Option<i64>,
+}
+
+/// Members who were in one segment on one snapshot day and in another on a later one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MigrationCellView {
+    /// The segment on the first day.
+    pub from: String,
+    /// The segment on the second day.
+    pub to: String,
+    /// How many members.
+    pub members: u64,
+}
+
+/// A migration matrix between two daily snapshots of one model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MigrationView {
+    /// The model.
+    pub model: String,
+    /// The first snapshot day.
+    pub from: String,
+    /// The second snapshot day.
+    pub to: String,
+    /// The non-empty cells.
+    pub cells: Vec<MigrationCellView>,
+    /// Every day with a snapshot, oldest first.
+    pub snapshot_days: Vec<String>,
+}

@@ -11,7 +11,10 @@ use regulars_store::{
     Accepted, FactCounts, IngestOptions, ItemOutcome, MemberFacts, StoreError, StoreResult,
 };
 
-use crate::{App, AppError, AppResult};
+use crate::segments::{day_of, order_fact};
+use crate::{App, AppError, AppResult, SegmentChange};
+use regulars_domain::OrderStatus;
+use regulars_engine::Fact;
 
 /// A fact type the store records in batches.
 pub trait Ingest: Sized + Send + Sync + 'static {
@@ -23,6 +26,29 @@ pub trait Ingest: Sized + Send + Sync + 'static {
         items: &[Self],
         options: IngestOptions,
     ) -> impl Future<Output = StoreResult<Vec<ItemOutcome>>> + Send;
+
+    /// What the items the store accepted change in the live segments (nothing by default).
+    fn segment_changes(
+        app: &App,
+        items: &[Self],
+        outcomes: &[ItemOutcome],
+    ) -> impl Future<Output = AppResult<Vec<SegmentChange>>> + Send {
+        let _ = (app, items, outcomes);
+        std::future::ready(Ok(Vec::new()))
+    }
+}
+
+/// The items whose outcome is `wanted`.
+fn accepted<'a, T>(
+    items: &'a [T],
+    outcomes: &'a [ItemOutcome],
+    wanted: &'a [Accepted],
+) -> impl Iterator<Item = &'a T> + 'a {
+    items
+        .iter()
+        .zip(outcomes)
+        .filter(move |(_, outcome)| outcome.as_ref().is_ok_and(|a| wanted.contains(a)))
+        .map(|(item, _)| item)
 }
 
 impl Ingest for ShopStore {
@@ -37,6 +63,20 @@ impl Ingest for MemberProfile {
     async fn record(app: &App, items: &[Self], _: IngestOptions) -> StoreResult<Vec<ItemOutcome>> {
         app.store.upsert_members(items, app.now()).await
     }
+
+    async fn segment_changes(
+        _: &App,
+        items: &[Self],
+        outcomes: &[ItemOutcome],
+    ) -> AppResult<Vec<SegmentChange>> {
+        Ok(accepted(items, outcomes, &[Accepted::Created])
+            .map(|m| SegmentChange {
+                member_id: m.member_id.clone(),
+                fact: None,
+                cause: format!("member:{}", m.member_id),
+            })
+            .collect())
+    }
 }
 
 impl Ingest for Order {
@@ -47,6 +87,33 @@ impl Ingest for Order {
         options: IngestOptions,
     ) -> StoreResult<Vec<ItemOutcome>> {
         app.store.record_orders(items, options, app.now()).await
+    }
+
+    async fn segment_changes(
+        app: &App,
+        items: &[Self],
+        outcomes: &[ItemOutcome],
+    ) -> AppResult<Vec<SegmentChange>> {
+        let zone = &app.brand.time_zone;
+        let mut changes = Vec::new();
+        for (order, outcome) in items.iter().zip(outcomes) {
+            let fact = order_fact(order, zone, app.include_shipping);
+            let fact = match outcome {
+                Ok(Accepted::Created) => Fact::Order(fact),
+                Ok(Accepted::Updated) if order.status == OrderStatus::Cancelled => Fact::Cancel {
+                    day: fact.day,
+                    amount: fact.amount,
+                    from: fact.cancelled_from,
+                },
+                _ => continue,
+            };
+            changes.push(SegmentChange {
+                member_id: order.member_id.clone(),
+                fact: Some(fact),
+                cause: format!("order:{}", order.order_id),
+            });
+        }
+        Ok(changes)
     }
 }
 
@@ -62,6 +129,43 @@ impl Ingest for NewReturn {
     async fn record(app: &App, items: &[Self], _: IngestOptions) -> StoreResult<Vec<ItemOutcome>> {
         app.store.record_returns(items, app.now()).await
     }
+
+    async fn segment_changes(
+        app: &App,
+        items: &[Self],
+        outcomes: &[ItemOutcome],
+    ) -> AppResult<Vec<SegmentChange>> {
+        let created: Vec<&Self> = accepted(items, outcomes, &[Accepted::Created]).collect();
+        if created.is_empty() || !app.segments_are_live().await {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<OrderId> = created.iter().map(|r| r.order_id.clone()).collect();
+        let orders: std::collections::HashMap<OrderId, Order> = app
+            .store
+            .get_orders(&ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.order_id.clone(), o))
+            .collect();
+        let zone = &app.brand.time_zone;
+        Ok(created
+            .into_iter()
+            .filter_map(|refund| {
+                let order = orders.get(&refund.order_id)?;
+                let fact = order_fact(order, zone, app.include_shipping);
+                Some(SegmentChange {
+                    member_id: order.member_id.clone(),
+                    fact: Some(Fact::Return {
+                        order_day: fact.day,
+                        order_amount: fact.amount,
+                        day: day_of(refund.completed_at, zone),
+                        amount: refund.amount.minor(),
+                    }),
+                    cause: format!("return:{}", refund.return_id),
+                })
+            })
+            .collect())
+    }
 }
 
 impl Ingest for Interaction {
@@ -74,6 +178,20 @@ impl Ingest for Interaction {
         app.store
             .record_interactions(items, options, app.now())
             .await
+    }
+
+    async fn segment_changes(
+        app: &App,
+        items: &[Self],
+        outcomes: &[ItemOutcome],
+    ) -> AppResult<Vec<SegmentChange>> {
+        Ok(accepted(items, outcomes, &[Accepted::Created])
+            .map(|i| SegmentChange {
+                member_id: i.member_id.clone(),
+                fact: Some(Fact::Interaction(day_of(i.at, &app.brand.time_zone))),
+                cause: format!("interaction:{}", i.interaction_id),
+            })
+            .collect())
     }
 }
 
@@ -138,6 +256,10 @@ impl App {
         if summary.created + summary.updated > 0 {
             self.facts_version
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if self.segments_are_live().await {
+                let changes = T::segment_changes(self, items, &outcomes).await?;
+                self.apply_segment_changes(changes).await?;
+            }
         }
         self.metrics.record_ingest(
             T::KIND,

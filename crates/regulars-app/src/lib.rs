@@ -9,6 +9,7 @@ mod generate;
 mod import;
 mod ingest;
 mod keys;
+mod live;
 mod metrics;
 pub mod segments;
 
@@ -23,10 +24,12 @@ pub use generate::{GeneratedFile, write_brand};
 pub use import::{ImportObserver, ImportOptions, ImportSummary, RowError, SilentObserver};
 pub use ingest::{Ingest, IngestSummary};
 pub use keys::{ApiKey, AuthError, KEY_PREFIX};
+pub use live::{Live, SegmentChange, SegmentSettings};
 pub use metrics::Metrics;
 pub use regulars_formats::{FactKind, Format};
 pub use regulars_store::{
-    Accepted, FactCounts, IdempotencyClaim, ItemOutcome, MemberFacts, Rejection,
+    Accepted, FactCounts, IdempotencyClaim, ItemOutcome, LoggedTransition, MemberFacts,
+    MigrationCell, Rejection, TransitionFilter,
 };
 
 /// The brand's conventions.
@@ -97,6 +100,9 @@ pub struct App {
     /// Bumped by every ingest that changes a fact, so cached segmentations know they are stale.
     facts_version: Arc<std::sync::atomic::AtomicU64>,
     segmentation: Arc<SegmentationCache>,
+    segment_settings: SegmentSettings,
+    /// The live segments, once started.
+    live: Arc<tokio::sync::RwLock<Option<Live>>>,
 }
 
 impl App {
@@ -117,6 +123,8 @@ impl App {
             include_shipping: false,
             facts_version: Arc::default(),
             segmentation: Arc::default(),
+            segment_settings: SegmentSettings::default(),
+            live: Arc::default(),
         }
     }
 
@@ -145,6 +153,13 @@ impl App {
     ) -> Self {
         self.engine = engine;
         self.include_shipping = include_shipping;
+        self
+    }
+
+    /// The same application with this recompute and snapshot schedule.
+    #[must_use]
+    pub fn with_segment_settings(mut self, settings: SegmentSettings) -> Self {
+        self.segment_settings = settings;
         self
     }
 

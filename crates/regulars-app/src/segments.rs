@@ -15,6 +15,26 @@ pub fn day_of(at: Timestamp, zone: &TimeZone) -> Day {
     Day::from_date(zone.to_datetime(at).date())
 }
 
+/// An order as the engine sees it: on its local day, without shipping unless `include_shipping`,
+/// cancelled from the day its cancellation took effect.
+pub fn order_fact(order: &Order, zone: &TimeZone, include_shipping: bool) -> OrderFact {
+    let day = day_of(order.placed_at, zone);
+    let cancelled_from = match order.status {
+        OrderStatus::Cancelled => day_of(order.status_at.unwrap_or(order.placed_at), zone),
+        _ => Day(i32::MAX),
+    };
+    let shipping = if include_shipping {
+        0
+    } else {
+        order.shipping.minor()
+    };
+    OrderFact {
+        day,
+        cancelled_from,
+        amount: order.amount.minor() - shipping,
+    }
+}
+
 /// Adds one member's facts to the engine's table.
 pub fn push_member(
     builder: &mut FactTableBuilder,
@@ -34,23 +54,8 @@ pub fn push_member(
     let facts: Vec<(OrderFact, Vec<(Day, i64)>)> = orders
         .iter()
         .map(|order| {
-            let day = day_of(order.placed_at, zone);
-            let cancelled_from = match order.status {
-                OrderStatus::Cancelled => day_of(order.status_at.unwrap_or(order.placed_at), zone),
-                _ => Day(i32::MAX),
-            };
-            let fact = OrderFact {
-                day,
-                cancelled_from,
-                amount: order.amount.minor()
-                    - if include_shipping {
-                        0
-                    } else {
-                        order.shipping.minor()
-                    },
-            };
             (
-                fact,
+                order_fact(order, zone, include_shipping),
                 refunds.remove(order.order_id.as_str()).unwrap_or_default(),
             )
         })
@@ -305,11 +310,22 @@ impl crate::App {
         })
     }
 
-    /// Every member's segments as of `as_of` (default today), from a cached evaluation that is
-    /// recomputed only when a fact changed since, or for another day.
-    ///
-    /// This stands in until the engine keeps its state current on every fact (issue 3): the
-    /// first call after a change loads every fact again.
+    /// Every member's segments as of `as_of` (default today): the live segments when they are
+    /// running and as of that day, otherwise an evaluation of the stored facts.
+    pub async fn segments(&self, as_of: Option<jiff::civil::Date>) -> crate::AppResult<Segments> {
+        let guard = self.live.clone().read_owned().await;
+        let wanted = as_of.unwrap_or_else(|| self.today());
+        if let Ok(live) = tokio::sync::OwnedRwLockReadGuard::try_map(guard, |live| {
+            live.as_ref()
+                .filter(|live| live.engine().today() == Day::from_date(wanted))
+        }) {
+            return Ok(Segments::Live(live));
+        }
+        Ok(Segments::Evaluated(self.segmentation(Some(wanted)).await?))
+    }
+
+    /// Every member's segments as of `as_of` (default today), by a full evaluation of the
+    /// stored facts, cached until a fact changes or another day is asked for.
     pub async fn segmentation(
         &self,
         as_of: Option<jiff::civil::Date>,
@@ -326,6 +342,25 @@ impl crate::App {
         let fresh = std::sync::Arc::new(self.segment(as_of).await?);
         *cache = Some((version, fresh.clone()));
         Ok(fresh)
+    }
+}
+
+/// Segments from the live engine or from an evaluation of the stored facts.
+pub enum Segments {
+    /// The live engine, read-locked.
+    Live(tokio::sync::OwnedRwLockReadGuard<Option<crate::Live>, crate::Live>),
+    /// A full evaluation.
+    Evaluated(std::sync::Arc<Segmentation>),
+}
+
+impl std::ops::Deref for Segments {
+    type Target = dyn SegmentReader;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Self::Live(live) => &**live,
+            Self::Evaluated(segmentation) => &**segmentation,
+        }
     }
 }
 
@@ -353,16 +388,33 @@ pub struct Verdict {
     pub explanation: String,
 }
 
-impl Segmentation {
-    /// Members per segment of `model`, by segment name; empty segments are left out.
-    pub fn counts(&self, model: Model) -> Vec<SegmentCount> {
-        let mut counts: std::collections::BTreeMap<(&'static str, &'static str), u64> =
-            std::collections::BTreeMap::new();
-        for member in &self.evaluation.members {
-            *counts.entry(member.segment(model)).or_default() += 1;
+/// Every member's segments as of one day, read the same way whether they come from a past
+/// evaluation or from the live engine.
+pub trait SegmentReader: Send + Sync {
+    /// The day the segments are as of.
+    fn as_of(&self) -> jiff::civil::Date;
+    /// The members, in the engine's order.
+    fn member_ids(&self) -> &[regulars_domain::MemberId];
+    /// A member's position.
+    fn position(&self, id: &regulars_domain::MemberId) -> Option<usize>;
+    /// The cut points members were placed against.
+    fn cuts(&self) -> &regulars_engine::Cuts;
+    /// The member at `idx`, placed.
+    fn member(&self, idx: usize) -> regulars_engine::MemberSegments;
+    /// The segment code of every member in `model`, in the engine's order.
+    fn codes(&self, model: Model) -> Vec<u8>;
+
+    /// Members per segment of `model`, in the model's order; empty segments are left out.
+    fn counts(&self, model: Model) -> Vec<SegmentCount> {
+        let names = model.segments();
+        let mut counts = vec![0u64; names.len()];
+        for code in self.codes(model) {
+            counts[code as usize] += 1;
         }
-        counts
+        names
             .into_iter()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
             .map(|((segment, label_zh), members)| SegmentCount {
                 segment,
                 label_zh,
@@ -372,12 +424,19 @@ impl Segmentation {
     }
 
     /// The members of one segment of `model`, in id order.
-    pub fn members_of(&self, model: Model, segment: &str) -> Vec<&regulars_domain::MemberId> {
-        let mut ids: Vec<&regulars_domain::MemberId> = self
-            .member_ids
+    fn members_of(&self, model: Model, segment: &str) -> Vec<&regulars_domain::MemberId> {
+        let Some(code) = model
+            .segments()
             .iter()
-            .zip(&self.evaluation.members)
-            .filter(|(_, m)| m.segment(model).0 == segment)
+            .position(|(name, _)| *name == segment)
+        else {
+            return Vec::new();
+        };
+        let mut ids: Vec<&regulars_domain::MemberId> = self
+            .member_ids()
+            .iter()
+            .zip(self.codes(model))
+            .filter(|(_, c)| usize::from(*c) == code)
             .map(|(id, _)| id)
             .collect();
         ids.sort_unstable();
@@ -385,14 +444,14 @@ impl Segmentation {
     }
 
     /// Every model's verdict on the member at `idx`, with money shown in `currency`.
-    pub fn verdicts(
+    fn verdicts(
         &self,
         idx: usize,
         config: &regulars_engine::EngineConfig,
         currency: regulars_domain::Currency,
     ) -> Vec<Verdict> {
         let money = |minor: i64| regulars_domain::Money::from_minor(minor, currency).to_string();
-        let member = &self.evaluation.members[idx];
+        let member = self.member(idx);
         Model::ALL
             .iter()
             .map(|model| {
@@ -401,9 +460,39 @@ impl Segmentation {
                     model: *model,
                     segment,
                     label_zh,
-                    explanation: explain(&self.evaluation, idx, *model, config, &money),
+                    explanation: explain(&member, self.cuts(), *model, config, &money),
                 }
             })
+            .collect()
+    }
+}
+
+impl SegmentReader for Segmentation {
+    fn as_of(&self) -> jiff::civil::Date {
+        self.as_of
+    }
+
+    fn member_ids(&self) -> &[regulars_domain::MemberId] {
+        &self.member_ids
+    }
+
+    fn position(&self, id: &regulars_domain::MemberId) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    fn cuts(&self) -> &regulars_engine::Cuts {
+        &self.evaluation.cuts
+    }
+
+    fn member(&self, idx: usize) -> regulars_engine::MemberSegments {
+        self.evaluation.members[idx]
+    }
+
+    fn codes(&self, model: Model) -> Vec<u8> {
+        self.evaluation
+            .members
+            .iter()
+            .map(|m| m.code(model))
             .collect()
     }
 }

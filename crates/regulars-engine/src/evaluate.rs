@@ -3,10 +3,9 @@
 //! means, the top share), then the labels.
 
 use crate::cycle::{CustomerCycle, PooledIntervals, store_cycle};
-use crate::quantile::{Quintiles, top_threshold};
-use crate::rfm8::{self, Rfm8Rule, Scored};
+use crate::facts::MemberView;
 use crate::{
-    Day, EngineConfig, FactTable, Lifecycle, Nesl, Ratio, Rfim, RfimBand, Rfm8, RfmScores,
+    Cuts, Day, EngineConfig, FactTable, Lifecycle, Nesl, Rfim, RfimBand, Rfm8, RfmScores,
     RfmSegment,
 };
 
@@ -97,59 +96,55 @@ pub struct Population {
 pub struct Evaluation {
     /// The day evaluated.
     pub as_of: Day,
-    /// The store cycle `C`, days.
-    pub store_cycle: i64,
-    /// True when `C` is the category default.
-    pub store_cycle_fallback: bool,
-    /// Population sizes.
-    pub population: Population,
-    /// Recency quintile breakpoints (days), for explanations.
-    pub recency_breaks: Option<[f64; 4]>,
-    /// Spend quintile breakpoints (minor units), for explanations.
-    pub monetary_breaks: Option<[f64; 4]>,
-    /// The smallest 730-day spend that is Top.
-    pub top_threshold: Option<i64>,
-    /// The RFM-8 thresholds of recency, frequency and spend (or of the three scores).
-    pub rfm8_thresholds: [f64; 3],
-    /// What the RFM-8 thresholds are (`mean`, `median`, `average score`, `fixed threshold`).
-    pub rfm8_basis: &'static str,
-    /// True when RFM-8 compares scores rather than values.
-    pub rfm8_on_scores: bool,
+    /// The population's cut points on that day.
+    pub cuts: Cuts,
     /// Every member's verdicts, in the table's member order.
     pub members: Vec<MemberSegments>,
 }
 
-fn features(
-    facts: &FactTable,
-    idx: usize,
+/// The features of one member's facts as of `as_of`, and the first later day on which they change
+/// with no new fact (a purchase or interaction leaves its window, or a dated order, return,
+/// cancellation or interaction takes effect). Adds the member's intervals in the store window to
+/// `pooled` when given; `scratch` is reused between members.
+pub(crate) fn features(
+    view: MemberView<'_>,
     as_of: Day,
     config: &EngineConfig,
-    pooled: &mut PooledIntervals,
+    pooled: Option<&mut PooledIntervals>,
     scratch: &mut Vec<i32>,
-) -> MemberFeatures {
+) -> (MemberFeatures, Option<Day>) {
     let rfm_start = as_of.window_start(config.rfm_window_days);
     let life_start = as_of.window_start(config.lifecycle_window_days);
     let store_start = Day(as_of.0 - config.store_window_days);
-    let (first_order, orders) = facts.orders_of(idx);
-    let mut returns_at = facts
-        .returns
-        .partition_point(|r| (r.order as usize) < first_order);
+    let mut returns = view.returns.iter().peekable();
     let mut out = MemberFeatures::default();
     let mut previous_in_store_window: Option<Day> = None;
+    // The first day after `as_of` on which a fact takes effect or leaves a window.
+    let mut next = i32::MAX;
+    let mut later = |day: Day| {
+        if day > as_of {
+            next = next.min(day.0);
+        }
+    };
+    let mut first_in_rfm_window = None;
+    let mut first_in_life_window = None;
     scratch.clear();
-    for (offset, order) in orders.iter().enumerate() {
-        let index = first_order + offset;
+    for (offset, order) in view.orders.iter().enumerate() {
+        let index = view.order_base + offset as u32;
         let mut refunded = 0;
-        while returns_at < facts.returns.len() && facts.returns[returns_at].order as usize == index
-        {
-            let refund = facts.returns[returns_at];
+        while let Some(refund) = returns.next_if(|r| r.order == index) {
             if refund.day <= as_of {
                 refunded += refund.amount;
+            } else {
+                later(refund.day);
             }
-            returns_at += 1;
         }
+        later(order.day);
         if !order.valid_on(as_of) {
             continue;
+        }
+        if order.cancelled_from.0 != i32::MAX {
+            later(order.cancelled_from);
         }
         let net = (order.amount - refunded).max(0);
         let day = order.day;
@@ -166,36 +161,43 @@ fn features(
             }
         }
         if day >= rfm_start {
+            first_in_rfm_window.get_or_insert(day);
             out.frequency += u32::from(new_day);
             out.monetary += net;
             out.orders += 1;
         }
         if day >= life_start {
+            first_in_life_window.get_or_insert(day);
             out.frequency_730 += u32::from(new_day);
             out.monetary_730 += net;
         }
     }
-    pooled.add_member(scratch);
+    if let Some(pooled) = pooled {
+        pooled.add_member(scratch);
+    }
     out.recency = out.last_day.map(|last| i64::from(as_of.since(last)));
     let interaction_start = as_of.window_start(config.interaction_window_days);
-    out.interactions = facts
-        .interactions_of(idx)
-        .iter()
-        .filter(|d| **d >= interaction_start && **d <= as_of)
-        .count() as u32;
-    out
-}
-
-/// `recency ≤ k · C`, exactly.
-fn within_store_cycles(recency: i64, k: Ratio, store_cycle: i64) -> bool {
-    i128::from(recency) * i128::from(k.den) <= i128::from(k.num) * i128::from(store_cycle)
-}
-
-fn f_score(frequency: u32, bins: &[u32; 5]) -> u8 {
-    bins.iter()
-        .filter(|lower| frequency >= **lower)
-        .count()
-        .max(1) as u8
+    let mut first_in_interaction_window = None;
+    for day in view.interactions {
+        if *day >= interaction_start && *day <= as_of {
+            first_in_interaction_window.get_or_insert(*day);
+            out.interactions += 1;
+        }
+        later(*day);
+    }
+    // A day leaves an n-day window ending on `as_of` when `as_of` reaches `day + n`.
+    let leaves = |first: Option<Day>, n: i32| first.map(|d| Day(d.0.saturating_add(n)));
+    for exit in [
+        leaves(first_in_rfm_window, config.rfm_window_days),
+        leaves(first_in_life_window, config.lifecycle_window_days),
+        leaves(first_in_interaction_window, config.interaction_window_days),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        later(exit);
+    }
+    (out, (next != i32::MAX).then_some(Day(next)))
 }
 
 /// Runs `work(start, chunk)` on consecutive chunks of `items`, which it fills in place, on up to
@@ -242,32 +244,43 @@ pub fn evaluate_on(
     as_of: Day,
     threads: usize,
 ) -> Evaluation {
+    evaluate_parts(facts, config, as_of, threads).0
+}
+
+/// [`evaluate_on`], and for each member the first later day on which their features change with
+/// no new fact.
+pub(crate) fn evaluate_parts(
+    facts: &FactTable,
+    config: &EngineConfig,
+    as_of: Day,
+    threads: usize,
+) -> (Evaluation, Vec<Option<Day>>) {
     let n = facts.len();
     let store_start = Day(as_of.0 - config.store_window_days);
     // Each worker reads its members' features and pools its intervals; the pools add up.
-    let mut all = vec![MemberFeatures::default(); n];
+    let mut all = vec![(MemberFeatures::default(), None); n];
     let parts = for_chunks(&mut all, threads, |start, out| {
         let mut pooled = PooledIntervals::new(config);
         let mut scratch = Vec::new();
         let mut first_order_day: Option<Day> = None;
         let mut orders_in_store_window = false;
         for (offset, slot) in out.iter_mut().enumerate() {
-            let f = features(
-                facts,
-                start + offset,
+            let (f, next) = features(
+                facts.view(start + offset),
                 as_of,
                 config,
-                &mut pooled,
+                Some(&mut pooled),
                 &mut scratch,
             );
             if let Some(first) = f.first_day {
                 first_order_day = Some(first_order_day.map_or(first, |d| d.min(first)));
             }
             orders_in_store_window |= f.last_day.is_some_and(|last| last >= store_start);
-            *slot = f;
+            *slot = (f, next);
         }
         (pooled, first_order_day, orders_in_store_window)
     });
+    let (all, next_changes): (Vec<MemberFeatures>, Vec<Option<Day>>) = all.into_iter().unzip();
     let mut pooled = PooledIntervals::new(config);
     let mut first_order_day: Option<Day> = None;
     let mut orders_in_store_window = false;
@@ -281,150 +294,19 @@ pub fn evaluate_on(
     }
     let store_age = first_order_day.map(|first| as_of.since(first));
     let cycle = store_cycle(&pooled, store_age, orders_in_store_window, config);
-    let c = cycle.days;
-
-    // Population cut points.
-    let mut population = Population::default();
-    let mut recencies = Vec::new();
-    let mut spends = Vec::new();
-    let mut spends_730 = Vec::new();
-    for f in &all {
-        let Some(recency) = f.recency else { continue };
-        population.buyers += 1;
-        if f.frequency > 0 {
-            population.rfm += 1;
-            recencies.push(recency);
-            spends.push(f.monetary);
-        }
-        if f.frequency_730 > 0 {
-            population.lifecycle += 1;
-            spends_730.push(f.monetary_730);
-        }
-    }
-    let r_breaks = Quintiles::of(&mut recencies);
-    let m_breaks = Quintiles::of(&mut spends);
-    let top = top_threshold(&mut spends_730, config.top_pct.num, config.top_pct.den);
-    let scores_of = |f: &MemberFeatures, recency: i64| match (f.frequency > 0, r_breaks, m_breaks) {
-        (true, Some(r_breaks), Some(m_breaks)) => RfmScores {
-            r: 5 - r_breaks.above(recency),
-            f: f_score(f.frequency, &config.f_bins),
-            m: 1 + m_breaks.above(f.monetary),
-        },
-        _ => RfmScores { r: 1, f: 1, m: 1 },
-    };
-    let scores: Vec<RfmScores> = all
-        .iter()
-        .map(|f| {
-            f.recency
-                .map_or(RfmScores { r: 1, f: 1, m: 1 }, |r| scores_of(f, r))
-        })
-        .collect();
-    let scored: Vec<Scored> = all
-        .iter()
-        .zip(&scores)
-        .filter(|(f, _)| f.frequency > 0)
-        .filter_map(|(f, s)| {
-            f.recency
-                .map(|r| (r, f.frequency, rfm8::monetary(f, config), *s))
-        })
-        .collect();
-    let rfm8_rule = Rfm8Rule::new(&scored, config);
-    drop(scored);
-
-    let label = |f: MemberFeatures, rfm: RfmScores| {
-        let Some(recency) = f.recency else {
-            let rfim = if f.interactions >= config.engaged_min_interactions {
-                Rfim::Engaged
-            } else {
-                Rfim::Prospect
-            };
-            return MemberSegments {
-                features: f,
-                rfim,
-                ..MemberSegments::default()
-            };
-        };
-        let rfm8 = rfm8_rule.classify(recency, f.frequency, rfm8::monetary(&f, config), rfm);
-        let span = f
-            .last_day
-            .zip(f.first_day)
-            .map_or(0, |(last, first)| i64::from(last.since(first)));
-        let customer_cycle = CustomerCycle::of(span, i64::from(f.purchase_days) - 1, c, config);
-        let [s1, s2, s3] = config.nesl_bounds;
-        let lost = recency > i64::from(config.lost_max_days)
-            || (config.lost_multiple.num > 0
-                && !customer_cycle.within(recency, config.lost_multiple));
-        let nesl = if lost {
-            Nesl::L
-        } else if customer_cycle.within(recency, s1) {
-            if f.purchase_days == 1 {
-                Nesl::N
-            } else {
-                Nesl::E0
-            }
-        } else if customer_cycle.within(recency, s2) {
-            Nesl::S1
-        } else if customer_cycle.within(recency, s3) {
-            Nesl::S2
-        } else {
-            Nesl::S3
-        };
-        let [k_ready, k_sleeping, k_lost] = config.rfim_bands;
-        let band = if within_store_cycles(recency, k_ready, c) {
-            RfimBand::Recent
-        } else if within_store_cycles(recency, k_sleeping, c) {
-            RfimBand::Ready
-        } else if within_store_cycles(recency, k_lost, c) {
-            RfimBand::Sleeping
-        } else {
-            RfimBand::Lost
-        };
-        let is_top = f.frequency_730 > 0 && top.is_some_and(|t| f.monetary_730 >= t);
-        let is_loyal = f.frequency_730 >= config.loyal_min_f;
-        let active = matches!(band, RfimBand::Recent | RfimBand::Ready);
-        let rfim = match band {
-            RfimBand::Lost => Rfim::Lost,
-            RfimBand::Sleeping => Rfim::Sleeping,
-            _ if active && is_top => Rfim::Top,
-            _ if active && is_loyal => Rfim::Loyal,
-            RfimBand::Recent if f.purchase_days == 1 => Rfim::ActiveNew,
-            RfimBand::Ready if f.purchase_days == 1 => Rfim::ReadyNew,
-            RfimBand::Recent => Rfim::Active,
-            RfimBand::Ready => Rfim::Ready,
-        };
-        MemberSegments {
-            features: f,
-            cycle: Some(customer_cycle),
-            rfm: Some(rfm),
-            rfm_segment: RfmSegment::of(rfm.r, rfm.f),
-            rfm8: Some(rfm8),
-            nesl,
-            rfim_band: Some(band),
-            rfim,
-            top: is_top,
-            loyal: is_loyal,
-            lifecycle: Lifecycle::of(nesl, f.purchase_days, is_loyal),
-        }
-    };
+    let cuts = Cuts::of(&all, cycle, config);
     let mut members = vec![MemberSegments::default(); n];
     for_chunks(&mut members, threads, |start, out| {
         for (offset, slot) in out.iter_mut().enumerate() {
-            *slot = label(all[start + offset], scores[start + offset]);
+            *slot = cuts.label(all[start + offset], config);
         }
     });
-
-    let display = |q: Option<Quintiles>| q.map(|q| q.0.map(|five_b| five_b as f64 / 5.0));
-    Evaluation {
-        as_of,
-        store_cycle: c,
-        store_cycle_fallback: cycle.fallback,
-        population,
-        recency_breaks: display(r_breaks),
-        monetary_breaks: display(m_breaks),
-        top_threshold: top,
-        rfm8_thresholds: rfm8_rule.display().0,
-        rfm8_basis: rfm8_rule.display().1,
-        rfm8_on_scores: rfm8_rule.display().2,
-        members,
-    }
+    (
+        Evaluation {
+            as_of,
+            cuts,
+            members,
+        },
+        next_changes,
+    )
 }

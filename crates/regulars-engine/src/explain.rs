@@ -2,7 +2,9 @@
 //! them, in one sentence (for example "S2: 52 days since the last purchase = 2.36 × their 22.0-day
 //! cycle (more than 2, at most 3)").
 
-use crate::{EngineConfig, Evaluation, MemberSegments, Nesl, Rfim, RfimBand, RfmSegment};
+use crate::{
+    Cuts, EngineConfig, Lifecycle, MemberSegments, Nesl, Rfim, RfimBand, Rfm8, RfmSegment,
+};
 
 /// The models a member can be placed and explained by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,7 +51,53 @@ impl Model {
     }
 }
 
+impl Model {
+    /// Every segment of the model in its order, with its zh-TW label; a segment's position here
+    /// is its code ([`MemberSegments::code`]).
+    pub fn segments(self) -> Vec<(&'static str, &'static str)> {
+        fn of<T: Copy>(
+            all: &[T],
+            name: fn(T) -> &'static str,
+            zh: fn(T) -> &'static str,
+        ) -> Vec<(&'static str, &'static str)> {
+            all.iter().map(|l| (name(*l), zh(*l))).collect()
+        }
+        match self {
+            Self::Rfm => of(RfmSegment::ALL, RfmSegment::as_str, RfmSegment::zh),
+            Self::Rfm8 => {
+                let mut all = of(Rfm8::ALL, Rfm8::as_str, Rfm8::zh);
+                all.push((RfmSegment::Prospect.as_str(), RfmSegment::Prospect.zh()));
+                all
+            }
+            Self::Nesl => of(Nesl::ALL, Nesl::as_str, Nesl::zh),
+            Self::Rfim => of(Rfim::ALL, Rfim::as_str, Rfim::zh),
+            Self::Lifecycle => of(Lifecycle::ALL, Lifecycle::as_str, Lifecycle::zh),
+        }
+    }
+
+    /// The model's position in [`Model::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
 impl MemberSegments {
+    /// The member's segment in `model` as its position in [`Model::segments`].
+    pub fn code(&self, model: Model) -> u8 {
+        match model {
+            Model::Rfm => self.rfm_segment as u8,
+            Model::Rfm8 => self.rfm8.map_or(Rfm8::ALL.len() as u8, |c| c as u8),
+            Model::Nesl => self.nesl as u8,
+            Model::Rfim => self.rfim as u8,
+            Model::Lifecycle => self.lifecycle as u8,
+        }
+    }
+
+    /// The member's segment in every model, as codes in the order of [`Model::ALL`].
+    pub fn codes(&self) -> [u8; 5] {
+        Model::ALL.map(|model| self.code(model))
+    }
+
     /// The member's segment in `model`: its canonical name and its zh-TW label.
     pub fn segment(&self, model: Model) -> (&'static str, &'static str) {
         match model {
@@ -87,31 +135,30 @@ fn number(value: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-fn cycle_text(m: &MemberSegments, evaluation: &Evaluation) -> String {
+fn cycle_text(m: &MemberSegments, cuts: &Cuts) -> String {
     match m.cycle {
         Some(cycle) if cycle.intervals > 0 => format!(
             "their {}-day cycle ({} intervals, shrunk toward the {}-day store cycle)",
             number((cycle.days() * 10.0).round() / 10.0),
             cycle.intervals,
-            evaluation.store_cycle
+            cuts.store_cycle
         ),
         _ => format!(
             "the {}-day store cycle (too few purchases for a cycle of their own)",
-            evaluation.store_cycle
+            cuts.store_cycle
         ),
     }
 }
 
-/// Explains why member `member` of `evaluation` has its label in `model`; `money` formats minor
+/// Explains why `m`, placed against `cuts`, has its label in `model`; `money` formats minor
 /// units in the brand's currency.
 pub fn explain(
-    evaluation: &Evaluation,
-    member: usize,
+    m: &MemberSegments,
+    cuts: &Cuts,
     model: Model,
     config: &EngineConfig,
     money: &dyn Fn(i64) -> String,
 ) -> String {
-    let m = &evaluation.members[member];
     let f = m.features;
     let Some(recency) = f.recency else {
         return match model {
@@ -148,7 +195,7 @@ pub fn explain(
                     format!(
                         "{}: {days_ago} = {rho:.2} × {} ({range}); {purchases}",
                         nesl.as_str(),
-                        cycle_text(m, evaluation)
+                        cycle_text(m, cuts)
                     )
                 }
             }
@@ -182,21 +229,21 @@ pub fn explain(
             };
             format!(
                 "{head}{segment}: recency {recency} days against breakpoints {} days (fewer days score higher); {} in {} days against thresholds {bins}; spend {} against breakpoints {}",
-                breaks(evaluation.recency_breaks, &number),
+                breaks(cuts.recency_breaks, &number),
                 purchase_days(f.frequency),
                 config.rfm_window_days,
                 money(f.monetary),
-                breaks(evaluation.monetary_breaks, &|v| money(v.round() as i64)),
+                breaks(cuts.monetary_breaks, &|v| money(v.round() as i64)),
             )
         }
         Model::Rfm8 => {
             let class = m.rfm8.map_or("-", |c| c.as_str());
-            let [t_r, t_f, t_m] = evaluation.rfm8_thresholds;
-            let basis = evaluation.rfm8_basis;
+            let [t_r, t_f, t_m] = cuts.rfm8_thresholds;
+            let basis = cuts.rfm8_basis;
             let cmp = |high: bool, yes: &'static str, no: &'static str| if high { yes } else { no };
             // The engine's exact judgements, not a float comparison that could disagree at a tie.
             let (r_high, f_high, m_high) = m.rfm8.map_or((false, false, false), |c| c.highs());
-            if evaluation.rfm8_on_scores {
+            if cuts.rfm8_on_scores {
                 let scores = m.rfm.unwrap_or(crate::RfmScores { r: 1, f: 1, m: 1 });
                 return format!(
                     "{class}: R score {} {} the {basis} {}; F score {} {} the {basis} {}; M score {} {} the {basis} {}",
@@ -229,7 +276,7 @@ pub fn explain(
             )
         }
         Model::Rfim => {
-            let c = evaluation.store_cycle;
+            let c = cuts.store_cycle;
             let [k_ready, k_sleeping, k_lost] = config.rfim_bands;
             let band = match m.rfim_band {
                 Some(RfimBand::Recent) => {
@@ -248,7 +295,7 @@ pub fn explain(
                     ", and 730-day spend {} is in the top {}% (at least {})",
                     money(f.monetary_730),
                     number(config.top_pct.num as f64 * 100.0 / config.top_pct.den as f64),
-                    money(evaluation.top_threshold.unwrap_or(0))
+                    money(cuts.top_threshold.unwrap_or(0))
                 ),
                 Rfim::Loyal => format!(
                     ", and {} purchase-days in 730 days (at least {})",

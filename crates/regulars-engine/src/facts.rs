@@ -43,6 +43,17 @@ pub struct ReturnFact {
     pub amount: i64,
 }
 
+/// One member's facts, wherever they are held: orders sorted by day, the returns of those orders
+/// (sorted by order; `order − order_base` is the order's position in `orders`, and the slice may
+/// run on past this member's returns), and interaction days, sorted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MemberView<'a> {
+    pub(crate) orders: &'a [OrderFact],
+    pub(crate) returns: &'a [ReturnFact],
+    pub(crate) order_base: u32,
+    pub(crate) interactions: &'a [Day],
+}
+
 /// Every member's facts, member-major.
 #[derive(Debug, Clone, Default)]
 pub struct FactTable {
@@ -64,22 +75,52 @@ impl FactTable {
         self.len() == 0
     }
 
-    /// Member `idx`'s orders (sorted by day) and the index of the first in the order column.
-    pub(crate) fn orders_of(&self, idx: usize) -> (usize, &[OrderFact]) {
+    /// Member `idx`'s facts.
+    pub(crate) fn view(&self, idx: usize) -> MemberView<'_> {
         let (start, end) = (
             self.order_start[idx] as usize,
             self.order_start[idx + 1] as usize,
         );
-        (start, &self.orders[start..end])
+        let returns_from = self.returns.partition_point(|r| (r.order as usize) < start);
+        MemberView {
+            orders: &self.orders[start..end],
+            returns: &self.returns[returns_from..],
+            order_base: start as u32,
+            interactions: &self.interactions
+                [self.interaction_start[idx] as usize..self.interaction_start[idx + 1] as usize],
+        }
     }
 
-    /// Member `idx`'s interaction days, sorted.
-    pub(crate) fn interactions_of(&self, idx: usize) -> &[Day] {
-        let (start, end) = (
-            self.interaction_start[idx] as usize,
-            self.interaction_start[idx + 1] as usize,
-        );
-        &self.interactions[start..end]
+    /// Adds a member with no facts yet; returns their index.
+    pub(crate) fn push_empty(&mut self) -> usize {
+        if self.order_start.is_empty() {
+            self.order_start.push(0);
+            self.interaction_start.push(0);
+        }
+        self.order_start.push(self.orders.len() as u32);
+        self.interaction_start.push(self.interactions.len() as u32);
+        self.len() - 1
+    }
+
+    /// Adds the next member's facts as they are (already sorted).
+    pub(crate) fn push_view(&mut self, view: MemberView<'_>) {
+        if self.order_start.is_empty() {
+            self.order_start.push(0);
+            self.interaction_start.push(0);
+        }
+        let base = self.orders.len() as u32;
+        self.orders.extend_from_slice(view.orders);
+        let count = view.orders.len() as u32;
+        self.returns.extend(view.returns.iter().map_while(|r| {
+            let offset = r.order.wrapping_sub(view.order_base);
+            (r.order >= view.order_base && offset < count).then_some(ReturnFact {
+                order: base + offset,
+                ..*r
+            })
+        }));
+        self.order_start.push(self.orders.len() as u32);
+        self.interactions.extend_from_slice(view.interactions);
+        self.interaction_start.push(self.interactions.len() as u32);
     }
 
     /// Bytes the columns take.

@@ -10,11 +10,13 @@
 #![warn(missing_docs)]
 
 mod config;
+mod cuts;
 mod cycle;
 mod day;
 mod evaluate;
 mod explain;
 mod facts;
+mod live;
 mod models;
 mod quantile;
 mod rfm8;
@@ -22,9 +24,11 @@ mod rfm8;
 pub use config::{
     ConfigError, CustomerMode, EngineConfig, Ratio, Rfm8Monetary, Rfm8Threshold, StoreAggregation,
 };
+pub use cuts::Cuts;
 pub use cycle::CustomerCycle;
 pub use day::Day;
 pub use evaluate::{Evaluation, MemberFeatures, MemberSegments, Population, evaluate, evaluate_on};
 pub use explain::{Model, explain};
 pub use facts::{FactTable, FactTableBuilder, OrderFact, ReturnFact};
+pub use live::{Engine, Fact, FactError, Transition};
 pub use models::{Lifecycle, Nesl, Rfim, RfimBand, Rfm8, RfmScores, RfmSegment};

@@ -55,7 +55,7 @@ pub(crate) fn monetary(features: &MemberFeatures, config: &EngineConfig) -> i64 
 }
 
 /// The three thresholds and what they are compared with.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Rfm8Rule {
     on_scores: bool,
     r: Fraction,
@@ -123,6 +123,15 @@ impl Rfm8Rule {
                 basis: "fixed threshold",
             },
         }
+    }
+
+    /// The smallest recency at which a member's R stops being high by value; `None` when R is
+    /// judged on scores (the R breakpoints decide then).
+    pub(crate) fn recency_flip(&self) -> Option<i64> {
+        // High while `recency · den < num`: low from `ceil(num / den)`.
+        (!self.on_scores).then(|| {
+            i64::try_from((self.r.num + self.r.den - 1).div_euclid(self.r.den)).unwrap_or(i64::MAX)
+        })
     }
 
     /// The class of a member. On scores, a higher R score is better, so R is high when strictly

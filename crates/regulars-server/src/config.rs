@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use regulars_api::ApiSettings;
-use regulars_app::{Brand, IngestSettings};
+use regulars_app::{Brand, IngestSettings, SegmentSettings};
 use regulars_domain::{Currency, Money, Store};
 use regulars_engine::{
     CustomerMode, EngineConfig, Ratio, Rfm8Monetary, Rfm8Threshold, StoreAggregation,
@@ -56,6 +56,20 @@ pub struct ConfigFile {
     pub rfm8: Option<Rfm8Section>,
     /// `[rfm555]`
     pub rfm555: Option<Rfm555Section>,
+    /// `[segments]`
+    pub segments: Option<SegmentsSection>,
+}
+
+/// `[segments]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentsSection {
+    /// Recompute the cut points every this many days.
+    pub recompute_every_days: Option<u32>,
+    /// Keep daily snapshots this many days.
+    pub snapshot_keep_days: Option<u32>,
+    /// How often the server checks for a new day, seconds.
+    pub tick_seconds: Option<u64>,
 }
 
 /// `[orders]`
@@ -264,6 +278,10 @@ pub struct Config {
     pub engine: EngineConfig,
     /// Count shipping in spend.
     pub include_shipping: bool,
+    /// When the live segments recompute and how long snapshots are kept.
+    pub segments: SegmentSettings,
+    /// How often the server checks for a new day.
+    pub tick: std::time::Duration,
     /// Things worth telling the operator (unknown variables).
     pub warnings: Vec<String>,
 }
@@ -430,6 +448,21 @@ impl Config {
         let brand = file.brand.unwrap_or_default();
         let ingest = file.ingest.unwrap_or_default();
         let log = file.log.unwrap_or_default();
+        let segments = file.segments.unwrap_or_default();
+        let recompute_every_days = segments.recompute_every_days.unwrap_or(1);
+        if !(1..=366).contains(&recompute_every_days) {
+            return Err(ConfigError::Invalid {
+                key: "segments.recompute_every_days",
+                reason: format!("{recompute_every_days} is not between 1 and 366"),
+            });
+        }
+        let tick_seconds = segments.tick_seconds.unwrap_or(60);
+        if !(1..=3_600).contains(&tick_seconds) {
+            return Err(ConfigError::Invalid {
+                key: "segments.tick_seconds",
+                reason: format!("{tick_seconds} is not between 1 and 3600"),
+            });
+        }
 
         let data_dir = overrides
             .data_dir
@@ -501,6 +534,11 @@ impl Config {
             },
             engine,
             include_shipping,
+            segments: SegmentSettings {
+                recompute_every_days,
+                snapshot_keep_days: segments.snapshot_keep_days.unwrap_or(400),
+            },
+            tick: std::time::Duration::from_secs(tick_seconds),
             warnings: Vec::new(),
         })
     }
@@ -743,7 +781,12 @@ mod tests {
             && ingest.strict.is_some()
             && ingest.member_facts_limit.is_some()
             && log.filter.is_some()
-            && log.format.is_some();
+            && log.format.is_some()
+            && file.segments.as_ref().is_some_and(|s| {
+                s.recompute_every_days.is_some()
+                    && s.snapshot_keep_days.is_some()
+                    && s.tick_seconds.is_some()
+            });
         assert!(every_key_set, "config/example.toml must show every key");
         let orders = file.orders.as_ref().unwrap();
         let cycle = file.cycle.as_ref().unwrap();

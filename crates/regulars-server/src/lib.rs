@@ -42,7 +42,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
     let store = open_store(config).await?;
     Ok(App::new(store, clock, config.brand.clone(), config.ingest)
-        .with_segmentation(config.engine.clone(), config.include_shipping))
+        .with_segmentation(config.engine.clone(), config.include_shipping)
+        .with_segment_settings(config.segments))
 }
 
 /// A bound, ready-to-run server.
@@ -50,6 +51,7 @@ pub struct Server {
     listener: TcpListener,
     app: App,
     router: axum::Router,
+    tick: std::time::Duration,
 }
 
 impl Server {
@@ -59,8 +61,17 @@ impl Server {
         Self::with_app(config, app).await
     }
 
-    /// Binds a server for an application built elsewhere (tests use a fake clock).
+    /// Binds a server for an application built elsewhere (tests use a fake clock), with its
+    /// segments loaded and live.
     pub async fn with_app(config: &Config, app: App) -> anyhow::Result<Self> {
+        if !app.segments_are_live().await {
+            let started = std::time::Instant::now();
+            app.start_segments().await.context("loading the segments")?;
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "segments are live"
+            );
+        }
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
@@ -69,6 +80,7 @@ impl Server {
             listener,
             app,
             router,
+            tick: config.tick,
         })
     }
 
@@ -84,15 +96,30 @@ impl Server {
         &self.app
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then finishes the requests in flight. Meanwhile it
+    /// checks for a new day every tick and moves the segments.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
+        let app = self.app.clone();
+        let tick = self.tick;
+        let ticker = tokio::spawn(async move {
+            let mut interval = tokio::time::interval(tick);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                if let Err(error) = app.tick_segments().await {
+                    tracing::error!(%error, "moving the segments to a new day failed");
+                }
+            }
+        });
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("serving HTTP")
+            .context("serving HTTP");
+        ticker.abort();
+        served
     }
 }
 

@@ -601,6 +601,30 @@ impl FactStore for PostgresStore {
         Ok(Member::try_from(member_row(&row).map_err(db_error)?)?)
     }
 
+    async fn get_orders(&self, order_ids: &[OrderId]) -> StoreResult<Vec<Order>> {
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        let ids = json_array(order_ids.iter().map(OrderId::as_str));
+        let order_rows = fetch_for_ids(
+            &mut conn,
+            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_id IN (SELECT jsonb_array_elements_text($1::jsonb))"),
+            &ids,
+            order_row,
+        )
+        .await?;
+        let line_rows = fetch_for_ids(
+            &mut conn,
+            &format!("SELECT {LINE_COLUMNS} FROM order_lines WHERE order_id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY order_id, line_no"),
+            &ids,
+            line_row,
+        )
+        .await?;
+        let mut orders: Vec<Order> = assemble_orders(order_rows, line_rows)?
+            .into_values()
+            .collect();
+        orders.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+        Ok(orders)
+    }
+
     async fn get_member_facts(&self, member_id: &MemberId, limit: u32) -> StoreResult<MemberFacts> {
         let member = self.get_member(member_id).await?;
         let mut conn = self.pool.acquire().await.map_err(db_error)?;

@@ -12,6 +12,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api keys",
         include_str!("../migrations/0002_api_keys.sql"),
     ),
+    (
+        3,
+        "segments",
+        include_str!("../migrations/0003_segments.sql"),
+    ),
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -9,6 +9,7 @@ mod facts;
 mod keys;
 mod migrations;
 mod rows;
+mod segments;
 
 use std::str::FromStr as _;
 use std::time::Duration;

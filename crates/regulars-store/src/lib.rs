@@ -11,6 +11,7 @@ mod ingest;
 mod keys;
 pub mod plan;
 pub mod rows;
+mod segments;
 mod url;
 
 use async_trait::async_trait;
@@ -23,6 +24,10 @@ use regulars_domain::{
 pub use error::{StoreError, StoreResult};
 pub use ingest::{Accepted, IngestOptions, ItemOutcome, Rejection};
 pub use keys::{ApiKeyRecord, IdempotencyClaim};
+pub use segments::{
+    LoggedTransition, Membership, MigrationCell, SEGMENT_MODELS, SegmentStore, SegmentTransition,
+    TransitionFilter, model_column,
+};
 pub use url::{Backend, DatabaseUrl, DatabaseUrlError};
 
 /// Everything one member has: their profile and their facts, newest first.
@@ -154,6 +159,9 @@ pub trait FactStore: Send + Sync {
     ) -> StoreResult<Vec<ItemOutcome>>;
     /// One member; `NotFound` if unknown.
     async fn get_member(&self, member_id: &MemberId) -> StoreResult<Member>;
+    /// The stored orders among `order_ids` (with their lines), in id order; unknown ids are left
+    /// out.
+    async fn get_orders(&self, order_ids: &[OrderId]) -> StoreResult<Vec<Order>>;
     /// One member with their facts; interactions and events are cut to the newest `limit`.
     async fn get_member_facts(&self, member_id: &MemberId, limit: u32) -> StoreResult<MemberFacts>;
     /// Every store.
@@ -204,7 +212,7 @@ pub trait IdempotencyStore: Send + Sync {
 
 /// A whole store: every port, plus migrations.
 #[async_trait]
-pub trait Store: FactStore + KeyStore + IdempotencyStore {
+pub trait Store: FactStore + KeyStore + IdempotencyStore + SegmentStore {
     /// Which backend this is.
     fn backend(&self) -> Backend;
     /// Applies the migrations not yet applied.

@@ -382,8 +382,8 @@ fn bench_engine(
         eprintln!(
             "run {}: {elapsed:.0} ms (C = {} days, {} scored)",
             run + 1,
-            evaluation.store_cycle,
-            evaluation.population.rfm
+            evaluation.cuts.store_cycle,
+            evaluation.cuts.population.rfm
         );
         millis.push(elapsed);
     }

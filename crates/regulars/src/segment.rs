@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use regulars_domain::Money;
 use regulars_server::app::App;
+use regulars_server::app::segments::SegmentReader as _;
 
 #[derive(Debug, Args)]
 pub struct SegmentArgs {
@@ -32,6 +33,9 @@ enum Model {
 
 #[derive(Debug, Subcommand)]
 enum SegmentCommand {
+    /// Loads every member, logs what changed since the segments were last stored (days passed,
+    /// facts imported), recomputes the cut points as of today and logs whom they moved.
+    Recompute,
     /// How many members each segment of a model holds.
     Counts {
         /// The model.
@@ -81,6 +85,25 @@ impl From<Model> for regulars_engine::Model {
 
 pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<ExitCode> {
     match &args.command {
+        SegmentCommand::Recompute => {
+            let started = std::time::Instant::now();
+            let moved = app.recompute_segments().await?;
+            let segments = app.segments(None).await?;
+            let members = segments.member_ids().len();
+            let elapsed_ms = started.elapsed().as_millis();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "as_of": segments.as_of().to_string(), "members": members, "transitions": moved, "store_cycle_days": segments.cuts().store_cycle, "elapsed_ms": elapsed_ms })
+                );
+            } else {
+                println!(
+                    "recomputed {members} members as of {} in {elapsed_ms} ms: store cycle {} days, {moved} transitions logged",
+                    segments.as_of(),
+                    segments.cuts().store_cycle
+                );
+            }
+        }
         SegmentCommand::Counts { model, as_of: date } => {
             let segmentation = app.segmentation(Some(as_of(app, date.as_deref())?)).await?;
             let counts = segmentation.counts((*model).into());
@@ -95,7 +118,7 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
                     serde_json::json!({
                         "as_of": segmentation.as_of.to_string(),
                         "members": segmentation.member_ids.len(),
-                        "store_cycle_days": segmentation.evaluation.store_cycle,
+                        "store_cycle_days": segmentation.evaluation.cuts.store_cycle,
                         "counts": counts,
                     })
                 );
@@ -104,7 +127,7 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
                     "as of {} ({} members, store cycle {} days)",
                     segmentation.as_of,
                     segmentation.member_ids.len(),
-                    segmentation.evaluation.store_cycle
+                    segmentation.evaluation.cuts.store_cycle
                 );
                 for count in &counts {
                     let (key, zh, n) = (count.segment, count.label_zh, count.members);

@@ -4,11 +4,11 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use regulars_api_types::{
-    ErrorBody, ErrorCode, MemberSegmentsView, ModelVerdictView, SegmentCountView,
-    SegmentCountsView, SegmentMembersView,
+    ErrorBody, ErrorCode, MemberSegmentsView, MigrationCellView, MigrationView, ModelVerdictView,
+    SegmentCountView, SegmentCountsView, SegmentMembersView, TransitionView, TransitionsView,
 };
 use regulars_app::App;
-use regulars_app::segments::{Model, Segmentation};
+use regulars_app::segments::{Model, Segments};
 use regulars_domain::{ApiRole, MemberId};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -39,11 +39,7 @@ fn parse_model(name: &str) -> Result<Model, ApiError> {
     Model::parse(name).map_err(|reason| ApiError::new(ErrorCode::NotFound, reason))
 }
 
-async fn evaluate(
-    app: &App,
-    caller: &Caller,
-    as_of: Option<&str>,
-) -> Result<std::sync::Arc<Segmentation>, ApiError> {
+async fn evaluate(app: &App, caller: &Caller, as_of: Option<&str>) -> Result<Segments, ApiError> {
     caller.require(ApiRole::can_read, "read segments")?;
     let as_of = match as_of {
         Some(text) => Some(regulars_domain::parse_date(text).map_err(|reason| {
@@ -53,7 +49,7 @@ async fn evaluate(
         })?),
         None => None,
     };
-    Ok(app.segmentation(as_of).await?)
+    Ok(app.segments(as_of).await?)
 }
 
 /// How many members each segment of a model holds.
@@ -74,12 +70,12 @@ async fn counts(
 ) -> Result<Json<SegmentCountsView>, ApiError> {
     let model = parse_model(&model)?;
     let segmentation = evaluate(&app, &caller, query.as_of.as_deref()).await?;
-    let total = segmentation.member_ids.len() as u64;
+    let total = segmentation.member_ids().len() as u64;
     Ok(Json(SegmentCountsView {
         model: model.as_str().to_owned(),
-        as_of: segmentation.as_of.to_string(),
+        as_of: segmentation.as_of().to_string(),
         members: total,
-        store_cycle_days: segmentation.evaluation.store_cycle,
+        store_cycle_days: segmentation.cuts().store_cycle,
         segments: segmentation
             .counts(model)
             .into_iter()
@@ -133,7 +129,7 @@ async fn members(
     Ok(Json(SegmentMembersView {
         model: model.as_str().to_owned(),
         segment,
-        as_of: segmentation.as_of.to_string(),
+        as_of: segmentation.as_of().to_string(),
         total,
         members: page,
         next_after,
@@ -159,11 +155,11 @@ async fn member(
     let segmentation = evaluate(&app, &caller, query.as_of.as_deref()).await?;
     let not_found = || ApiError::new(ErrorCode::NotFound, format!("member {member_id} not found"));
     let id = MemberId::parse(&member_id).map_err(|_| not_found())?;
-    let idx = *segmentation.index.get(&id).ok_or_else(not_found)?;
-    let m = &segmentation.evaluation.members[idx];
+    let idx = segmentation.position(&id).ok_or_else(not_found)?;
+    let m = segmentation.member(idx);
     Ok(Json(MemberSegmentsView {
         member_id: id.to_string(),
-        as_of: segmentation.as_of.to_string(),
+        as_of: segmentation.as_of().to_string(),
         recency_days: m.features.recency,
         frequency: m.features.frequency,
         monetary: m.features.monetary,
@@ -182,8 +178,166 @@ async fn member(
     }))
 }
 
+/// `?model=…&segment=…&member_id=…&from=…&to=…&after=…&limit=…`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct TransitionQuery {
+    /// Only this model (`rfm`, `rfm8`, `nesl`, `rfim`, `lifecycle`).
+    model: Option<String>,
+    /// Only moves into or out of this segment.
+    segment: Option<String>,
+    /// Only this member.
+    member_id: Option<String>,
+    /// From this day on (YYYY-MM-DD, the brand's zone).
+    from: Option<String>,
+    /// Up to and including this day.
+    to: Option<String>,
+    /// After this position in the log (the previous page's `next_after`).
+    after: Option<i64>,
+    /// Transitions per page, 1 to 1,000 (default 100).
+    limit: Option<u32>,
+}
+
+fn day(
+    field: &str,
+    text: Option<&str>,
+    errors: &mut regulars_domain::FieldErrors,
+) -> Option<jiff::civil::Date> {
+    text.and_then(|t| match regulars_domain::parse_date(t) {
+        Ok(date) => Some(date),
+        Err(reason) => {
+            errors.push(field, reason);
+            None
+        }
+    })
+}
+
+/// Every membership change, oldest first: who moved, in which model, from where to where, on
+/// which day and why.
+#[utoipa::path(
+    get, path = "/api/v1/transitions", tag = "segments",
+    params(TransitionQuery),
+    responses(
+        (status = 200, description = "A page of transitions", body = TransitionsView),
+        (status = 422, description = "A filter is invalid (`validation_failed`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn transitions(
+    State(app): State<App>,
+    caller: Caller,
+    Query(query): Query<TransitionQuery>,
+) -> Result<Json<TransitionsView>, ApiError> {
+    caller.require(ApiRole::can_read, "read segments")?;
+    let mut errors = regulars_domain::FieldErrors::default();
+    let model = query.model.as_deref().and_then(|m| match Model::parse(m) {
+        Ok(model) => Some(model.as_str()),
+        Err(reason) => {
+            errors.push("model", reason);
+            None
+        }
+    });
+    let from_day = day("from", query.from.as_deref(), &mut errors);
+    let to_day = day("to", query.to.as_deref(), &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(&errors));
+    }
+    let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
+    let page = app
+        .segment_transitions(&regulars_app::TransitionFilter {
+            model,
+            segment: query.segment,
+            member_id: query.member_id,
+            from_day,
+            to_day,
+            after_seq: query.after,
+            limit,
+        })
+        .await?;
+    let next_after = (page.len() == limit as usize)
+        .then(|| page.last().map(|t| t.seq))
+        .flatten();
+    Ok(Json(TransitionsView {
+        transitions: page
+            .into_iter()
+            .map(|logged| {
+                let t = logged.transition;
+                TransitionView {
+                    seq: logged.seq,
+                    member_id: t.member_id,
+                    model: t.model.to_owned(),
+                    from: t.from,
+                    to: t.to,
+                    day: t.day.to_string(),
+                    at: t.at.to_string(),
+                    cause: t.cause,
+                }
+            })
+            .collect(),
+        next_after,
+    }))
+}
+
+/// `?from=…&to=…`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct MigrationQuery {
+    /// The first snapshot day (YYYY-MM-DD).
+    from: String,
+    /// The second snapshot day (YYYY-MM-DD).
+    to: String,
+}
+
+/// How members moved between the segments of a model from one daily snapshot to another: the
+/// migration matrix for period-over-period reports.
+#[utoipa::path(
+    get, path = "/api/v1/segments/{model}/migration", tag = "segments",
+    params(("model" = String, Path, description = "`rfm`, `rfm8`, `nesl`, `rfim` or `lifecycle`"), MigrationQuery),
+    responses(
+        (status = 200, description = "The matrix's non-empty cells", body = MigrationView),
+        (status = 404, description = "No such model (`not_found`)", body = ErrorBody),
+        (status = 422, description = "A day is invalid (`validation_failed`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn migration(
+    State(app): State<App>,
+    caller: Caller,
+    Path(model): Path<String>,
+    Query(query): Query<MigrationQuery>,
+) -> Result<Json<MigrationView>, ApiError> {
+    caller.require(ApiRole::can_read, "read segments")?;
+    let model = parse_model(&model)?;
+    let mut errors = regulars_domain::FieldErrors::default();
+    let from = day("from", Some(&query.from), &mut errors);
+    let to = day("to", Some(&query.to), &mut errors);
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(ApiError::validation(&errors));
+    };
+    let cells = app.segment_migration(model, from, to).await?;
+    Ok(Json(MigrationView {
+        model: model.as_str().to_owned(),
+        from: from.to_string(),
+        to: to.to_string(),
+        cells: cells
+            .into_iter()
+            .map(|c| MigrationCellView {
+                from: c.from,
+                to: c.to,
+                members: c.members,
+            })
+            .collect(),
+        snapshot_days: app
+            .segment_snapshot_days()
+            .await?
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    }))
+}
+
 pub(crate) fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
+        .routes(routes!(transitions))
+        .routes(routes!(migration))
         .routes(routes!(counts))
         .routes(routes!(members))
         .routes(routes!(member))

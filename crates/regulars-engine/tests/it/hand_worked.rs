@@ -35,22 +35,25 @@ fn brand() -> Vec<Member> {
 #[test]
 fn the_population_figures_are_the_ones_worked_by_hand() {
     let evaluation = run(&brand(), 1000);
-    assert_eq!(evaluation.store_cycle, 5);
-    assert!(!evaluation.store_cycle_fallback);
+    assert_eq!(evaluation.cuts.store_cycle, 5);
+    assert!(!evaluation.cuts.store_cycle_fallback);
     assert_eq!(
         (
-            evaluation.population.buyers,
-            evaluation.population.rfm,
-            evaluation.population.lifecycle
+            evaluation.cuts.population.buyers,
+            evaluation.cuts.population.rfm,
+            evaluation.cuts.population.lifecycle
         ),
         (4, 3, 3)
     );
-    assert_eq!(evaluation.recency_breaks, Some([20.0, 40.0, 100.0, 200.0]));
     assert_eq!(
-        evaluation.monetary_breaks,
+        evaluation.cuts.recency_breaks,
+        Some([20.0, 40.0, 100.0, 200.0])
+    );
+    assert_eq!(
+        evaluation.cuts.monetary_breaks,
         Some([340.0, 380.0, 420.0, 460.0])
     );
-    assert_eq!(evaluation.top_threshold, Some(500));
+    assert_eq!(evaluation.cuts.top_threshold, Some(500));
 }
 
 #[test]
@@ -104,7 +107,7 @@ fn nesl_boundaries_take_the_lower_label() {
     // An early customer makes the store old enough (900 days) to measure its own cycle.
     members.push(Member::buying(&[(100, 10)]));
     let evaluation = run(&members, 1000);
-    assert_eq!(evaluation.store_cycle, 5);
+    assert_eq!(evaluation.cuts.store_cycle, 5);
     let nesl: Vec<Nesl> = evaluation.members[2..6].iter().map(|m| m.nesl).collect();
     // ρ = 1, 2, 3 and 3.2.
     assert_eq!(nesl, [Nesl::N, Nesl::S1, Nesl::S2, Nesl::S3]);
@@ -146,7 +149,10 @@ fn lost_overrides_everything_after_lost_max_days() {
 fn a_store_too_young_to_measure_uses_the_category_cycle() {
     let evaluation = run(&[Member::buying(&[(900, 10), (910, 10)])], 1000);
     assert_eq!(
-        (evaluation.store_cycle, evaluation.store_cycle_fallback),
+        (
+            evaluation.cuts.store_cycle,
+            evaluation.cuts.store_cycle_fallback
+        ),
         (60, true)
     );
 }
@@ -157,7 +163,15 @@ fn explanations_name_the_inputs_the_thresholds_and_the_rule() {
     let evaluation = run(&brand(), 1000);
     let config = EngineConfig::default();
     let money = |minor: i64| format!("NT${minor}");
-    let say = |member: usize, model: Model| explain(&evaluation, member, model, &config, &money);
+    let say = |member: usize, model: Model| {
+        explain(
+            &evaluation.members[member],
+            &evaluation.cuts,
+            model,
+            &config,
+            &money,
+        )
+    };
     assert_eq!(
         say(1, Model::Nesl),
         "S3: 50 days since the last purchase = 10.00 × the 5-day store cycle (too few purchases for a cycle of their own) (more than 3); 2 purchase-days"

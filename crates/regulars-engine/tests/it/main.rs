@@ -3,6 +3,7 @@
 
 mod as_of;
 mod hand_worked;
+mod incremental;
 mod properties;
 
 use regulars_engine::{

@@ -52,7 +52,7 @@ proptest! {
         let mut expected = first.members.clone();
         expected.reverse();
         prop_assert_eq!(&second.members, &expected);
-        prop_assert_eq!(second.store_cycle, first.store_cycle);
+        prop_assert_eq!(second.cuts.store_cycle, first.cuts.store_cycle);
     }
 
     #[test]
@@ -115,5 +115,5 @@ fn the_result_does_not_depend_on_the_number_of_threads() {
             "{threads} threads"
         );
     }
-    assert!(one.population.rfm > 50_000);
+    assert!(one.cuts.population.rfm > 50_000);
 }

@@ -109,3 +109,104 @@ async fn segment_requests_refuse_unknown_models_bad_dates_and_ingest_keys() {
         get::<serde_json::Value>(&app.client, "/api/v1/members/M404/segments").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_fact_moves_its_member_before_the_call_returns_and_days_move_them_later() {
+    use regulars_api_types::{MigrationView, TransitionsView};
+    let app = spawn_or_skip!();
+    let mut first = order("O1", "M1", 10_000);
+    first.placed_at = "2026-11-22 09:00".into();
+    app.client.batch("orders", &[first], None).await.unwrap();
+
+    // No as_of: the live segments, already moved.
+    let (status, member, text) =
+        get::<MemberSegmentsView>(&app.client, "/api/v1/members/M1/segments").await;
+    assert_eq!(status, 200, "{text}");
+    let member = member.unwrap();
+    assert_eq!(member.as_of, "2026-11-22");
+    let nesl = member.models.iter().find(|m| m.model == "nesl").unwrap();
+    assert_eq!(nesl.segment, "N");
+
+    let (status, log, text) =
+        get::<TransitionsView>(&app.client, "/api/v1/transitions?model=nesl&member_id=M1").await;
+    assert_eq!(status, 200, "{text}");
+    let moves: Vec<(String, String, String, String)> = log
+        .unwrap()
+        .transitions
+        .into_iter()
+        .map(|t| (t.from, t.to, t.day, t.cause))
+        .collect();
+    assert_eq!(
+        moves,
+        [(
+            "prospect".to_owned(),
+            "N".to_owned(),
+            "2026-11-22".to_owned(),
+            "order:O1".to_owned()
+        )]
+    );
+
+    // Seventy days later (past the 60-day cycle) the day boundary moves M1 with nothing new.
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 70));
+    app.app.tick_segments().await.unwrap();
+    let (_, member, _) =
+        get::<MemberSegmentsView>(&app.client, "/api/v1/members/M1/segments").await;
+    let member = member.unwrap();
+    assert_eq!(
+        (member.as_of.as_str(), member.recency_days),
+        ("2027-01-31", Some(70))
+    );
+    let (_, log, _) = get::<TransitionsView>(
+        &app.client,
+        "/api/v1/transitions?model=nesl&from=2026-11-23",
+    )
+    .await;
+    let timed = log.unwrap().transitions;
+    assert!(!timed.is_empty());
+    assert_eq!(
+        timed
+            .iter()
+            .map(|t| (
+                t.from.as_str(),
+                t.to.as_str(),
+                t.day.as_str(),
+                t.cause.as_str()
+            ))
+            .collect::<Vec<_>>(),
+        [("N", "S1", "2027-01-22", "time")],
+        "recency 61 > the 60-day cycle"
+    );
+    assert_eq!(timed.last().unwrap().to, nesl_now(&member));
+
+    // The day that ended was kept as a snapshot.
+    let (status, matrix, text) = get::<MigrationView>(
+        &app.client,
+        "/api/v1/segments/nesl/migration?from=2026-11-22&to=2026-11-22",
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let matrix = matrix.unwrap();
+    assert_eq!(matrix.snapshot_days, ["2026-11-22"]);
+    assert_eq!(
+        matrix
+            .cells
+            .iter()
+            .map(|c| (c.from.as_str(), c.to.as_str(), c.members))
+            .collect::<Vec<_>>(),
+        [("N", "N", 1)]
+    );
+
+    let (status, _, text) =
+        get::<TransitionsView>(&app.client, "/api/v1/transitions?from=someday").await;
+    assert_eq!(status, 422, "{text}");
+}
+
+fn nesl_now(member: &MemberSegmentsView) -> String {
+    member
+        .models
+        .iter()
+        .find(|m| m.model == "nesl")
+        .unwrap()
+        .segment
+        .clone()
+}

@@ -6,6 +6,7 @@
 mod facts;
 mod keys;
 mod schema;
+mod segments;
 
 use std::sync::Arc;
 

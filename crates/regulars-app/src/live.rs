@@ -1,0 +1,371 @@
+//! The live segments: the engine kept current by every ingested fact, by each day boundary in
+//! the brand's zone and by the scheduled recompute of the cut points, with every membership
+//! change written to the store's transition log before the call that caused it returns.
+//!
+//! Memberships are stored too, so a restart (or facts imported while the server was down) is
+//! caught up: the first start writes the baseline, later starts log the differences with the
+//! cause `restart`.
+
+use std::collections::HashMap;
+
+use regulars_domain::MemberId;
+use regulars_engine::{Day, Engine, Fact, Model, Transition};
+use regulars_store::{
+    LoggedTransition, Membership, MigrationCell, SEGMENT_MODELS, SegmentTransition,
+    TransitionFilter,
+};
+
+use crate::segments::{SegmentCount, SegmentReader};
+use crate::{App, AppResult};
+
+/// When the live segments recompute their cut points and how long snapshots are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentSettings {
+    /// Recompute the cut points every this many days, at the day boundary.
+    pub recompute_every_days: u32,
+    /// Keep daily snapshots this many days.
+    pub snapshot_keep_days: u32,
+}
+
+impl Default for SegmentSettings {
+    fn default() -> Self {
+        Self {
+            recompute_every_days: 1,
+            snapshot_keep_days: 400,
+        }
+    }
+}
+
+/// The engine with the members' ids.
+pub struct Live {
+    engine: Engine,
+    member_ids: Vec<MemberId>,
+    index: HashMap<MemberId, u32>,
+    last_recompute: Day,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live")
+            .field("members", &self.member_ids.len())
+            .field("today", &self.engine.today())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Live {
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn member(&mut self, id: &MemberId) -> u32 {
+        if let Some(idx) = self.index.get(id) {
+            return *idx;
+        }
+        let idx = self.engine.add_member();
+        self.member_ids.push(id.clone());
+        self.index.insert(id.clone(), idx);
+        idx
+    }
+
+    fn names(&self, member: u32) -> [String; 5] {
+        let codes = self.engine.codes(member).unwrap_or_default();
+        Model::ALL.map(|model| {
+            model.segments()[usize::from(codes[model.index()])]
+                .0
+                .to_owned()
+        })
+    }
+
+    /// The store's records of `transitions`, and the memberships they leave.
+    fn records(
+        &self,
+        transitions: &[(Transition, String)],
+        at: jiff::Timestamp,
+    ) -> (Vec<SegmentTransition>, Vec<Membership>) {
+        let mut touched: Vec<u32> = transitions.iter().map(|(t, _)| t.member).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let log = transitions
+            .iter()
+            .map(|(t, cause)| {
+                let names = t.model.segments();
+                SegmentTransition {
+                    member_id: self.member_ids[t.member as usize].to_string(),
+                    model: SEGMENT_MODELS[t.model.index()],
+                    from: names[usize::from(t.from)].0.to_owned(),
+                    to: names[usize::from(t.to)].0.to_owned(),
+                    day: t.on.to_date(),
+                    at,
+                    cause: cause.clone(),
+                }
+            })
+            .collect();
+        let memberships = touched
+            .into_iter()
+            .map(|m| Membership {
+                member_id: self.member_ids[m as usize].to_string(),
+                segments: self.names(m),
+            })
+            .collect();
+        (log, memberships)
+    }
+}
+
+impl SegmentReader for Live {
+    fn as_of(&self) -> jiff::civil::Date {
+        self.engine.today().to_date()
+    }
+
+    fn member_ids(&self) -> &[MemberId] {
+        &self.member_ids
+    }
+
+    fn position(&self, id: &MemberId) -> Option<usize> {
+        self.index.get(id).map(|idx| *idx as usize)
+    }
+
+    fn cuts(&self) -> &regulars_engine::Cuts {
+        self.engine.cuts()
+    }
+
+    fn member(&self, idx: usize) -> regulars_engine::MemberSegments {
+        self.engine.segments(idx as u32).unwrap_or_default()
+    }
+
+    fn codes(&self, model: Model) -> Vec<u8> {
+        (0..self.member_ids.len() as u32)
+            .map(|m| self.engine.codes(m).unwrap_or_default()[model.index()])
+            .collect()
+    }
+
+    fn counts(&self, model: Model) -> Vec<SegmentCount> {
+        model
+            .segments()
+            .into_iter()
+            .zip(self.engine.counts(model))
+            .filter(|(_, n)| **n > 0)
+            .map(|((segment, label_zh), members)| SegmentCount {
+                segment,
+                label_zh,
+                members: *members,
+            })
+            .collect()
+    }
+}
+
+/// A change an ingested fact makes to the segments.
+#[derive(Debug, Clone)]
+pub struct SegmentChange {
+    /// The member.
+    pub member_id: MemberId,
+    /// The fact, or none for a new member.
+    pub fact: Option<Fact>,
+    /// What caused it (`order:ID`, …).
+    pub cause: String,
+}
+
+impl App {
+    fn engine_threads() -> usize {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(8)
+    }
+
+    /// Loads every fact into the engine as of today and keeps it current from then on: ingest
+    /// applies facts, [`App::tick_segments`] moves days. Catches up the stored memberships.
+    pub async fn start_segments(&self) -> AppResult<()> {
+        let (member_ids, table) = self.load_engine_facts().await?;
+        let config = self.engine.clone();
+        let today = Day::from_date(self.today());
+        let engine = tokio::task::spawn_blocking(move || {
+            Engine::new(table, config, today, Self::engine_threads())
+        })
+        .await
+        .map_err(|e| {
+            regulars_store::StoreError::Other(anyhow::anyhow!("the engine failed: {e}"))
+        })?;
+        let index = member_ids
+            .iter()
+            .enumerate()
+            .map(|(idx, id)| (id.clone(), idx as u32))
+            .collect();
+        let live = Live {
+            engine,
+            member_ids,
+            index,
+            last_recompute: today,
+        };
+        let stored: HashMap<String, [String; 5]> = self
+            .store
+            .memberships()
+            .await?
+            .into_iter()
+            .map(|m| (m.member_id, m.segments))
+            .collect();
+        let mut log = Vec::new();
+        let mut memberships = Vec::new();
+        let now = self.now();
+        // A member the store has not seen starts as a prospect everywhere, unless nothing was
+        // stored yet: then this is the baseline, not a change.
+        let prospect = Model::ALL.map(|model| {
+            let code = regulars_engine::MemberSegments::default().code(model);
+            model.segments()[usize::from(code)].0.to_owned()
+        });
+        for (idx, id) in live.member_ids.iter().enumerate() {
+            let names = live.names(idx as u32);
+            let before = stored
+                .get(id.as_str())
+                .or_else(|| (!stored.is_empty()).then_some(&prospect));
+            if before == Some(&names) {
+                continue;
+            }
+            if let Some(before) = before {
+                for (at, model) in SEGMENT_MODELS.iter().enumerate() {
+                    if before[at] != names[at] {
+                        log.push(SegmentTransition {
+                            member_id: id.to_string(),
+                            model,
+                            from: before[at].clone(),
+                            to: names[at].clone(),
+                            day: today.to_date(),
+                            at: now,
+                            cause: "restart".to_owned(),
+                        });
+                    }
+                }
+            }
+            memberships.push(Membership {
+                member_id: id.to_string(),
+                segments: names,
+            });
+        }
+        for chunk in memberships.chunks(10_000) {
+            let members: std::collections::HashSet<&str> =
+                chunk.iter().map(|m| m.member_id.as_str()).collect();
+            let part: Vec<SegmentTransition> = log
+                .iter()
+                .filter(|t| members.contains(t.member_id.as_str()))
+                .cloned()
+                .collect();
+            self.store.record_transitions(&part, chunk).await?;
+        }
+        *self.live.write().await = Some(live);
+        Ok(())
+    }
+
+    /// True once [`App::start_segments`] has run.
+    pub async fn segments_are_live(&self) -> bool {
+        self.live.read().await.is_some()
+    }
+
+    /// Applies what an ingest changed to the live segments and logs the transitions.
+    pub(crate) async fn apply_segment_changes(&self, changes: Vec<SegmentChange>) -> AppResult<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut guard = self.live.write().await;
+        let Some(live) = guard.as_mut() else {
+            return Ok(());
+        };
+        let mut moved: Vec<(Transition, String)> = Vec::new();
+        let mut out = Vec::new();
+        for change in changes {
+            let member = live.member(&change.member_id);
+            let Some(fact) = change.fact else { continue };
+            if let Err(error) = live.engine.apply(member, fact, &mut out) {
+                tracing::warn!(member = %change.member_id, cause = %change.cause, %error, "a fact did not reach the segments");
+            }
+            moved.extend(out.drain(..).map(|t| (t, change.cause.clone())));
+        }
+        let (log, memberships) = live.records(&moved, self.now());
+        self.store.record_transitions(&log, &memberships).await?;
+        Ok(())
+    }
+
+    /// Moves the live segments to today: snapshots the day that ended, moves the members time
+    /// moves, and recomputes the cut points when they are due. Does nothing before
+    /// [`App::start_segments`].
+    pub async fn tick_segments(&self) -> AppResult<()> {
+        let today = Day::from_date(self.today());
+        let mut guard = self.live.write().await;
+        let Some(live) = guard.as_mut() else {
+            return Ok(());
+        };
+        if live.engine.today() < today {
+            let ended = live.engine.today().to_date();
+            let keep_from = Day(today.0 - self.segment_settings.snapshot_keep_days as i32);
+            self.store
+                .snapshot_memberships(ended, keep_from.to_date())
+                .await?;
+            let mut out = Vec::new();
+            live.engine.advance_to(today, &mut out);
+            let moved: Vec<_> = out.into_iter().map(|t| (t, "time".to_owned())).collect();
+            let (log, memberships) = live.records(&moved, self.now());
+            self.store.record_transitions(&log, &memberships).await?;
+        }
+        let every = self.segment_settings.recompute_every_days.max(1) as i32;
+        if today.0 - live.last_recompute.0 >= every {
+            Self::recompute(self, live).await?;
+        }
+        Ok(())
+    }
+
+    /// Recomputes the cut points now and logs whom they moved; returns how many transitions.
+    /// Starts the live segments first when they are not running.
+    pub async fn recompute_segments(&self) -> AppResult<usize> {
+        if !self.segments_are_live().await {
+            self.start_segments().await?;
+        }
+        let mut guard = self.live.write().await;
+        let Some(live) = guard.as_mut() else {
+            return Ok(0);
+        };
+        Self::recompute(self, live).await
+    }
+
+    async fn recompute(app: &Self, live: &mut Live) -> AppResult<usize> {
+        let mut out = Vec::new();
+        live.engine.recompute(&mut out);
+        live.last_recompute = live.engine.today();
+        let moved: Vec<_> = out
+            .into_iter()
+            .map(|t| (t, "recompute".to_owned()))
+            .collect();
+        let (log, memberships) = live.records(&moved, app.now());
+        for chunk in log.chunks(50_000) {
+            app.store.record_transitions(chunk, &[]).await?;
+        }
+        for chunk in memberships.chunks(50_000) {
+            app.store.record_transitions(&[], chunk).await?;
+        }
+        Ok(moved.len())
+    }
+
+    /// The transition log, filtered.
+    pub async fn segment_transitions(
+        &self,
+        filter: &TransitionFilter,
+    ) -> AppResult<Vec<LoggedTransition>> {
+        Ok(self.store.list_transitions(filter).await?)
+    }
+
+    /// For one model, how many members moved between segments from one snapshot day to another.
+    pub async fn segment_migration(
+        &self,
+        model: Model,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> AppResult<Vec<MigrationCell>> {
+        Ok(self
+            .store
+            .migration_matrix(SEGMENT_MODELS[model.index()], from, to)
+            .await?)
+    }
+
+    /// The days with a snapshot.
+    pub async fn segment_snapshot_days(&self) -> AppResult<Vec<jiff::civil::Date>> {
+        Ok(self.store.snapshot_days().await?)
+    }
+}

@@ -1,0 +1,258 @@
+//! The population's cut points (store cycle, R and M quintiles, RFM-8 thresholds, the top share)
+//! and the one labelling rule that places a member against them. Batch evaluation and the
+//! incremental engine both label through [`Cuts::label`], so they cannot disagree.
+
+use crate::cycle::{CustomerCycle, StoreCycle};
+use crate::quantile::{Quintiles, top_threshold};
+use crate::rfm8::{self, Rfm8Rule, Scored};
+use crate::{
+    EngineConfig, Lifecycle, MemberFeatures, MemberSegments, Nesl, Population, Ratio, Rfim,
+    RfimBand, RfmScores, RfmSegment,
+};
+
+/// The population-relative values every member is placed against, found at one evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cuts {
+    /// The store cycle `C`, days.
+    pub store_cycle: i64,
+    /// True when `C` is the category default.
+    pub store_cycle_fallback: bool,
+    /// Population sizes.
+    pub population: Population,
+    /// Recency quintile breakpoints (days), for explanations.
+    pub recency_breaks: Option<[f64; 4]>,
+    /// Spend quintile breakpoints (minor units), for explanations.
+    pub monetary_breaks: Option<[f64; 4]>,
+    /// The smallest 730-day spend that is Top.
+    pub top_threshold: Option<i64>,
+    /// The RFM-8 thresholds of recency, frequency and spend (or of the three scores).
+    pub rfm8_thresholds: [f64; 3],
+    /// What the RFM-8 thresholds are (`mean`, `median`, `average score`, `fixed threshold`).
+    pub rfm8_basis: &'static str,
+    /// True when RFM-8 compares scores rather than values.
+    pub rfm8_on_scores: bool,
+    r_quintiles: Option<Quintiles>,
+    m_quintiles: Option<Quintiles>,
+    rfm8_rule: Rfm8Rule,
+}
+
+/// `recency ≤ k · C`, exactly.
+fn within_store_cycles(recency: i64, k: Ratio, store_cycle: i64) -> bool {
+    i128::from(recency) * i128::from(k.den) <= i128::from(k.num) * i128::from(store_cycle)
+}
+
+/// The smallest whole recency `r` with `r · den > num` (`den > 0`): the first day past a bound.
+fn first_beyond(num: i128, den: i128) -> i64 {
+    i64::try_from(num.div_euclid(den) + 1).unwrap_or(i64::MAX)
+}
+
+fn f_score(frequency: u32, bins: &[u32; 5]) -> u8 {
+    bins.iter()
+        .filter(|lower| frequency >= **lower)
+        .count()
+        .max(1) as u8
+}
+
+impl Cuts {
+    /// The cut points of a population whose features are `all` and whose store cycle is `cycle`.
+    pub(crate) fn of(all: &[MemberFeatures], cycle: StoreCycle, config: &EngineConfig) -> Self {
+        let mut population = Population::default();
+        let mut recencies = Vec::new();
+        let mut spends = Vec::new();
+        let mut spends_730 = Vec::new();
+        for f in all {
+            let Some(recency) = f.recency else { continue };
+            population.buyers += 1;
+            if f.frequency > 0 {
+                population.rfm += 1;
+                recencies.push(recency);
+                spends.push(f.monetary);
+            }
+            if f.frequency_730 > 0 {
+                population.lifecycle += 1;
+                spends_730.push(f.monetary_730);
+            }
+        }
+        let r_quintiles = Quintiles::of(&mut recencies);
+        let m_quintiles = Quintiles::of(&mut spends);
+        drop((recencies, spends));
+        let top = top_threshold(&mut spends_730, config.top_pct.num, config.top_pct.den);
+        drop(spends_730);
+        let mut cuts = Self {
+            store_cycle: cycle.days,
+            store_cycle_fallback: cycle.fallback,
+            population,
+            recency_breaks: None,
+            monetary_breaks: None,
+            top_threshold: top,
+            rfm8_thresholds: [0.0; 3],
+            rfm8_basis: "",
+            rfm8_on_scores: false,
+            r_quintiles,
+            m_quintiles,
+            rfm8_rule: Rfm8Rule::new(&[], config),
+        };
+        let scored: Vec<Scored> = all
+            .iter()
+            .filter(|f| f.frequency > 0)
+            .filter_map(|f| {
+                f.recency.map(|r| {
+                    (
+                        r,
+                        f.frequency,
+                        rfm8::monetary(f, config),
+                        cuts.scores(f, config),
+                    )
+                })
+            })
+            .collect();
+        cuts.rfm8_rule = Rfm8Rule::new(&scored, config);
+        let display = |q: Option<Quintiles>| q.map(|q| q.0.map(|five_b| five_b as f64 / 5.0));
+        cuts.recency_breaks = display(r_quintiles);
+        cuts.monetary_breaks = display(m_quintiles);
+        (cuts.rfm8_thresholds, cuts.rfm8_basis, cuts.rfm8_on_scores) = cuts.rfm8_rule.display();
+        cuts
+    }
+
+    /// R, F and M scores: 1-1-1 for a member without a purchase-day in the RFM window.
+    fn scores(&self, f: &MemberFeatures, config: &EngineConfig) -> RfmScores {
+        match (
+            f.recency,
+            f.frequency > 0,
+            self.r_quintiles,
+            self.m_quintiles,
+        ) {
+            (Some(recency), true, Some(r_breaks), Some(m_breaks)) => RfmScores {
+                r: 5 - r_breaks.above(recency),
+                f: f_score(f.frequency, &config.f_bins),
+                m: 1 + m_breaks.above(f.monetary),
+            },
+            _ => RfmScores { r: 1, f: 1, m: 1 },
+        }
+    }
+
+    /// Every model's verdict on a member with features `f`.
+    pub fn label(&self, f: MemberFeatures, config: &EngineConfig) -> MemberSegments {
+        let Some(recency) = f.recency else {
+            let rfim = if f.interactions >= config.engaged_min_interactions {
+                Rfim::Engaged
+            } else {
+                Rfim::Prospect
+            };
+            return MemberSegments {
+                features: f,
+                rfim,
+                ..MemberSegments::default()
+            };
+        };
+        let c = self.store_cycle;
+        let rfm = self.scores(&f, config);
+        let rfm8 = self
+            .rfm8_rule
+            .classify(recency, f.frequency, rfm8::monetary(&f, config), rfm);
+        let customer_cycle = self.customer_cycle(&f, config);
+        let [s1, s2, s3] = config.nesl_bounds;
+        let lost = recency > i64::from(config.lost_max_days)
+            || (config.lost_multiple.num > 0
+                && !customer_cycle.within(recency, config.lost_multiple));
+        let nesl = if lost {
+            Nesl::L
+        } else if customer_cycle.within(recency, s1) {
+            if f.purchase_days == 1 {
+                Nesl::N
+            } else {
+                Nesl::E0
+            }
+        } else if customer_cycle.within(recency, s2) {
+            Nesl::S1
+        } else if customer_cycle.within(recency, s3) {
+            Nesl::S2
+        } else {
+            Nesl::S3
+        };
+        let [k_ready, k_sleeping, k_lost] = config.rfim_bands;
+        let band = if within_store_cycles(recency, k_ready, c) {
+            RfimBand::Recent
+        } else if within_store_cycles(recency, k_sleeping, c) {
+            RfimBand::Ready
+        } else if within_store_cycles(recency, k_lost, c) {
+            RfimBand::Sleeping
+        } else {
+            RfimBand::Lost
+        };
+        let is_top = f.frequency_730 > 0 && self.top_threshold.is_some_and(|t| f.monetary_730 >= t);
+        let is_loyal = f.frequency_730 >= config.loyal_min_f;
+        let active = matches!(band, RfimBand::Recent | RfimBand::Ready);
+        let rfim = match band {
+            RfimBand::Lost => Rfim::Lost,
+            RfimBand::Sleeping => Rfim::Sleeping,
+            _ if active && is_top => Rfim::Top,
+            _ if active && is_loyal => Rfim::Loyal,
+            RfimBand::Recent if f.purchase_days == 1 => Rfim::ActiveNew,
+            RfimBand::Ready if f.purchase_days == 1 => Rfim::ReadyNew,
+            RfimBand::Recent => Rfim::Active,
+            RfimBand::Ready => Rfim::Ready,
+        };
+        MemberSegments {
+            features: f,
+            cycle: Some(customer_cycle),
+            rfm: Some(rfm),
+            rfm_segment: RfmSegment::of(rfm.r, rfm.f),
+            rfm8: Some(rfm8),
+            nesl,
+            rfim_band: Some(band),
+            rfim,
+            top: is_top,
+            loyal: is_loyal,
+            lifecycle: Lifecycle::of(nesl, f.purchase_days, is_loyal),
+        }
+    }
+
+    fn customer_cycle(&self, f: &MemberFeatures, config: &EngineConfig) -> CustomerCycle {
+        let span = f
+            .last_day
+            .zip(f.first_day)
+            .map_or(0, |(last, first)| i64::from(last.since(first)));
+        CustomerCycle::of(
+            span,
+            i64::from(f.purchase_days) - 1,
+            self.store_cycle,
+            config,
+        )
+    }
+
+    /// The smallest recency above `f`'s at which any label could change with nothing but time
+    /// passing: the next R breakpoint, NESL bound, RFIM band, lost limit or RFM-8 recency
+    /// threshold. `None` for a member without a purchase.
+    pub(crate) fn next_recency_bound(
+        &self,
+        f: &MemberFeatures,
+        config: &EngineConfig,
+    ) -> Option<i64> {
+        let recency = f.recency?;
+        let mut bounds: Vec<i64> = Vec::with_capacity(16);
+        if let Some(q) = self.r_quintiles {
+            bounds.extend(q.0.iter().map(|five_b| first_beyond(*five_b, 5)));
+        }
+        let cycle = self.customer_cycle(f, config);
+        let mut multiples = config.nesl_bounds.to_vec();
+        if config.lost_multiple.num > 0 {
+            multiples.push(config.lost_multiple);
+        }
+        bounds.extend(multiples.iter().map(|k| {
+            first_beyond(
+                i128::from(k.num) * i128::from(cycle.p),
+                i128::from(cycle.q) * i128::from(k.den),
+            )
+        }));
+        bounds.push(i64::from(config.lost_max_days) + 1);
+        bounds.extend(config.rfim_bands.iter().map(|k| {
+            first_beyond(
+                i128::from(k.num) * i128::from(self.store_cycle),
+                i128::from(k.den),
+            )
+        }));
+        bounds.extend(self.rfm8_rule.recency_flip());
+        bounds.into_iter().filter(|b| *b > recency).min()
+    }
+}

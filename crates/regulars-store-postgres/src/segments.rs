@@ -1,0 +1,191 @@
+//! Segment memberships on PostgreSQL: the transition log, the memberships now, daily snapshots.
+
+use async_trait::async_trait;
+use jiff::civil::Date;
+use regulars_store::rows::micros;
+use regulars_store::{
+    LoggedTransition, Membership, MigrationCell, SegmentStore, SegmentTransition, StoreError,
+    StoreResult, TransitionFilter,
+};
+use sqlx::Row as _;
+
+use crate::{PostgresStore, db_error};
+
+fn date(text: &str) -> StoreResult<Date> {
+    text.parse()
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("stored day `{text}` is invalid: {e}")))
+}
+
+fn transition(row: &sqlx::postgres::PgRow) -> StoreResult<LoggedTransition> {
+    let model: String = row.try_get("model").map_err(db_error)?;
+    Ok(LoggedTransition {
+        seq: row.try_get("seq").map_err(db_error)?,
+        transition: SegmentTransition {
+            member_id: row.try_get("member_id").map_err(db_error)?,
+            model: regulars_store::model_column(&model).ok_or_else(|| {
+                StoreError::Other(anyhow::anyhow!("stored model `{model}` is unknown"))
+            })?,
+            from: row.try_get("from_segment").map_err(db_error)?,
+            to: row.try_get("to_segment").map_err(db_error)?,
+            day: date(row.try_get("day").map_err(db_error)?)?,
+            at: jiff::Timestamp::from_microsecond(row.try_get("at").map_err(db_error)?)
+                .map_err(|e| StoreError::Other(e.into()))?,
+            cause: row.try_get("cause").map_err(db_error)?,
+        },
+    })
+}
+
+#[async_trait]
+impl SegmentStore for PostgresStore {
+    async fn record_transitions(
+        &self,
+        transitions: &[SegmentTransition],
+        memberships: &[Membership],
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        for t in transitions {
+            sqlx::query(
+                "INSERT INTO segment_transitions (member_id, model, from_segment, to_segment, day, at, cause) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&t.member_id)
+            .bind(t.model)
+            .bind(&t.from)
+            .bind(&t.to)
+            .bind(t.day.to_string())
+            .bind(micros(t.at))
+            .bind(&t.cause)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        for m in memberships {
+            let [rfm, rfm8, nesl, rfim, lifecycle] = &m.segments;
+            sqlx::query(
+                "INSERT INTO segment_memberships (member_id, rfm, rfm8, nesl, rfim, lifecycle) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (member_id) DO UPDATE SET rfm = excluded.rfm, rfm8 = excluded.rfm8, nesl = excluded.nesl, rfim = excluded.rfim, lifecycle = excluded.lifecycle",
+            )
+            .bind(&m.member_id)
+            .bind(rfm)
+            .bind(rfm8)
+            .bind(nesl)
+            .bind(rfim)
+            .bind(lifecycle)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn memberships(&self) -> StoreResult<Vec<Membership>> {
+        let rows = sqlx::query(
+            "SELECT member_id, rfm, rfm8, nesl, rfim, lifecycle FROM segment_memberships",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let get = |column: &str| row.try_get::<String, _>(column).map_err(db_error);
+                Ok(Membership {
+                    member_id: get("member_id")?,
+                    segments: [
+                        get("rfm")?,
+                        get("rfm8")?,
+                        get("nesl")?,
+                        get("rfim")?,
+                        get("lifecycle")?,
+                    ],
+                })
+            })
+            .collect()
+    }
+
+    async fn list_transitions(
+        &self,
+        filter: &TransitionFilter,
+    ) -> StoreResult<Vec<LoggedTransition>> {
+        let rows = sqlx::query(
+            "SELECT seq, member_id, model, from_segment, to_segment, day, at, cause FROM segment_transitions \
+             WHERE ($1::TEXT IS NULL OR model = $1) \
+               AND ($2::TEXT IS NULL OR from_segment = $2 OR to_segment = $2) \
+               AND ($3::TEXT IS NULL OR member_id = $3) \
+               AND ($4::TEXT IS NULL OR day >= $4) \
+               AND ($5::TEXT IS NULL OR day <= $5) \
+               AND seq > $6 \
+             ORDER BY seq LIMIT $7",
+        )
+        .bind(filter.model)
+        .bind(filter.segment.as_deref())
+        .bind(filter.member_id.as_deref())
+        .bind(filter.from_day.map(|d| d.to_string()))
+        .bind(filter.to_day.map(|d| d.to_string()))
+        .bind(filter.after_seq.unwrap_or(0))
+        .bind(i64::from(filter.limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(transition).collect()
+    }
+
+    async fn snapshot_memberships(&self, day: Date, keep_from: Date) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query("DELETE FROM segment_snapshots WHERE day = $1 OR day < $2")
+            .bind(day.to_string())
+            .bind(keep_from.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let copied = sqlx::query(
+            "INSERT INTO segment_snapshots (day, member_id, rfm, rfm8, nesl, rfim, lifecycle) \
+             SELECT $1::TEXT, member_id, rfm, rfm8, nesl, rfim, lifecycle FROM segment_memberships",
+        )
+        .bind(day.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        tx.commit().await.map_err(db_error)?;
+        Ok(copied)
+    }
+
+    async fn snapshot_days(&self) -> StoreResult<Vec<Date>> {
+        let rows = sqlx::query("SELECT DISTINCT day FROM segment_snapshots ORDER BY day")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|row| date(row.try_get("day").map_err(db_error)?))
+            .collect()
+    }
+
+    async fn migration_matrix(
+        &self,
+        model: &'static str,
+        from: Date,
+        to: Date,
+    ) -> StoreResult<Vec<MigrationCell>> {
+        let column = regulars_store::model_column(model)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("unknown model `{model}`")))?;
+        let rows = sqlx::query(&format!(
+            "SELECT a.{column} AS from_segment, b.{column} AS to_segment, COUNT(*) AS members \
+             FROM segment_snapshots a JOIN segment_snapshots b ON b.member_id = a.member_id AND b.day = $2 \
+             WHERE a.day = $1 GROUP BY a.{column}, b.{column} ORDER BY a.{column}, b.{column}"
+        ))
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(MigrationCell {
+                    from: row.try_get("from_segment").map_err(db_error)?,
+                    to: row.try_get("to_segment").map_err(db_error)?,
+                    members: u64::try_from(row.try_get::<i64, _>("members").map_err(db_error)?)
+                        .unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}
