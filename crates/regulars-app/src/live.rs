@@ -15,7 +15,7 @@ use regulars_store::{
     TransitionFilter,
 };
 
-use crate::segments::{SegmentCount, SegmentReader};
+use crate::segments::{SegmentCount, SegmentReader, index_of, run_engine};
 use crate::{App, AppResult};
 
 /// When the live segments recompute their cut points and how long snapshots are kept.
@@ -167,34 +167,20 @@ pub struct SegmentChange {
 }
 
 impl App {
-    fn engine_threads() -> usize {
-        std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .min(8)
-    }
-
     /// Loads every fact into the engine as of today and keeps it current from then on: ingest
     /// applies facts, [`App::tick_segments`] moves days. Catches up the stored memberships.
     pub async fn start_segments(&self) -> AppResult<()> {
         let (member_ids, table) = self.load_engine_facts().await?;
         let config = self.engine.clone();
         let today = Day::from_date(self.today());
-        let engine = tokio::task::spawn_blocking(move || {
-            Engine::new(table, config, today, Self::engine_threads())
+        let engine = run_engine(move || {
+            Engine::new(table, config, today, regulars_engine::default_threads())
         })
-        .await
-        .map_err(|e| {
-            regulars_store::StoreError::Other(anyhow::anyhow!("the engine failed: {e}"))
-        })?;
-        let index = member_ids
-            .iter()
-            .enumerate()
-            .map(|(idx, id)| (id.clone(), idx as u32))
-            .collect();
+        .await?;
         let live = Live {
             engine,
+            index: index_of(&member_ids),
             member_ids,
-            index,
             last_recompute: today,
         };
         let stored: HashMap<String, [String; 5]> = self

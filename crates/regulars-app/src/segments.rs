@@ -134,11 +134,33 @@ mod tests {
     }
 }
 
+/// Each member's position in `ids`, by id.
+pub(crate) fn index_of(
+    ids: &[regulars_domain::MemberId],
+) -> HashMap<regulars_domain::MemberId, u32> {
+    ids.iter()
+        .enumerate()
+        .map(|(idx, id)| (id.clone(), idx as u32))
+        .collect()
+}
+
+/// Runs engine work on the blocking pool, in the caller's tracing span.
+pub(crate) async fn run_engine<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> crate::AppResult<T> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
+        .await
+        .map_err(|e| {
+            regulars_store::StoreError::Other(anyhow::anyhow!("the engine failed: {e}")).into()
+        })
+}
+
 /// Every member's segments as of a day.
 #[derive(Debug, Clone)]
 pub struct Segmentation {
     /// The members' positions, by id.
-    pub index: HashMap<regulars_domain::MemberId, usize>,
+    pub index: HashMap<regulars_domain::MemberId, u32>,
     /// The day evaluated.
     pub as_of: jiff::civil::Date,
     /// The members, in the engine's order.
@@ -289,21 +311,10 @@ impl crate::App {
         let (member_ids, table) = self.load_engine_facts().await?;
         let config = self.engine.clone();
         let day = Day::from_date(as_of);
-        let span = tracing::Span::current();
-        let evaluation = tokio::task::spawn_blocking(move || {
-            span.in_scope(|| regulars_engine::evaluate(&table, &config, day))
-        })
-        .await
-        .map_err(|e| {
-            regulars_store::StoreError::Other(anyhow::anyhow!("the engine failed: {e}"))
-        })?;
-        let index = member_ids
-            .iter()
-            .enumerate()
-            .map(|(idx, id)| (id.clone(), idx))
-            .collect();
+        let evaluation =
+            run_engine(move || regulars_engine::evaluate(&table, &config, day)).await?;
         Ok(Segmentation {
-            index,
+            index: index_of(&member_ids),
             as_of,
             member_ids,
             evaluation,
@@ -477,7 +488,7 @@ impl SegmentReader for Segmentation {
     }
 
     fn position(&self, id: &regulars_domain::MemberId) -> Option<usize> {
-        self.index.get(id).copied()
+        self.index.get(id).map(|idx| *idx as usize)
     }
 
     fn cuts(&self) -> &regulars_engine::Cuts {

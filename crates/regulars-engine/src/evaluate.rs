@@ -228,13 +228,17 @@ fn for_chunks<T: Send, R: Send>(
     })
 }
 
-/// Evaluates every model for every member of `facts` as of the end of `as_of`, on as many
-/// threads as the machine has cores (at most 8).
-pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluation {
-    let threads = std::thread::available_parallelism()
+/// As many threads as the machine has cores, at most 8: what a full evaluation uses by default.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
-        .min(8);
-    evaluate_on(facts, config, as_of, threads)
+        .min(8)
+}
+
+/// Evaluates every model for every member of `facts` as of the end of `as_of`, on
+/// [`default_threads`] threads.
+pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluation {
+    evaluate_on(facts, config, as_of, default_threads())
 }
 
 /// [`evaluate`] on at most `threads` threads; the result never depends on the number.

@@ -54,6 +54,20 @@ pub(crate) struct MemberView<'a> {
     pub(crate) interactions: &'a [Day],
 }
 
+impl MemberView<'_> {
+    /// This member's returns, each pointing at its order's position in `orders`.
+    pub(crate) fn own_returns(&self) -> impl Iterator<Item = ReturnFact> + '_ {
+        let (base, count) = (self.order_base, self.orders.len() as u32);
+        self.returns.iter().map_while(move |r| {
+            let offset = r.order.wrapping_sub(base);
+            (r.order >= base && offset < count).then_some(ReturnFact {
+                order: offset,
+                ..*r
+            })
+        })
+    }
+}
+
 /// Every member's facts, member-major.
 #[derive(Debug, Clone, Default)]
 pub struct FactTable {
@@ -110,13 +124,9 @@ impl FactTable {
         }
         let base = self.orders.len() as u32;
         self.orders.extend_from_slice(view.orders);
-        let count = view.orders.len() as u32;
-        self.returns.extend(view.returns.iter().map_while(|r| {
-            let offset = r.order.wrapping_sub(view.order_base);
-            (r.order >= view.order_base && offset < count).then_some(ReturnFact {
-                order: base + offset,
-                ..*r
-            })
+        self.returns.extend(view.own_returns().map(|r| ReturnFact {
+            order: base + r.order,
+            ..r
         }));
         self.order_start.push(self.orders.len() as u32);
         self.interactions.extend_from_slice(view.interactions);

@@ -27,7 +27,9 @@ pub use config::{
 pub use cuts::Cuts;
 pub use cycle::CustomerCycle;
 pub use day::Day;
-pub use evaluate::{Evaluation, MemberFeatures, MemberSegments, Population, evaluate, evaluate_on};
+pub use evaluate::{
+    Evaluation, MemberFeatures, MemberSegments, Population, default_threads, evaluate, evaluate_on,
+};
 pub use explain::{Model, explain};
 pub use facts::{FactTable, FactTableBuilder, OrderFact, ReturnFact};
 pub use live::{Engine, Fact, FactError, Transition};

@@ -103,20 +103,9 @@ struct OwnedFacts {
 
 impl OwnedFacts {
     fn of(view: MemberView<'_>) -> Self {
-        let count = view.orders.len() as u32;
         Self {
             orders: view.orders.to_vec(),
-            returns: view
-                .returns
-                .iter()
-                .map_while(|r| {
-                    let offset = r.order.wrapping_sub(view.order_base);
-                    (r.order >= view.order_base && offset < count).then_some(ReturnFact {
-                        order: offset,
-                        ..*r
-                    })
-                })
-                .collect(),
+            returns: view.own_returns().collect(),
             interactions: view.interactions.to_vec(),
         }
     }
@@ -130,10 +119,10 @@ impl OwnedFacts {
         }
     }
 
-    /// Inserts an order in the columns' order, keeping the returns pointing at their orders.
+    /// Inserts an order after those of its day and earlier, keeping the returns pointing at
+    /// their orders.
     fn insert_order(&mut self, order: OrderFact) {
-        let key = |o: &OrderFact| (o.day, o.amount, o.cancelled_from);
-        let at = self.orders.partition_point(|o| key(o) <= key(&order));
+        let at = self.orders.partition_point(|o| o.day <= order.day);
         self.orders.insert(at, order);
         for r in &mut self.returns {
             if r.order as usize >= at {
@@ -326,37 +315,11 @@ impl Engine {
         match fact {
             Fact::Order(order) => owned.insert_order(order),
             Fact::Cancel { day, amount, from } => {
+                // The day stays, so the orders stay sorted by day: all the features read.
                 let at = owned
                     .find_order(day, amount, true)
                     .ok_or(FactError::UnknownOrder)?;
-                let mut order = owned.orders[at];
-                order.cancelled_from = from;
-                // Keep the columns' order: take it out and put it back.
-                let returns: Vec<ReturnFact> = owned
-                    .returns
-                    .iter()
-                    .filter(|r| r.order as usize == at)
-                    .copied()
-                    .collect();
-                owned.returns.retain(|r| r.order as usize != at);
-                owned.orders.remove(at);
-                for r in &mut owned.returns {
-                    if r.order as usize > at {
-                        r.order -= 1;
-                    }
-                }
-                owned.insert_order(order);
-                let placed = owned
-                    .orders
-                    .iter()
-                    .rposition(|o| *o == order)
-                    .unwrap_or_default() as u32;
-                for r in returns {
-                    owned.returns.push(ReturnFact { order: placed, ..r });
-                }
-                owned
-                    .returns
-                    .sort_unstable_by_key(|r| (r.order, r.day, r.amount));
+                owned.orders[at].cancelled_from = from;
             }
             Fact::Return {
                 order_day,

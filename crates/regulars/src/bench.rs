@@ -456,9 +456,7 @@ fn bench_engine(
         table,
         engine_config,
         as_of,
-        threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-        }),
+        threads.unwrap_or_else(regulars_engine::default_threads),
     );
     eprintln!(
         "live engine built in {:.0} ms",

@@ -142,7 +142,7 @@ pub async fn run(app: &App, args: &SegmentArgs, json: bool) -> anyhow::Result<Ex
             let segmentation = app.segmentation(Some(as_of(app, date.as_deref())?)).await?;
             let idx = regulars_domain::MemberId::parse(member_id)
                 .ok()
-                .and_then(|id| segmentation.index.get(&id).copied())
+                .and_then(|id| segmentation.position(&id))
                 .ok_or_else(|| anyhow::anyhow!("member {member_id} not found"))?;
             let rows: Vec<(&str, &str, &str, String)> = segmentation
                 .verdicts(idx, app.engine_config(), app.brand().currency)

@@ -41,14 +41,11 @@ fn parse_model(name: &str) -> Result<Model, ApiError> {
 
 async fn evaluate(app: &App, caller: &Caller, as_of: Option<&str>) -> Result<Segments, ApiError> {
     caller.require(ApiRole::can_read, "read segments")?;
-    let as_of = match as_of {
-        Some(text) => Some(regulars_domain::parse_date(text).map_err(|reason| {
-            let mut errors = regulars_domain::FieldErrors::default();
-            errors.push("as_of", reason);
-            ApiError::validation(&errors)
-        })?),
-        None => None,
-    };
+    let mut errors = regulars_domain::FieldErrors::default();
+    let as_of = day("as_of", as_of, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(&errors));
+    }
     Ok(app.segments(as_of).await?)
 }
 
@@ -197,6 +194,7 @@ struct TransitionQuery {
     limit: Option<u32>,
 }
 
+/// The date in `text`, if any; a bad one is added to `errors` under `field`.
 fn day(
     field: &str,
     text: Option<&str>,

@@ -571,3 +571,31 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    orders_are_read_back_by_id_with_their_lines_and_unknown_ids_left_out,
+    |store: DynStore| async move {
+        let mut first = order("O2", "M1", 24_000);
+        first.lines = vec![line(1, "CF-LAT", 2, 12_000)];
+        let second = order("O1", "M2", 9_000);
+        store
+            .record_orders(&[first.clone(), second.clone()], lenient(), at(NOW))
+            .await
+            .unwrap();
+        let ids = ["O2", "O9", "O1"].map(|id| OrderId::parse(id).unwrap());
+        let found = store.get_orders(&ids).await.unwrap();
+        let summary: Vec<(&str, &str, i64, usize)> = found
+            .iter()
+            .map(|o| {
+                (
+                    o.order_id.as_str(),
+                    o.member_id.as_str(),
+                    o.amount.minor(),
+                    o.lines.len(),
+                )
+            })
+            .collect();
+        assert_eq!(summary, [("O1", "M2", 9_000, 0), ("O2", "M1", 24_000, 1)]);
+        assert!(store.get_orders(&[]).await.unwrap().is_empty());
+    }
+);
