@@ -67,7 +67,7 @@ fn rejected(index: usize, id: Option<String>, error: ErrorBody) -> BatchItemView
 pub(crate) async fn batch<R: DeserializeOwned, T: Ingest>(
     app: &App,
     caller: &Caller,
-    items: Vec<serde_json::Value>,
+    items: Vec<Box<serde_json::value::RawValue>>,
     convert: Convert<R, T>,
     id_of: fn(&R) -> String,
 ) -> Result<Json<BatchResultView>, ApiError> {
@@ -87,7 +87,7 @@ pub(crate) async fn batch<R: DeserializeOwned, T: Ingest>(
     let mut facts = Vec::with_capacity(received);
     let mut positions = Vec::with_capacity(received);
     for (index, value) in items.into_iter().enumerate() {
-        let request = match serde_json::from_value::<R>(value) {
+        let request = match serde_json::from_str::<R>(value.get()) {
             Ok(request) => request,
             Err(error) => {
                 let body = ErrorBody {

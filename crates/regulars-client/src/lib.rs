@@ -2,9 +2,9 @@
 //! every API test use it, so the API is exercised the way its users call it.
 
 use regulars_api_types::{
-    BatchResultView, ErrorBody, EventRequest, HealthView, IngestResultView, InteractionRequest,
-    MemberFactsView, MemberRequest, OrderRequest, ReturnRequest, StatsView, StoreRequest,
-    StoreView,
+    BatchRequest, BatchResultView, ErrorBody, EventRequest, HealthView, IngestResultView,
+    InteractionRequest, MemberFactsView, MemberRequest, OrderRequest, ReturnRequest, StatsView,
+    StoreRequest, StoreView,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -96,6 +96,21 @@ impl Client {
         body: Option<&serde_json::Value>,
         headers: &[(&str, &str)],
     ) -> Result<RawResponse, ClientError> {
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| unencodable(&e))?;
+        self.send(method, path, body, headers).await
+    }
+
+    /// Sends a request whose body is JSON already encoded.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Result<RawResponse, ClientError> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
@@ -104,7 +119,9 @@ impl Client {
             request = request.header(*name, *value);
         }
         if let Some(body) = body {
-            request = request.json(body);
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
         }
         let response = request.send().await?;
         let status = response.status().as_u16();
@@ -130,14 +147,14 @@ impl Client {
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<serde_json::Value>,
+        body: Option<Vec<u8>>,
         idempotency_key: Option<&str>,
     ) -> Result<T, ClientError> {
         let headers: Vec<(&str, &str)> = idempotency_key
             .map(|k| ("idempotency-key", k))
             .into_iter()
             .collect();
-        let raw = self.raw(method, path, body.as_ref(), &headers).await?;
+        let raw = self.send(method, path, body, &headers).await?;
         if (200..300).contains(&raw.status) {
             raw.json()
         } else {
@@ -160,10 +177,7 @@ impl Client {
         body: &B,
         key: Option<&str>,
     ) -> Result<T, ClientError> {
-        let body = serde_json::to_value(body).map_err(|e| ClientError::Unexpected {
-            status: 0,
-            text: e.to_string(),
-        })?;
+        let body = serde_json::to_vec(body).map_err(|e| unencodable(&e))?;
         self.call(reqwest::Method::POST, path, Some(body), key)
             .await
     }
@@ -255,10 +269,20 @@ impl Client {
     ) -> Result<BatchResultView, ClientError> {
         self.post(
             &format!("/api/v1/{kind}/batch"),
-            &serde_json::json!({ "items": items }),
+            &BatchRequest {
+                items: items.iter().collect(),
+            },
             key,
         )
         .await
+    }
+}
+
+/// A body that cannot be encoded as JSON (a map with non-string keys, say).
+fn unencodable(error: &serde_json::Error) -> ClientError {
+    ClientError::Unexpected {
+        status: 0,
+        text: error.to_string(),
     }
 }
 

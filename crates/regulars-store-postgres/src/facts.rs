@@ -33,7 +33,7 @@ use crate::rows::{
 use crate::{MAX_VARIABLES, PostgresStore, db_error};
 
 /// Inserts `rows` with multi-row `INSERT … VALUES` statements of at most 500 rows.
-async fn insert_values<'a, T>(
+pub(crate) async fn insert_values<'a, T>(
     conn: &mut PgConnection,
     head: &str,
     columns: usize,

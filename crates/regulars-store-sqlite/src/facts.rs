@@ -33,7 +33,7 @@ use crate::rows::{
 use crate::{MAX_VARIABLES, SqliteStore, db_error};
 
 /// Inserts `rows` with multi-row `INSERT … VALUES` statements of at most 500 rows.
-async fn insert_values<'a, T>(
+pub(crate) async fn insert_values<'a, T>(
     conn: &mut SqliteConnection,
     head: &str,
     columns: usize,

@@ -9,6 +9,7 @@ use regulars_store::{
 };
 use sqlx::Row as _;
 
+use crate::facts::insert_values;
 use crate::{SqliteStore, db_error};
 
 fn date(text: &str) -> StoreResult<Date> {
@@ -47,37 +48,39 @@ impl SegmentStore for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_error)?;
-        for t in transitions {
-            sqlx::query(
-                "INSERT INTO segment_transitions (member_id, model, from_segment, to_segment, day, at, cause) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .bind(&t.member_id)
-            .bind(t.model)
-            .bind(&t.from)
-            .bind(&t.to)
-            .bind(t.day.to_string())
-            .bind(micros(t.at))
-            .bind(&t.cause)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
-        for m in memberships {
-            let [rfm, rfm8, nesl, rfim, lifecycle] = &m.segments;
-            sqlx::query(
-                "INSERT INTO segment_memberships (member_id, rfm, rfm8, nesl, rfim, lifecycle) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                 ON CONFLICT (member_id) DO UPDATE SET rfm = excluded.rfm, rfm8 = excluded.rfm8, nesl = excluded.nesl, rfim = excluded.rfim, lifecycle = excluded.lifecycle",
-            )
-            .bind(&m.member_id)
-            .bind(rfm)
-            .bind(rfm8)
-            .bind(nesl)
-            .bind(rfim)
-            .bind(lifecycle)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
+        insert_values(
+            &mut tx,
+            "INSERT INTO segment_transitions (member_id, model, from_segment, to_segment, day, at, cause) ",
+            7,
+            transitions,
+            "",
+            |values, t| {
+                values
+                    .push_bind(t.member_id.as_str())
+                    .push_bind(t.model)
+                    .push_bind(t.from.as_str())
+                    .push_bind(t.to.as_str())
+                    .push_bind(t.day.to_string())
+                    .push_bind(micros(t.at))
+                    .push_bind(t.cause.as_str());
+            },
+        )
+        .await?;
+        insert_values(
+            &mut tx,
+            "INSERT INTO segment_memberships (member_id, rfm, rfm8, nesl, rfim, lifecycle) ",
+            6,
+            memberships,
+            " ON CONFLICT (member_id) DO UPDATE SET rfm = excluded.rfm, rfm8 = excluded.rfm8, \
+             nesl = excluded.nesl, rfim = excluded.rfim, lifecycle = excluded.lifecycle",
+            |values, m| {
+                values.push_bind(m.member_id.as_str());
+                for segment in &m.segments {
+                    values.push_bind(segment.as_str());
+                }
+            },
+        )
+        .await?;
         tx.commit().await.map_err(db_error)
     }
 

@@ -85,7 +85,8 @@ pub fn model_column(model: &str) -> Option<&'static str> {
 /// Segment memberships.
 #[async_trait]
 pub trait SegmentStore: Send + Sync {
-    /// Appends transitions to the log and stores the memberships they leave, in one transaction.
+    /// Appends transitions to the log and stores the memberships they leave (at most one per
+    /// member), in one transaction.
     async fn record_transitions(
         &self,
         transitions: &[SegmentTransition],

@@ -14,6 +14,11 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+/// Ingest and the engine allocate many small, short-lived values across threads; mimalloc keeps
+/// that cheap where glibc's allocator spends a third of the ingest path consolidating.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

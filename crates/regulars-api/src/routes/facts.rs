@@ -58,7 +58,7 @@ macro_rules! fact_handlers {
         async fn $batch(
             State(app): State<App>,
             caller: Caller,
-            ApiJson(request): ApiJson<BatchRequest<serde_json::Value>>,
+            ApiJson(request): ApiJson<BatchRequest<Box<serde_json::value::RawValue>>>,
         ) -> Result<Json<BatchResultView>, ApiError> {
             ingest::batch::<$request, _>(&app, &caller, request.items, $convert, $id).await
         }
