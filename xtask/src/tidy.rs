@@ -177,7 +177,7 @@ impl Metadata {
 #[test]
 fn the_dependency_rules_of_style_md_hold() {
     let metadata = metadata();
-    let io = ["tokio", "sqlx", "axum", "hyper", "reqwest"];
+    let io = ["tokio", "sqlx", "rusqlite", "axum", "hyper", "reqwest"];
     for pure in [
         "regulars-domain",
         "regulars-formats",
@@ -208,6 +208,12 @@ fn the_dependency_rules_of_style_md_hold() {
                     "regulars-store-sqlite" | "regulars-store-postgres"
                 ) || test_crate,
                 "only the store crates may use sqlx, not {crate_name}"
+            );
+        }
+        if deps.contains("rusqlite") {
+            assert_eq!(
+                crate_name, "regulars-store-sqlite",
+                "only the SQLite store's full scan may use rusqlite, not {crate_name}"
             );
         }
         if deps.contains("axum") {

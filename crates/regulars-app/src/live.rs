@@ -40,7 +40,7 @@ impl Default for SegmentSettings {
 pub struct Live {
     engine: Engine,
     member_ids: Vec<MemberId>,
-    index: HashMap<MemberId, u32>,
+    index: crate::segments::MemberIndex,
     last_recompute: Day,
 }
 

@@ -12,8 +12,18 @@ pub use regulars_engine::{Model, explain};
 
 /// The civil day of an instant in `zone`.
 pub fn day_of(at: Timestamp, zone: &TimeZone) -> Day {
-    Day::from_date(zone.to_datetime(at).date())
+    // The local date of `at` is the UTC instant shifted by the zone's offset then, so its day
+    // count is a floor division; this is the loader's inner loop, so no civil date is built.
+    let whole = at.as_second() - i64::from(at.subsec_nanosecond() < 0);
+    let local = whole + i64::from(zone.to_offset(at).seconds());
+    Day(local.div_euclid(86_400) as i32)
 }
+
+/// The hasher of the member indexes: fast on short ids, seeded per process.
+pub(crate) type FastHash = foldhash::fast::RandomState;
+
+/// Members' positions in the engine, by id.
+pub type MemberIndex = HashMap<regulars_domain::MemberId, u32, FastHash>;
 
 /// An order as the engine sees it: on its local day, without shipping unless `include_shipping`,
 /// cancelled from the day its cancellation took effect.
@@ -87,6 +97,29 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn an_instant_falls_on_its_civil_date_in_the_zone(
+            micros in -3_000_000_000_000_000_i64..4_000_000_000_000_000,
+            zone in proptest::sample::select(vec![
+                "Asia/Taipei", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "UTC",
+            ]),
+        ) {
+            let zone = TimeZone::get(zone).unwrap();
+            let at = Timestamp::from_microsecond(micros).unwrap();
+            proptest::prop_assert_eq!(
+                day_of(at, &zone),
+                Day::from_date(zone.to_datetime(at).date())
+            );
+        }
+    }
+
+    #[test]
+    fn half_a_second_before_the_epoch_is_the_day_before_it() {
+        let at: Timestamp = "1969-12-31T23:59:59.5Z".parse().unwrap();
+        assert_eq!(day_of(at, &TimeZone::UTC), Day(-1));
+    }
+
     #[test]
     fn orders_land_on_their_local_day_without_shipping_and_net_of_returns() {
         let zone = TimeZone::get("Asia/Taipei").unwrap();
@@ -135,9 +168,7 @@ mod tests {
 }
 
 /// Each member's position in `ids`, by id.
-pub(crate) fn index_of(
-    ids: &[regulars_domain::MemberId],
-) -> HashMap<regulars_domain::MemberId, u32> {
+pub(crate) fn index_of(ids: &[regulars_domain::MemberId]) -> MemberIndex {
     ids.iter()
         .enumerate()
         .map(|(idx, id)| (id.clone(), idx as u32))
@@ -160,7 +191,7 @@ pub(crate) async fn run_engine<T: Send + 'static>(
 #[derive(Debug, Clone)]
 pub struct Segmentation {
     /// The members' positions, by id.
-    pub index: HashMap<regulars_domain::MemberId, u32>,
+    pub index: MemberIndex,
     /// The day evaluated.
     pub as_of: jiff::civil::Date,
     /// The members, in the engine's order.
@@ -176,9 +207,9 @@ type Refunds = Vec<(Day, i64)>;
 struct Loader {
     zone: TimeZone,
     include_shipping: bool,
-    member_index: HashMap<String, u32>,
+    member_index: HashMap<String, u32, FastHash>,
     member_ids: Vec<regulars_domain::MemberId>,
-    refunds: HashMap<String, Refunds>,
+    refunds: HashMap<String, Refunds, FastHash>,
     /// Member index, the order, its refunds.
     orders: Vec<(u32, OrderFact, Refunds)>,
     interactions: Vec<(u32, Day)>,
@@ -190,9 +221,9 @@ impl Loader {
         Self {
             zone,
             include_shipping,
-            member_index: HashMap::new(),
+            member_index: HashMap::default(),
             member_ids: Vec::new(),
-            refunds: HashMap::new(),
+            refunds: HashMap::default(),
             orders: Vec::new(),
             interactions: Vec::new(),
             error: None,
@@ -262,7 +293,11 @@ impl regulars_store::FactVisitor for Loader {
         } else {
             Day(i32::MAX)
         };
-        let refunds = self.refunds.remove(row.order_id).unwrap_or_default();
+        let refunds = if self.refunds.is_empty() {
+            Refunds::new()
+        } else {
+            self.refunds.remove(row.order_id).unwrap_or_default()
+        };
         self.orders.push((
             member,
             OrderFact {

@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt as _;
 use jiff::Timestamp;
 use regulars_domain::{
     BehaviourEvent, FactOrigin, Interaction, Member, MemberId, MemberProfile, NewReturn, Order,
@@ -19,8 +18,8 @@ use regulars_store::rows::{
     StoreRow, json_array, micros, placeholder_member, placeholder_store,
 };
 use regulars_store::{
-    FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome, MemberFacts, OrderScan,
-    ReturnScan, StoreError, StoreResult,
+    FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome, MemberFacts, StoreError,
+    StoreResult,
 };
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
@@ -729,50 +728,7 @@ impl FactStore for SqliteStore {
     }
 
     async fn scan_facts(&self, visitor: &mut dyn FactVisitor) -> StoreResult<()> {
-        let mut conn = self.read.acquire().await.map_err(db_error)?;
-        let mut rows =
-            sqlx::query("SELECT member_id FROM members ORDER BY member_id").fetch(&mut *conn);
-        while let Some(row) = rows.try_next().await.map_err(db_error)? {
-            visitor.member(row.try_get_unchecked::<&str, _>(0).map_err(db_error)?);
-        }
-        drop(rows);
-        let mut rows = sqlx::query(
-            "SELECT o.member_id, r.order_id, r.completed_at, r.amount FROM returns r JOIN orders o ON o.order_id = r.order_id",
-        )
-        .fetch(&mut *conn);
-        while let Some(row) = rows.try_next().await.map_err(db_error)? {
-            visitor.return_(ReturnScan {
-                member_id: row.try_get_unchecked(0).map_err(db_error)?,
-                order_id: row.try_get_unchecked(1).map_err(db_error)?,
-                completed_at: row.try_get_unchecked(2).map_err(db_error)?,
-                amount: row.try_get_unchecked(3).map_err(db_error)?,
-            });
-        }
-        drop(rows);
-        let mut rows = sqlx::query(
-            "SELECT member_id, order_id, placed_at, status, status_at, amount, shipping FROM orders",
-        )
-        .fetch(&mut *conn);
-        while let Some(row) = rows.try_next().await.map_err(db_error)? {
-            visitor.order(OrderScan {
-                member_id: row.try_get_unchecked(0).map_err(db_error)?,
-                order_id: row.try_get_unchecked(1).map_err(db_error)?,
-                placed_at: row.try_get_unchecked(2).map_err(db_error)?,
-                status: row.try_get_unchecked(3).map_err(db_error)?,
-                status_at: row.try_get_unchecked(4).map_err(db_error)?,
-                amount: row.try_get_unchecked(5).map_err(db_error)?,
-                shipping: row.try_get_unchecked(6).map_err(db_error)?,
-            });
-        }
-        drop(rows);
-        let mut rows = sqlx::query("SELECT member_id, at FROM interactions").fetch(&mut *conn);
-        while let Some(row) = rows.try_next().await.map_err(db_error)? {
-            visitor.interaction(
-                row.try_get_unchecked(0).map_err(db_error)?,
-                row.try_get_unchecked(1).map_err(db_error)?,
-            );
-        }
-        Ok(())
+        crate::scan::scan_facts(&self.path, visitor).await
     }
 
     async fn count_facts(&self) -> StoreResult<FactCounts> {

@@ -3,12 +3,14 @@
 //! Writes go through a pool of one connection, each batch in one `BEGIN IMMEDIATE` transaction,
 //! so writers in this process queue instead of failing and writers in other processes wait on
 //! the busy timeout. Reads use a separate pool. Batches are planned by `regulars_store::plan`;
-//! this crate only moves rows.
+//! this crate only moves rows. The full scan of facts at startup reads the file with rusqlite
+//! instead (see `scan`).
 
 mod facts;
 mod keys;
 mod migrations;
 mod rows;
+mod scan;
 mod segments;
 
 use std::str::FromStr as _;
@@ -29,6 +31,8 @@ const MAX_VARIABLES: usize = 32_766;
 pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
+    /// The file, for the full scan (see `scan`).
+    path: std::path::PathBuf,
     default_time_zone: String,
 }
 
@@ -65,6 +69,7 @@ impl SqliteStore {
         Ok(Self {
             write,
             read,
+            path,
             default_time_zone: default_time_zone.to_owned(),
         })
     }

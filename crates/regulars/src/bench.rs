@@ -3,6 +3,8 @@
 //!
 //! * `bench import --orders N`: `regulars import orders` then `import order-lines` of N orders
 //!   with their lines from CSV; reports the time and the peak memory of the import itself.
+//! * `bench load --orders N`: N orders in a fresh SQLite file, then the time to load them into
+//!   the engine and to start the live segments, as a restarted server does.
 //! * `bench api --orders N`: N orders with their lines posted to `/api/v1/orders/batch` in
 //!   batches of 10,000, two requests in flight, through a server on 127.0.0.1.
 
@@ -54,6 +56,16 @@ enum BenchTarget {
         /// Threads for the recompute (default: every core, at most 8).
         #[arg(long)]
         threads: Option<usize>,
+    },
+    /// Fill a fresh SQLite file with N generated orders, then start the live segments from it
+    /// (a server's cold start).
+    Load {
+        /// How many orders.
+        #[arg(long, default_value_t = 10_000_000)]
+        orders: u64,
+        /// How many starts; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
     },
     /// Post N orders with their lines to the batch API, 10,000 per request and two requests in
     /// flight, into a fresh SQLite file.
@@ -122,6 +134,7 @@ pub async fn run(config: &Config, args: &BenchArgs, json: bool) -> anyhow::Resul
             bench_import(config, dir.path(), n, runs).await?
         }
         BenchTarget::Api { orders: n, runs } => bench_api(config, dir.path(), n, runs).await?,
+        BenchTarget::Load { orders: n, runs } => bench_load(config, dir.path(), n, runs).await?,
         BenchTarget::Engine {
             members,
             orders,
@@ -315,6 +328,68 @@ async fn bench_api(
         "requests_in_flight": IN_FLIGHT,
         "median_seconds": (seconds * 100.0).round() / 100.0,
         "orders_per_second": (n as f64 / seconds).round(),
+    }))
+}
+
+/// Stores `n` generated orders (without their lines, which segments do not read) in a fresh
+/// file, then starts the live segments from it `runs` times, each in a new `App` as a restarted
+/// server would. The first start also writes every member's baseline memberships.
+async fn bench_load(
+    config: &Config,
+    dir: &Path,
+    n: u64,
+    runs: u32,
+) -> anyhow::Result<serde_json::Value> {
+    let started = Instant::now();
+    let app = fresh_app(config, dir, 0).await?;
+    let mut batch: Vec<Order> = Vec::with_capacity(regulars_api_types::MAX_BATCH_ITEMS);
+    for mut order in orders(config, n) {
+        order.lines.clear();
+        batch.push(order);
+        if batch.len() == batch.capacity() {
+            app.ingest(&batch, None).await?;
+            batch.clear();
+        }
+    }
+    app.ingest(&batch, None).await?;
+    let counts = app.fact_counts().await?;
+    anyhow::ensure!(
+        counts.orders == n,
+        "only {} of {n} orders were stored",
+        counts.orders
+    );
+    eprintln!(
+        "stored {n} orders of {} members in {:.0} s; starting {runs} times …",
+        counts.members,
+        started.elapsed().as_secs_f64()
+    );
+    drop(app);
+    let mut loads = Vec::new();
+    let mut starts = Vec::new();
+    for run in 0..runs.max(1) {
+        let app = fresh_app(config, dir, 0).await?;
+        let started = Instant::now();
+        let (_, table) = app.load_engine_facts().await?;
+        let load = started.elapsed().as_secs_f64();
+        drop(table);
+        let started = Instant::now();
+        app.start_segments().await?;
+        let start = started.elapsed().as_secs_f64();
+        eprintln!(
+            "run {}: facts loaded in {load:.1} s; segments started in {start:.1} s",
+            run + 1
+        );
+        loads.push(load);
+        if run > 0 || runs == 1 {
+            starts.push(start);
+        }
+    }
+    Ok(serde_json::json!({
+        "orders": n,
+        "members": counts.members,
+        "runs": runs,
+        "load_seconds": (median(loads) * 100.0).round() / 100.0,
+        "start_seconds": (median(starts) * 100.0).round() / 100.0,
     }))
 }
 
