@@ -121,7 +121,8 @@ fn peak_memory_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-async fn fresh_app(config: &Config, dir: &Path, run: u32) -> anyhow::Result<App> {
+/// Opens the app on the scratch file `bench-{run}.db`, creating and migrating it when new.
+async fn bench_app(config: &Config, dir: &Path, run: u32) -> anyhow::Result<App> {
     let mut config = config.clone();
     config.database_url = DatabaseUrl::sqlite_file(&dir.join(format!("bench-{run}.db")));
     regulars_server::open_app(&config, Arc::new(SystemClock)).await
@@ -193,7 +194,7 @@ async fn bench_import(
     let mut seconds = Vec::new();
     let mut peaks = Vec::new();
     for run in 0..runs {
-        let app = fresh_app(config, dir, run).await?;
+        let app = bench_app(config, dir, run).await?;
         reset_peak_memory();
         let started = Instant::now();
         let mut observer = SilentObserver::default();
@@ -280,7 +281,7 @@ async fn bench_api(
     eprintln!("generated {n} orders; posting them {runs} times …");
     let mut seconds = Vec::new();
     for run in 0..runs {
-        let app = fresh_app(config, dir, run).await?;
+        let app = bench_app(config, dir, run).await?;
         let (token, _) = app
             .create_api_key(ApiRole::Ingest, Some("bench".to_owned()))
             .await?;
@@ -341,7 +342,7 @@ async fn bench_load(
     runs: u32,
 ) -> anyhow::Result<serde_json::Value> {
     let started = Instant::now();
-    let app = fresh_app(config, dir, 0).await?;
+    let app = bench_app(config, dir, 0).await?;
     let mut batch: Vec<Order> = Vec::with_capacity(regulars_api_types::MAX_BATCH_ITEMS);
     for mut order in orders(config, n) {
         order.lines.clear();
@@ -367,7 +368,7 @@ async fn bench_load(
     let mut loads = Vec::new();
     let mut starts = Vec::new();
     for run in 0..runs.max(1) {
-        let app = fresh_app(config, dir, 0).await?;
+        let app = bench_app(config, dir, 0).await?;
         let started = Instant::now();
         let (_, table) = app.load_engine_facts().await?;
         let load = started.elapsed().as_secs_f64();
@@ -380,7 +381,8 @@ async fn bench_load(
             run + 1
         );
         loads.push(load);
-        if run > 0 || runs == 1 {
+        // The first start also writes the baseline memberships; later ones are plain restarts.
+        if run > 0 || runs <= 1 {
             starts.push(start);
         }
     }
