@@ -267,15 +267,33 @@ impl Client {
         items: &[T],
         key: Option<&str>,
     ) -> Result<BatchResultView, ClientError> {
-        self.post(
+        self.batch_encoded(kind, encode_batch(items)?, key).await
+    }
+
+    /// `POST /api/v1/{kind}/batch` with a body [`encode_batch`] made earlier, so a loader can
+    /// prepare its next batch while one is in flight.
+    pub async fn batch_encoded(
+        &self,
+        kind: &str,
+        body: Vec<u8>,
+        key: Option<&str>,
+    ) -> Result<BatchResultView, ClientError> {
+        self.call(
+            reqwest::Method::POST,
             &format!("/api/v1/{kind}/batch"),
-            &BatchRequest {
-                items: items.iter().collect(),
-            },
+            Some(body),
             key,
         )
         .await
     }
+}
+
+/// The JSON body of a batch of `items`.
+pub fn encode_batch<T: Serialize>(items: &[T]) -> Result<Vec<u8>, ClientError> {
+    serde_json::to_vec(&BatchRequest {
+        items: items.iter().collect(),
+    })
+    .map_err(|e| unencodable(&e))
 }
 
 /// A body that cannot be encoded as JSON (a map with non-string keys, say).

@@ -17,6 +17,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "segments",
         include_str!("../migrations/0003_segments.sql"),
     ),
+    (
+        4,
+        "lean segment writes",
+        include_str!("../migrations/0004_lean_segment_writes.sql"),
+    ),
 ];
 
 pub(crate) fn migrator() -> Migrator {

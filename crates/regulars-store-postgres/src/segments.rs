@@ -7,7 +7,7 @@ use regulars_store::{
     LoggedTransition, Membership, MigrationCell, SegmentStore, SegmentTransition, StoreError,
     StoreResult, TransitionFilter,
 };
-use sqlx::Row as _;
+use sqlx::{Postgres, QueryBuilder, Row as _};
 
 use crate::facts::insert_values;
 use crate::{PostgresStore, db_error};
@@ -108,26 +108,36 @@ impl SegmentStore for PostgresStore {
         &self,
         filter: &TransitionFilter,
     ) -> StoreResult<Vec<LoggedTransition>> {
-        let rows = sqlx::query(
-            "SELECT seq, member_id, model, from_segment, to_segment, day, at, cause FROM segment_transitions \
-             WHERE ($1::TEXT IS NULL OR model = $1) \
-               AND ($2::TEXT IS NULL OR from_segment = $2 OR to_segment = $2) \
-               AND ($3::TEXT IS NULL OR member_id = $3) \
-               AND ($4::TEXT IS NULL OR day >= $4) \
-               AND ($5::TEXT IS NULL OR day <= $5) \
-               AND seq > $6 \
-             ORDER BY seq LIMIT $7",
-        )
-        .bind(filter.model)
-        .bind(filter.segment.as_deref())
-        .bind(filter.member_id.as_deref())
-        .bind(filter.from_day.map(|d| d.to_string()))
-        .bind(filter.to_day.map(|d| d.to_string()))
-        .bind(filter.after_seq.unwrap_or(0))
-        .bind(i64::from(filter.limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
+        // Only the filters given become conditions, so a member's filter can use its index.
+        let mut query: QueryBuilder<'_, Postgres> = QueryBuilder::new(
+            "SELECT seq, member_id, model, from_segment, to_segment, day, at, cause \
+             FROM segment_transitions WHERE seq > ",
+        );
+        query.push_bind(filter.after_seq.unwrap_or(0));
+        if let Some(model) = filter.model {
+            query.push(" AND model = ").push_bind(model);
+        }
+        if let Some(segment) = filter.segment.as_deref() {
+            query.push(" AND (from_segment = ").push_bind(segment);
+            query.push(" OR to_segment = ").push_bind(segment).push(")");
+        }
+        if let Some(member_id) = filter.member_id.as_deref() {
+            query.push(" AND member_id = ").push_bind(member_id);
+        }
+        if let Some(from_day) = filter.from_day {
+            query.push(" AND day >= ").push_bind(from_day.to_string());
+        }
+        if let Some(to_day) = filter.to_day {
+            query.push(" AND day <= ").push_bind(to_day.to_string());
+        }
+        query
+            .push(" ORDER BY seq LIMIT ")
+            .push_bind(i64::from(filter.limit));
+        let rows = query
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
         rows.iter().map(transition).collect()
     }
 

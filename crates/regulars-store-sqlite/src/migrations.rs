@@ -17,6 +17,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "segments",
         include_str!("../migrations/0003_segments.sql"),
     ),
+    (
+        4,
+        "lean segment writes",
+        include_str!("../migrations/0004_lean_segment_writes.sql"),
+    ),
 ];
 
 pub(crate) fn migrator() -> Migrator {
@@ -58,5 +63,46 @@ mod tests {
             })
             .collect();
         assert_eq!(files, embedded);
+    }
+
+    #[test]
+    fn the_lean_segment_tables_keep_every_row_and_keep_counting_seq_up() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        for (version, _, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v < 4) {
+            db.execute_batch(sql)
+                .unwrap_or_else(|e| panic!("migration {version}: {e}"));
+        }
+        db.execute_batch(
+            "INSERT INTO segment_transitions (member_id, model, from_segment, to_segment, day, at, cause) \
+             VALUES ('M1', 'nesl', 'prospect', 'N', '2026-11-01', 1, 'order:O1'), \
+                    ('M1', 'nesl', 'N', 'S1', '2026-11-20', 2, 'time'); \
+             INSERT INTO segment_memberships VALUES ('M1', 'lost', 'general_retain', 'S1', 'lost', 'dormancy');",
+        )
+        .unwrap();
+        let (_, _, lean) = MIGRATIONS.iter().find(|(v, _, _)| *v == 4).unwrap();
+        db.execute_batch(lean).unwrap();
+        let log: Vec<(i64, String)> = db
+            .prepare("SELECT seq, to_segment FROM segment_transitions ORDER BY seq")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(log, [(1, "N".to_owned()), (2, "S1".to_owned())]);
+        db.execute(
+            "INSERT INTO segment_transitions (member_id, model, from_segment, to_segment, day, at, cause) \
+             VALUES ('M1', 'nesl', 'S1', 'E0', '2026-11-21', 3, 'order:O2')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(db.last_insert_rowid(), 3);
+        let nesl: String = db
+            .query_row(
+                "SELECT nesl FROM segment_memberships WHERE member_id = 'M1'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(nesl, "S1");
     }
 }

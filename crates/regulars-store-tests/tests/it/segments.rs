@@ -80,6 +80,19 @@ store_test!(
             [("M1", date(2026, 11, 10)), ("M2", date(2026, 11, 12))]
         );
 
+        let m2 = store
+            .list_transitions(&TransitionFilter {
+                member_id: Some("M2".to_owned()),
+                limit: 100,
+                ..TransitionFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            m2.iter().map(|t| t.seq).collect::<Vec<_>>(),
+            [all[2].seq, all[3].seq]
+        );
+
         let page = store
             .list_transitions(&TransitionFilter {
                 after_seq: Some(all[1].seq),
