@@ -81,7 +81,16 @@ pub enum StoreAggregation {
     PooledMean,
     /// The median over repeaters of each one's median interval (SHOPLINE's older example).
     MedianOfMedians,
+    /// One cycle per purchase count (RetentionX's next-order date): `C_n` is the median of the
+    /// intervals from a repeater's n-th purchase-day to their next, for n = 1 … 4, and of every
+    /// later interval pooled for n ≥ 5. A member with n purchase-days is judged against `C_n`;
+    /// a count with no intervals uses the pooled median.
+    ByOrderCount,
 }
+
+/// Purchase counts with a store cycle of their own under `by_order_count` (the last pools every
+/// higher count).
+pub const CYCLE_COUNTS: usize = 5;
 
 /// Which cycle NESL measures a member's recency against (§2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +130,40 @@ pub enum Rfm8Monetary {
     Total,
     /// Net spend per valid order in the window.
     AverageOrder,
+}
+
+/// What frequency counts (§0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrequencyUnit {
+    /// Distinct local days with a valid order.
+    PurchaseDay,
+    /// Valid orders.
+    Order,
+}
+
+impl FrequencyUnit {
+    /// `1 purchase-day`, `3 orders`.
+    pub fn count(self, n: u32) -> String {
+        let unit = match self {
+            Self::PurchaseDay => "purchase-day",
+            Self::Order => "order",
+        };
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    }
+}
+
+/// How R or M values become scores 1–5 (§3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueBins {
+    /// Breakpoints at the value quintiles of the scoring population; equal values share a score.
+    QuintileValue,
+    /// The merchant's own breakpoints. For R, the most days since the last purchase that still
+    /// scores 5, 4, 3 and 2; for M, the least spend (minor units) that scores 2, 3, 4 and 5.
+    Fixed([i64; 4]),
 }
 
 /// Every option of the models (defaults: `domain-spec.md` §10, pinned by §3.5).
@@ -164,8 +207,14 @@ pub struct EngineConfig {
     pub rfm8_monetary: Rfm8Monetary,
     /// The window of RFIM's frequency and spend, days.
     pub lifecycle_window_days: i32,
-    /// Lower bounds of F scores 1..5, purchase-days in the RFM window.
+    /// Lower bounds of F scores 1..5, frequency in the RFM window.
     pub f_bins: [u32; 5],
+    /// How recency becomes the R score.
+    pub r_bins: ValueBins,
+    /// How spend becomes the M score.
+    pub m_bins: ValueBins,
+    /// What frequency counts.
+    pub frequency_unit: FrequencyUnit,
 }
 
 impl Default for EngineConfig {
@@ -191,6 +240,9 @@ impl Default for EngineConfig {
             rfm8_monetary: Rfm8Monetary::Total,
             lifecycle_window_days: 730,
             f_bins: [1, 2, 3, 5, 8],
+            r_bins: ValueBins::QuintileValue,
+            m_bins: ValueBins::QuintileValue,
+            frequency_unit: FrequencyUnit::PurchaseDay,
         }
     }
 }
@@ -251,6 +303,19 @@ impl EngineConfig {
         }
         if self.f_bins[0] != 1 || self.f_bins.windows(2).any(|w| w[0] >= w[1]) {
             return fail("rfm555.f_bins", "must start at 1 and increase strictly");
+        }
+        for (key, bins) in [
+            ("rfm555.r_fixed_days", self.r_bins),
+            ("rfm555.m_fixed", self.m_bins),
+        ] {
+            if let ValueBins::Fixed(b) = bins
+                && (b[0] < 0 || b.windows(2).any(|w| w[0] >= w[1]))
+            {
+                return fail(
+                    key,
+                    "must be four values, not negative, increasing strictly",
+                );
+            }
         }
         Ok(())
     }

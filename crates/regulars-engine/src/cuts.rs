@@ -6,8 +6,8 @@ use crate::cycle::{CustomerCycle, StoreCycle};
 use crate::quantile::{Quintiles, top_threshold};
 use crate::rfm8::{self, Rfm8Rule, Scored};
 use crate::{
-    EngineConfig, Lifecycle, MemberFeatures, MemberSegments, Nesl, Population, Ratio, Rfim,
-    RfimBand, RfmScores, RfmSegment,
+    CYCLE_COUNTS, EngineConfig, Lifecycle, MemberFeatures, MemberSegments, Nesl, Population, Ratio,
+    Rfim, RfimBand, RfmScores, RfmSegment, ValueBins,
 };
 
 /// The population-relative values every member is placed against, found at one evaluation.
@@ -17,11 +17,15 @@ pub struct Cuts {
     pub store_cycle: i64,
     /// True when `C` is the category default.
     pub store_cycle_fallback: bool,
+    /// Under `by_order_count`, the cycle after each purchase count `C_1 … C_5` (the last for 5 or
+    /// more), which a member with that many purchase-days is judged against instead of `C`.
+    pub store_cycle_by_count: Option<[i64; CYCLE_COUNTS]>,
     /// Population sizes.
     pub population: Population,
-    /// Recency quintile breakpoints (days), for explanations.
+    /// Recency breakpoints (days), for explanations: a recency above one scores lower.
     pub recency_breaks: Option<[f64; 4]>,
-    /// Spend quintile breakpoints (minor units), for explanations.
+    /// Spend breakpoints (minor units), for explanations: above a quintile, or at least a fixed
+    /// threshold, scores higher.
     pub monetary_breaks: Option<[f64; 4]>,
     /// The smallest 730-day spend that is Top.
     pub top_threshold: Option<i64>,
@@ -73,14 +77,23 @@ impl Cuts {
                 spends_730.push(f.monetary_730);
             }
         }
-        let r_quintiles = Quintiles::of(&mut recencies);
-        let m_quintiles = Quintiles::of(&mut spends);
+        // Fixed breakpoints compare the same way as quintiles: R scores 5 minus the breakpoints
+        // recency is above; M scores 1 plus those spend is above, and at least L is above L − 1.
+        let r_quintiles = match config.r_bins {
+            ValueBins::QuintileValue => Quintiles::of(&mut recencies),
+            ValueBins::Fixed(most) => Some(Quintiles(most.map(|d| 5 * i128::from(d)))),
+        };
+        let m_quintiles = match config.m_bins {
+            ValueBins::QuintileValue => Quintiles::of(&mut spends),
+            ValueBins::Fixed(least) => Some(Quintiles(least.map(|m| 5 * (i128::from(m) - 1)))),
+        };
         drop((recencies, spends));
         let top = top_threshold(&mut spends_730, config.top_pct.num, config.top_pct.den);
         drop(spends_730);
         let mut cuts = Self {
             store_cycle: cycle.days,
             store_cycle_fallback: cycle.fallback,
+            store_cycle_by_count: cycle.by_count,
             population,
             recency_breaks: None,
             monetary_breaks: None,
@@ -109,9 +122,20 @@ impl Cuts {
         cuts.rfm8_rule = Rfm8Rule::new(&scored, config);
         let display = |q: Option<Quintiles>| q.map(|q| q.0.map(|five_b| five_b as f64 / 5.0));
         cuts.recency_breaks = display(r_quintiles);
-        cuts.monetary_breaks = display(m_quintiles);
+        cuts.monetary_breaks = match config.m_bins {
+            ValueBins::QuintileValue => display(m_quintiles),
+            ValueBins::Fixed(least) => Some(least.map(|m| m as f64)),
+        };
         (cuts.rfm8_thresholds, cuts.rfm8_basis, cuts.rfm8_on_scores) = cuts.rfm8_rule.display();
         cuts
+    }
+
+    /// The store cycle a member with `purchase_days` purchase-days is judged against.
+    pub fn store_cycle_of(&self, purchase_days: u32) -> i64 {
+        self.store_cycle_by_count
+            .map_or(self.store_cycle, |by_count| {
+                by_count[(purchase_days as usize).clamp(1, CYCLE_COUNTS) - 1]
+            })
     }
 
     /// R, F and M scores: 1-1-1 for a member without a purchase-day in the RFM window.
@@ -145,7 +169,7 @@ impl Cuts {
                 ..MemberSegments::default()
             };
         };
-        let c = self.store_cycle;
+        let c = self.store_cycle_of(f.purchase_days);
         let rfm = self.scores(&f, config);
         let rfm8 = self
             .rfm8_rule
@@ -216,7 +240,7 @@ impl Cuts {
         CustomerCycle::of(
             span,
             i64::from(f.purchase_days) - 1,
-            self.store_cycle,
+            self.store_cycle_of(f.purchase_days),
             config,
         )
     }
@@ -248,7 +272,7 @@ impl Cuts {
         bounds.push(i64::from(config.lost_max_days) + 1);
         bounds.extend(config.rfim_bands.iter().map(|k| {
             first_beyond(
-                i128::from(k.num) * i128::from(self.store_cycle),
+                i128::from(k.num) * i128::from(self.store_cycle_of(f.purchase_days)),
                 i128::from(k.den),
             )
         }));

@@ -1,13 +1,15 @@
 //! Repurchase cycles: the store's `C` (§1.3, §3.5.4) and each member's `c_i` (§2.2, §3.5.5),
 //! the latter kept as an exact fraction.
 
-use crate::{CustomerMode, EngineConfig, Ratio, StoreAggregation};
+use crate::{CYCLE_COUNTS, CustomerMode, EngineConfig, Ratio, StoreAggregation};
 
 /// How the store cycle was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct StoreCycle {
     pub(crate) days: i64,
     pub(crate) fallback: bool,
+    /// `C_1 … C_5` under `by_order_count` (unless `C` fell back).
+    pub(crate) by_count: Option<[i64; CYCLE_COUNTS]>,
 }
 
 /// Pooled inter-purchase intervals as a histogram (intervals within the store window are at most
@@ -74,6 +76,8 @@ pub(crate) struct PooledIntervals {
     pub(crate) member_medians_times_two: IntervalHistogram,
     /// Whether member medians are wanted (only `median_of_medians` uses them).
     per_member: bool,
+    /// The intervals after each purchase count (only `by_order_count` fills them).
+    by_count: Vec<IntervalHistogram>,
 }
 
 impl PooledIntervals {
@@ -82,6 +86,11 @@ impl PooledIntervals {
             all: IntervalHistogram::new(config.store_window_days),
             member_medians_times_two: IntervalHistogram::new(2 * config.store_window_days),
             per_member: config.store_aggregation == StoreAggregation::MedianOfMedians,
+            by_count: if config.store_aggregation == StoreAggregation::ByOrderCount {
+                vec![IntervalHistogram::new(config.store_window_days); CYCLE_COUNTS]
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -90,15 +99,25 @@ impl PooledIntervals {
         self.all.merge(&other.all);
         self.member_medians_times_two
             .merge(&other.member_medians_times_two);
+        for (mine, theirs) in self.by_count.iter_mut().zip(&other.by_count) {
+            mine.merge(theirs);
+        }
     }
 
-    /// Adds one repeater's intervals (in the window); they are reordered.
-    pub(crate) fn add_member(&mut self, intervals: &mut [i32]) {
+    /// Adds one repeater's intervals in the window, in order, the first starting at their
+    /// `first_count`-th purchase-day; they are reordered.
+    pub(crate) fn add_member(&mut self, intervals: &mut [i32], first_count: u32) {
         if intervals.is_empty() {
             return;
         }
         for interval in intervals.iter() {
             self.all.add(*interval);
+        }
+        if !self.by_count.is_empty() {
+            for (k, interval) in intervals.iter().enumerate() {
+                let count = (first_count as usize + k).clamp(1, CYCLE_COUNTS);
+                self.by_count[count - 1].add(*interval);
+            }
         }
         if !self.per_member {
             return;
@@ -128,19 +147,35 @@ pub(crate) fn store_cycle(
         return StoreCycle {
             days: i64::from(config.category_default_days),
             fallback: true,
+            by_count: None,
         };
     }
     // Each aggregation is a fraction num / den; half up is (2·num + den) / (2·den).
+    let half_up = |num: i64, den: i64| ((2 * num + den) / (2 * den)).max(1);
     let (num, den) = match config.store_aggregation {
-        StoreAggregation::PooledMedian => (pooled.all.median_times_two(), 2),
+        StoreAggregation::PooledMedian | StoreAggregation::ByOrderCount => {
+            (pooled.all.median_times_two(), 2)
+        }
         StoreAggregation::PooledMean => (pooled.all.sum(), pooled.all.total as i64),
         StoreAggregation::MedianOfMedians => {
             (pooled.member_medians_times_two.median_times_two(), 4)
         }
     };
+    let days = half_up(num, den);
+    let by_count = (!pooled.by_count.is_empty()).then(|| {
+        std::array::from_fn(|k| {
+            let after = &pooled.by_count[k];
+            if after.total == 0 {
+                days
+            } else {
+                half_up(after.median_times_two(), 2)
+            }
+        })
+    });
     StoreCycle {
-        days: ((2 * num + den) / (2 * den)).max(1),
+        days,
         fallback: false,
+        by_count,
     }
 }
 
@@ -233,7 +268,7 @@ mod tests {
             store_aggregation: StoreAggregation::MedianOfMedians,
             ..config()
         });
-        pooled.add_member(&mut intervals.to_vec());
+        pooled.add_member(&mut intervals.to_vec(), 1);
         pooled
     }
 
@@ -250,7 +285,8 @@ mod tests {
             c,
             StoreCycle {
                 days: 8,
-                fallback: false
+                fallback: false,
+                by_count: None,
             },
             "median of 6 and 10"
         );
@@ -273,7 +309,7 @@ mod tests {
             ..config()
         });
         for member in [vec![1, 3, 5], vec![10, 14, 5, 18, 17], vec![6, 10]] {
-            pooled.add_member(&mut member.clone());
+            pooled.add_member(&mut member.clone(), 1);
         }
         let with = |store_aggregation| EngineConfig {
             store_aggregation,
@@ -316,8 +352,8 @@ mod tests {
             store_aggregation: StoreAggregation::MedianOfMedians,
             ..config()
         });
-        halves.add_member(&mut [2, 3]);
-        halves.add_member(&mut [3, 4]);
+        halves.add_member(&mut [2, 3], 1);
+        halves.add_member(&mut [3, 4], 1);
         assert_eq!(
             store_cycle(
                 &halves,
@@ -327,6 +363,36 @@ mod tests {
             )
             .days,
             3
+        );
+    }
+
+    #[test]
+    fn by_order_count_gives_each_purchase_count_the_median_interval_after_it() {
+        let config = EngineConfig {
+            store_aggregation: StoreAggregation::ByOrderCount,
+            ..config()
+        };
+        let mut pooled = PooledIntervals::new(&config);
+        // Member A from their 1st purchase-day: 10, 20, 30, 40, 50, 60 (the 5th and 6th pool).
+        pooled.add_member(&mut [10, 20, 30, 40, 50, 60], 1);
+        // Member B, whose first two purchase-days fell before the window: 2nd → 3rd is 4, …
+        pooled.add_member(&mut [4, 6], 2);
+        // Member C: 1st → 2nd is 12.
+        pooled.add_member(&mut [12], 1);
+        let c = store_cycle(&pooled, Some(400), true, &config);
+        // Pooled median of 4 6 10 12 20 30 40 50 60: 20. C_1 = median(10, 12) = 11;
+        // C_2 = median(20, 4) = 12; C_3 = median(30, 6) = 18; C_4 = 40; C_5+ = median(50, 60) = 55.
+        assert_eq!(c.days, 20);
+        assert_eq!(c.by_count, Some([11, 12, 18, 40, 55]));
+        let only_firsts = {
+            let mut pooled = PooledIntervals::new(&config);
+            pooled.add_member(&mut [9], 1);
+            pooled
+        };
+        assert_eq!(
+            store_cycle(&only_firsts, Some(400), true, &config).by_count,
+            Some([9, 9, 9, 9, 9]),
+            "a count without intervals uses the pooled median"
         );
     }
 
@@ -355,7 +421,8 @@ mod tests {
             store_cycle(&pooled(&[10]), Some(179), true, &config()),
             StoreCycle {
                 days: 60,
-                fallback: true
+                fallback: true,
+                by_count: None,
             }
         );
         assert_eq!(

@@ -5,8 +5,8 @@
 use crate::cycle::{CustomerCycle, PooledIntervals, store_cycle};
 use crate::facts::MemberView;
 use crate::{
-    Cuts, Day, EngineConfig, FactTable, Lifecycle, Nesl, Rfim, RfimBand, Rfm8, RfmScores,
-    RfmSegment,
+    Cuts, Day, EngineConfig, FactTable, FrequencyUnit, Lifecycle, Nesl, Rfim, RfimBand, Rfm8,
+    RfmScores, RfmSegment,
 };
 
 /// What the models read of one member, as of the evaluation day.
@@ -20,13 +20,13 @@ pub struct MemberFeatures {
     pub purchase_days: u32,
     /// Days since the last purchase-day (never windowed).
     pub recency: Option<i64>,
-    /// Purchase-days in the RFM window (365 days).
+    /// Purchase-days (or orders, by `frequency_unit`) in the RFM window (365 days).
     pub frequency: u32,
     /// Net spend in the RFM window, minor units.
     pub monetary: i64,
     /// Valid orders in the RFM window (for RFM-8's average-order spend).
     pub orders: u32,
-    /// Purchase-days in the lifecycle window (730 days).
+    /// Purchase-days (or orders, by `frequency_unit`) in the lifecycle window (730 days).
     pub frequency_730: u32,
     /// Net spend in the lifecycle window, minor units.
     pub monetary_730: i64,
@@ -126,6 +126,7 @@ pub(crate) fn features(
             next = next.min(day.0);
         }
     };
+    let mut first_interval_count: Option<u32> = None;
     let mut first_in_rfm_window = None;
     let mut first_in_life_window = None;
     scratch.clear();
@@ -155,25 +156,31 @@ pub(crate) fn features(
             out.last_day = Some(day);
             if day >= store_start {
                 if let Some(previous) = previous_in_store_window {
+                    // The previous purchase-day was the (purchase_days − 1)-th.
+                    first_interval_count.get_or_insert(out.purchase_days - 1);
                     scratch.push(day.since(previous));
                 }
                 previous_in_store_window = Some(day);
             }
         }
+        let counted = match config.frequency_unit {
+            FrequencyUnit::PurchaseDay => u32::from(new_day),
+            FrequencyUnit::Order => 1,
+        };
         if day >= rfm_start {
             first_in_rfm_window.get_or_insert(day);
-            out.frequency += u32::from(new_day);
+            out.frequency += counted;
             out.monetary += net;
             out.orders += 1;
         }
         if day >= life_start {
             first_in_life_window.get_or_insert(day);
-            out.frequency_730 += u32::from(new_day);
+            out.frequency_730 += counted;
             out.monetary_730 += net;
         }
     }
     if let Some(pooled) = pooled {
-        pooled.add_member(scratch);
+        pooled.add_member(scratch, first_interval_count.unwrap_or(1));
     }
     out.recency = out.last_day.map(|last| i64::from(as_of.since(last)));
     let interaction_start = as_of.window_start(config.interaction_window_days);

@@ -120,33 +120,43 @@ fn breaks(values: Option<[f64; 4]>, show: &dyn Fn(f64) -> String) -> String {
     )
 }
 
-/// `1 purchase-day`, `3 purchase-days`.
-fn purchase_days(n: u32) -> String {
-    if n == 1 {
-        "1 purchase-day".to_owned()
-    } else {
-        format!("{n} purchase-days")
-    }
-}
-
 /// A number with at most two decimals and no trailing zeros.
 fn number(value: f64) -> String {
     let text = format!("{value:.2}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
+/// `the 20-day store cycle`, or under `by_order_count` `the 12-day store cycle after a 2nd
+/// purchase-day`.
+fn store_cycle_text(cuts: &Cuts, purchase_days: u32) -> String {
+    let days = cuts.store_cycle_of(purchase_days);
+    if cuts.store_cycle_by_count.is_none() {
+        return format!("the {days}-day store cycle");
+    }
+    let count = (purchase_days as usize).clamp(1, crate::CYCLE_COUNTS);
+    let suffix = match count {
+        1 => "st",
+        2 => "nd",
+        3 => "rd",
+        _ => "th",
+    };
+    let more = if count == crate::CYCLE_COUNTS {
+        " or later"
+    } else {
+        ""
+    };
+    format!("the {days}-day store cycle after a {count}{suffix}{more} purchase-day")
+}
+
 fn cycle_text(m: &MemberSegments, cuts: &Cuts) -> String {
+    let store = store_cycle_text(cuts, m.features.purchase_days);
     match m.cycle {
         Some(cycle) if cycle.intervals > 0 => format!(
-            "their {}-day cycle ({} intervals, shrunk toward the {}-day store cycle)",
+            "their {}-day cycle ({} intervals, shrunk toward {store})",
             number((cycle.days() * 10.0).round() / 10.0),
             cycle.intervals,
-            cuts.store_cycle
         ),
-        _ => format!(
-            "the {}-day store cycle (too few purchases for a cycle of their own)",
-            cuts.store_cycle
-        ),
+        _ => format!("{store} (too few purchases for a cycle of their own)"),
     }
 }
 
@@ -228,11 +238,15 @@ pub fn explain(
                 ""
             };
             format!(
-                "{head}{segment}: recency {recency} days against breakpoints {} days (fewer days score higher); {} in {} days against thresholds {bins}; spend {} against breakpoints {}",
+                "{head}{segment}: recency {recency} days against breakpoints {} days (fewer days score higher); {} in {} days against thresholds {bins}; spend {} against {} {}",
                 breaks(cuts.recency_breaks, &number),
-                purchase_days(f.frequency),
+                config.frequency_unit.count(f.frequency),
                 config.rfm_window_days,
                 money(f.monetary),
+                match config.m_bins {
+                    crate::ValueBins::QuintileValue => "breakpoints",
+                    crate::ValueBins::Fixed(_) => "thresholds (at least)",
+                },
                 breaks(cuts.monetary_breaks, &|v| money(v.round() as i64)),
             )
         }
@@ -266,7 +280,7 @@ pub fn explain(
                 "{class}: recency {recency} days {} the {basis} {}; {} in {} days {} the {basis} {}; {spend} {} {} the {basis} {}",
                 cmp(r_high, "below", "not below"),
                 number((t_r * 10.0).round() / 10.0),
-                purchase_days(f.frequency),
+                config.frequency_unit.count(f.frequency),
                 config.rfm_window_days,
                 cmp(f_high, "at or above", "below"),
                 number((t_f * 100.0).round() / 100.0),
@@ -276,19 +290,19 @@ pub fn explain(
             )
         }
         Model::Rfim => {
-            let c = cuts.store_cycle;
+            let c = store_cycle_text(cuts, f.purchase_days);
             let [k_ready, k_sleeping, k_lost] = config.rfim_bands;
             let band = match m.rfim_band {
                 Some(RfimBand::Recent) => {
-                    format!("recent (at most {k_ready} × the {c}-day store cycle)")
+                    format!("recent (at most {k_ready} × {c})")
                 }
-                Some(RfimBand::Ready) => format!(
-                    "ready to repurchase (more than {k_ready}, at most {k_sleeping} × the {c}-day store cycle)"
-                ),
-                Some(RfimBand::Sleeping) => format!(
-                    "sleeping (more than {k_sleeping}, at most {k_lost} × the {c}-day store cycle)"
-                ),
-                _ => format!("lost (more than {k_lost} × the {c}-day store cycle)"),
+                Some(RfimBand::Ready) => {
+                    format!("ready to repurchase (more than {k_ready}, at most {k_sleeping} × {c})")
+                }
+                Some(RfimBand::Sleeping) => {
+                    format!("sleeping (more than {k_sleeping}, at most {k_lost} × {c})")
+                }
+                _ => format!("lost (more than {k_lost} × {c})"),
             };
             let reason = match m.rfim {
                 Rfim::Top => format!(
@@ -298,8 +312,9 @@ pub fn explain(
                     money(cuts.top_threshold.unwrap_or(0))
                 ),
                 Rfim::Loyal => format!(
-                    ", and {} purchase-days in 730 days (at least {})",
-                    f.frequency_730, config.loyal_min_f
+                    ", and {} in 730 days (at least {})",
+                    config.frequency_unit.count(f.frequency_730),
+                    config.loyal_min_f
                 ),
                 Rfim::ActiveNew | Rfim::ReadyNew => ", with one purchase-day".to_owned(),
                 Rfim::Active | Rfim::Ready => format!(", with {} purchase-days", f.purchase_days),
@@ -308,11 +323,11 @@ pub fn explain(
             format!("{}: {days_ago} is {band}{reason}", m.rfim.as_str())
         }
         Model::Lifecycle => format!(
-            "{}: NESL {}, {} purchase-days, {} purchase-days in 730 days ({} for maturity)",
+            "{}: NESL {}, {} purchase-days, {} in 730 days ({} for maturity)",
             m.lifecycle.as_str(),
             m.nesl.as_str(),
             f.purchase_days,
-            f.frequency_730,
+            config.frequency_unit.count(f.frequency_730),
             config.loyal_min_f
         ),
     }

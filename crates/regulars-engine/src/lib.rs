@@ -22,7 +22,8 @@ mod quantile;
 mod rfm8;
 
 pub use config::{
-    ConfigError, CustomerMode, EngineConfig, Ratio, Rfm8Monetary, Rfm8Threshold, StoreAggregation,
+    CYCLE_COUNTS, ConfigError, CustomerMode, EngineConfig, FrequencyUnit, Ratio, Rfm8Monetary,
+    Rfm8Threshold, StoreAggregation, ValueBins,
 };
 pub use cuts::Cuts;
 pub use cycle::CustomerCycle;

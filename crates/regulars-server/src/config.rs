@@ -9,7 +9,8 @@ use regulars_api::ApiSettings;
 use regulars_app::{Brand, IngestSettings, SegmentSettings};
 use regulars_domain::{Currency, Money, Store};
 use regulars_engine::{
-    CustomerMode, EngineConfig, Ratio, Rfm8Monetary, Rfm8Threshold, StoreAggregation,
+    CustomerMode, EngineConfig, FrequencyUnit, Ratio, Rfm8Monetary, Rfm8Threshold,
+    StoreAggregation, ValueBins,
 };
 use regulars_store::DatabaseUrl;
 use serde::Deserialize;
@@ -164,10 +165,14 @@ pub struct Rfm8Section {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rfm555Section {
-    /// `quintile_value`.
+    /// `quintile_value` or `fixed`.
     pub r_bins: Option<String>,
-    /// `quintile_value`.
+    /// `quintile_value` or `fixed`.
     pub m_bins: Option<String>,
+    /// Fixed R breakpoints: the most days that still score 5, 4, 3 and 2.
+    pub r_fixed_days: Option<[i64; 4]>,
+    /// Fixed M thresholds, major units: the least spend that scores 2, 3, 4 and 5.
+    pub m_fixed: Option<[String; 4]>,
     /// Lower bounds of F scores.
     pub f_bins: Option<[u32; 5]>,
 }
@@ -554,6 +559,22 @@ fn ratio(key: &'static str, value: Option<f64>, default: Ratio) -> Result<Ratio,
         .map_err(|reason| invalid(key, reason))
 }
 
+/// `quintile_value`, or `fixed` with the breakpoints `fixed` reads.
+fn value_bins(
+    key: &'static str,
+    name: Option<&str>,
+    fixed: impl FnOnce() -> Result<[i64; 4], ConfigError>,
+) -> Result<ValueBins, ConfigError> {
+    match name.unwrap_or("quintile_value") {
+        "quintile_value" => Ok(ValueBins::QuintileValue),
+        "fixed" => fixed().map(ValueBins::Fixed),
+        other => Err(invalid(
+            key,
+            format!("`{other}` is not quintile_value or fixed"),
+        )),
+    }
+}
+
 /// The segmentation options of `[orders]`, `[cycle]`, `[rfim]`, `[nesl]`, `[rfm8]` and
 /// `[rfm555]`, validated; and whether spend includes shipping.
 fn engine_config(file: &ConfigFile) -> Result<(EngineConfig, bool), ConfigError> {
@@ -572,28 +593,21 @@ fn engine_config(file: &ConfigFile) -> Result<(EngineConfig, bool), ConfigError>
             format!("`{mode}` is not supported yet (only paid)"),
         ));
     }
-    if let Some(unit) = orders.2.as_deref().filter(|u| *u != "purchase_day") {
-        return Err(invalid(
-            "orders.frequency_unit",
-            format!("`{unit}` is not supported yet (only purchase_day)"),
-        ));
-    }
+    let frequency_unit = match orders.2.as_deref().unwrap_or("purchase_day") {
+        "purchase_day" => FrequencyUnit::PurchaseDay,
+        "order" => FrequencyUnit::Order,
+        other => {
+            return Err(invalid(
+                "orders.frequency_unit",
+                format!("`{other}` is not purchase_day or order"),
+            ));
+        }
+    };
     let cycle = file.cycle.as_ref();
     let rfim = file.rfim.as_ref();
     let nesl = file.nesl.as_ref();
     let rfm8 = file.rfm8.as_ref();
     let rfm555 = file.rfm555.as_ref();
-    for (key, value) in [
-        ("rfm555.r_bins", rfm555.and_then(|r| r.r_bins.as_deref())),
-        ("rfm555.m_bins", rfm555.and_then(|r| r.m_bins.as_deref())),
-    ] {
-        if let Some(bins) = value.filter(|b| *b != "quintile_value") {
-            return Err(invalid(
-                key,
-                format!("`{bins}` is not supported yet (only quintile_value)"),
-            ));
-        }
-    }
     let store_aggregation = match cycle
         .and_then(|c| c.store_aggregation.as_deref())
         .unwrap_or("pooled_median")
@@ -601,16 +615,13 @@ fn engine_config(file: &ConfigFile) -> Result<(EngineConfig, bool), ConfigError>
         "pooled_median" => StoreAggregation::PooledMedian,
         "pooled_mean" => StoreAggregation::PooledMean,
         "median_of_medians" => StoreAggregation::MedianOfMedians,
-        "by_order_count" => {
-            return Err(invalid(
-                "cycle.store_aggregation",
-                "`by_order_count` is not supported yet",
-            ));
-        }
+        "by_order_count" => StoreAggregation::ByOrderCount,
         other => {
             return Err(invalid(
                 "cycle.store_aggregation",
-                format!("`{other}` is not pooled_median, pooled_mean or median_of_medians"),
+                format!(
+                    "`{other}` is not pooled_median, pooled_mean, median_of_medians or by_order_count"
+                ),
             ));
         }
     };
@@ -631,6 +642,34 @@ fn engine_config(file: &ConfigFile) -> Result<(EngineConfig, bool), ConfigError>
     let brand_currency = file.brand.as_ref().and_then(|b| b.currency.as_deref());
     let currency = Currency::parse(brand_currency.unwrap_or("TWD"))
         .map_err(|e| invalid("brand.currency", e))?;
+    let r_bins = value_bins(
+        "rfm555.r_bins",
+        rfm555.and_then(|r| r.r_bins.as_deref()),
+        || {
+            Ok(rfm555
+                .and_then(|r| r.r_fixed_days)
+                .unwrap_or([30, 90, 180, 365]))
+        },
+    )?;
+    let m_bins = value_bins(
+        "rfm555.m_bins",
+        rfm555.and_then(|r| r.m_bins.as_deref()),
+        || {
+            let Some(fixed) = rfm555.and_then(|r| r.m_fixed.as_ref()) else {
+                return Err(invalid(
+                    "rfm555.m_fixed",
+                    "is needed when m_bins = \"fixed\"",
+                ));
+            };
+            let mut least = [0; 4];
+            for (slot, text) in least.iter_mut().zip(fixed) {
+                *slot = Money::parse_major_non_negative(text, currency)
+                    .map_err(|e| invalid("rfm555.m_fixed", e))?
+                    .minor();
+            }
+            Ok(least)
+        },
+    )?;
     let rfm8_threshold = match rfm8.and_then(|r| r.threshold.as_deref()).unwrap_or("mean") {
         "mean" => Rfm8Threshold::Mean,
         "median" => Rfm8Threshold::Median,
@@ -736,6 +775,9 @@ fn engine_config(file: &ConfigFile) -> Result<(EngineConfig, bool), ConfigError>
         rfm8_threshold,
         rfm8_monetary,
         f_bins: rfm555.and_then(|r| r.f_bins).unwrap_or(defaults.f_bins),
+        r_bins,
+        m_bins,
+        frequency_unit,
     };
     config.validate().map_err(|e| ConfigError::Invalid {
         key: e.key,
@@ -825,6 +867,8 @@ mod tests {
             && rfm8.fixed_monetary.is_some()
             && rfm555.r_bins.is_some()
             && rfm555.m_bins.is_some()
+            && rfm555.r_fixed_days.is_some()
+            && rfm555.m_fixed.is_some()
             && rfm555.f_bins.is_some();
         assert!(
             every_model_key_set,
@@ -850,6 +894,49 @@ mod tests {
     }
 
     #[test]
+    fn fixed_bins_the_frequency_unit_and_by_order_count_are_read() {
+        let file = "[orders]\nfrequency_unit = \"order\"\n[cycle]\nstore_aggregation = \"by_order_count\"\n[rfm555]\nr_bins = \"fixed\"\nm_bins = \"fixed\"\nm_fixed = [\"10\", \"20.5\", \"30\", \"40\"]\n";
+        let engine =
+            Config::from_sources(Some(("file", file)), &[], &Overrides::default(), &no_files)
+                .unwrap()
+                .engine;
+        assert_eq!(engine.frequency_unit, FrequencyUnit::Order);
+        assert_eq!(engine.store_aggregation, StoreAggregation::ByOrderCount);
+        assert_eq!(
+            engine.r_bins,
+            ValueBins::Fixed([30, 90, 180, 365]),
+            "the spec's example"
+        );
+        assert_eq!(
+            engine.m_bins,
+            ValueBins::Fixed([1_000, 2_050, 3_000, 4_000])
+        );
+        for (text, message) in [
+            (
+                "[rfm555]\nm_bins = \"fixed\"\n",
+                "`rfm555.m_fixed`: is needed when m_bins = \"fixed\"",
+            ),
+            (
+                "[rfm555]\nr_bins = \"fixed\"\nr_fixed_days = [30, 20, 40, 50]\n",
+                "`rfm555.r_fixed_days`: must be four values, not negative, increasing strictly",
+            ),
+            (
+                "[rfm555]\nr_bins = \"quintile_rank\"\n",
+                "`rfm555.r_bins`: `quintile_rank` is not quintile_value or fixed",
+            ),
+            (
+                "[orders]\nfrequency_unit = \"visit\"\n",
+                "`orders.frequency_unit`: `visit` is not purchase_day or order",
+            ),
+        ] {
+            let error =
+                Config::from_sources(Some(("file", text)), &[], &Overrides::default(), &no_files)
+                    .unwrap_err();
+            assert_eq!(error.to_string(), message);
+        }
+    }
+
+    #[test]
     fn model_options_are_read_and_bad_ones_refused_by_key() {
         let file = "[cycle]\nstore_aggregation = \"median_of_medians\"\nshrinkage_kappa = 1.5\n[rfm8]\nthreshold = \"fixed\"\nfixed_monetary = \"250.50\"\n[nesl]\ns1 = 2.0\ns2 = 2.5\n";
         let config =
@@ -872,7 +959,7 @@ mod tests {
         for (text, message) in [
             (
                 "[cycle]\nstore_aggregation = \"mode\"\n",
-                "`cycle.store_aggregation`: `mode` is not pooled_median, pooled_mean or median_of_medians",
+                "`cycle.store_aggregation`: `mode` is not pooled_median, pooled_mean, median_of_medians or by_order_count",
             ),
             (
                 "[nesl]\ns1 = 3.0\n",

@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use regulars_engine::{
-    Day, Engine, EngineConfig, Evaluation, Fact, FactTableBuilder, Model, OrderFact, Transition,
-    evaluate,
+    Day, Engine, EngineConfig, Evaluation, Fact, FactTableBuilder, FrequencyUnit, Model, OrderFact,
+    StoreAggregation, Transition, ValueBins, evaluate,
 };
 
 use crate::{Member, table};
@@ -19,6 +19,27 @@ type MemberFact = (u32, Fact);
 #[derive(Debug, Clone)]
 struct Brand {
     members: Vec<(Vec<GeneratedOrder>, Vec<i32>)>,
+}
+
+/// The defaults, or a mix of the options that change what a member's facts mean (fixed R and M
+/// breakpoints, frequency counted in orders, the store cycle by order count, other aggregations).
+fn config() -> impl Strategy<Value = EngineConfig> {
+    prop_oneof![
+        3 => Just(EngineConfig::default()),
+        1 => (any::<bool>(), any::<bool>(), 0..3usize).prop_map(|(fixed_r, fixed_m, aggregation)| {
+            EngineConfig {
+                r_bins: if fixed_r { ValueBins::Fixed([5, 20, 40, 90]) } else { ValueBins::QuintileValue },
+                m_bins: if fixed_m { ValueBins::Fixed([1, 2_000, 4_000, 8_000]) } else { ValueBins::QuintileValue },
+                frequency_unit: FrequencyUnit::Order,
+                store_aggregation: [
+                    StoreAggregation::ByOrderCount,
+                    StoreAggregation::PooledMean,
+                    StoreAggregation::MedianOfMedians,
+                ][aggregation],
+                ..EngineConfig::default()
+            }
+        }),
+    ]
 }
 
 fn brand() -> impl Strategy<Value = Brand> {
@@ -160,8 +181,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(150))]
 
     #[test]
-    fn facts_applied_one_by_one_in_any_order_equal_a_full_evaluation(brand in brand(), seed in any::<u64>(), start in 380..400i32) {
-        let config = EngineConfig::default();
+    fn facts_applied_one_by_one_in_any_order_equal_a_full_evaluation(brand in brand(), config in config(), seed in any::<u64>(), start in 380..400i32) {
         let mut engine = Engine::new(FactTableBuilder::new().finish(), config.clone(), Day(start), 1);
         let mut transitions = Vec::new();
         for _ in &brand.members {
@@ -199,8 +219,7 @@ proptest! {
     }
 
     #[test]
-    fn each_day_boundary_moves_exactly_the_members_time_moves(brand in brand(), start in 370..400i32) {
-        let config = EngineConfig::default();
+    fn each_day_boundary_moves_exactly_the_members_time_moves(brand in brand(), config in config(), start in 370..400i32) {
         let facts = table(&brand.members());
         let mut engine = Engine::new(facts.clone(), config.clone(), Day(start), 1);
         let mut transitions = Vec::new();

@@ -4,6 +4,7 @@
 mod as_of;
 mod hand_worked;
 mod incremental;
+mod options;
 mod properties;
 
 use regulars_engine::{

@@ -1,0 +1,93 @@
+//! The options that change what a member's facts mean, each on a brand small enough to check by
+//! hand: fixed R and M breakpoints, frequency counted in orders, and the store cycle by
+//! purchase count.
+
+use regulars_engine::{
+    Day, EngineConfig, FrequencyUnit, Rfim, StoreAggregation, ValueBins, evaluate,
+};
+
+use crate::{Member, table};
+
+/// as_of = day 1000: A bought on 1000, B on 950, C on 700 and D on 100 (outside the window).
+fn brand() -> Vec<Member> {
+    vec![
+        Member::buying(&[(1000, 300)]),
+        Member::buying(&[(950, 400)]),
+        Member::buying(&[(700, 500)]),
+        Member::buying(&[(100, 50)]),
+    ]
+}
+
+#[test]
+fn fixed_breakpoints_score_by_the_merchants_days_and_spend() {
+    let config = EngineConfig {
+        r_bins: ValueBins::Fixed([30, 90, 180, 365]),
+        m_bins: ValueBins::Fixed([200, 400, 450, 1_000]),
+        ..EngineConfig::default()
+    };
+    let evaluation = evaluate(&table(&brand()), &config, Day(1000));
+    let cells: Vec<Option<u16>> = evaluation
+        .members
+        .iter()
+        .map(|m| m.rfm.map(|s| s.cell()))
+        .collect();
+    // A: 0 days ≤ 30 → R5, 300 ≥ 200 → M2. B: 50 days ≤ 90 → R4, 400 ≥ 400 → M3 (at least).
+    // C: 300 days ≤ 365 → R2, 500 ≥ 450 → M4. D: nothing in the window → 111.
+    assert_eq!(cells, [Some(512), Some(413), Some(214), Some(111)]);
+    assert_eq!(
+        evaluation.cuts.monetary_breaks,
+        Some([200.0, 400.0, 450.0, 1_000.0]),
+        "fixed thresholds are shown as given"
+    );
+}
+
+#[test]
+fn counting_orders_makes_two_orders_on_one_day_a_frequency_of_two() {
+    let members = vec![Member::buying(&[(990, 100), (990, 100), (995, 100)])];
+    let days = evaluate(&table(&members), &EngineConfig::default(), Day(1000));
+    let orders = evaluate(
+        &table(&members),
+        &EngineConfig {
+            frequency_unit: FrequencyUnit::Order,
+            ..EngineConfig::default()
+        },
+        Day(1000),
+    );
+    let f = |e: &regulars_engine::Evaluation| {
+        let f = e.members[0].features;
+        (f.frequency, f.frequency_730, f.purchase_days)
+    };
+    assert_eq!(f(&days), (2, 2, 2));
+    assert_eq!(f(&orders), (3, 3, 2), "purchase-days stay days");
+    // Three orders make the member loyal (loyal_min_f = 3) only when orders are counted.
+    assert!(!days.members[0].loyal && orders.members[0].loyal);
+}
+
+#[test]
+fn by_order_count_judges_each_member_against_the_cycle_after_their_count() {
+    // Two repeaters take 10 days from their first purchase-day to their second and 40 to their
+    // third; E bought once, 15 days ago; F bought twice, 85 days apart, the last 15 days ago.
+    let members = vec![
+        Member::buying(&[(600, 10), (610, 10), (650, 10)]),
+        Member::buying(&[(700, 10), (710, 10), (750, 10)]),
+        Member::buying(&[(985, 10)]),
+        Member::buying(&[(900, 10), (985, 10)]),
+    ];
+    let config = EngineConfig {
+        store_aggregation: StoreAggregation::ByOrderCount,
+        ..EngineConfig::default()
+    };
+    let evaluation = evaluate(&table(&members), &config, Day(1000));
+    let cuts = &evaluation.cuts;
+    assert_eq!(cuts.store_cycle, 40, "pooled median of 10 10 40 40 85");
+    // C_1 = median(10, 10, 85); C_2 = median(40, 40); no one has a third interval.
+    assert_eq!(cuts.store_cycle_by_count, Some([10, 40, 40, 40, 40]));
+    // E (1 purchase-day, C_1 = 10): 15 days is more than 1 × 10, so ready to repurchase, where
+    // the pooled 40 days would call them recent. F (2 purchase-days, C_2 = 40): recent.
+    let e = &evaluation.members[2];
+    let f = &evaluation.members[3];
+    assert_eq!(e.rfim, Rfim::ReadyNew);
+    assert_eq!(f.rfim, Rfim::Active);
+    assert_eq!(cuts.store_cycle_of(1), 10);
+    assert_eq!(cuts.store_cycle_of(9), 40, "five or more share C_5");
+}
