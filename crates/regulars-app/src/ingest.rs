@@ -8,13 +8,14 @@ use regulars_domain::{
 };
 use regulars_formats::FactKind;
 use regulars_store::{
-    Accepted, FactCounts, IngestOptions, ItemOutcome, MemberFacts, StoreError, StoreResult,
+    Accepted, FactCounts, IngestOptions, ItemOutcome, MemberFacts, Recorded, StoreError,
+    StoreResult,
 };
 
-use crate::segments::{day_of, order_fact};
+use crate::segments::{ValidOrderMode, day_of, order_fact};
 use crate::{App, AppError, AppResult, SegmentChange};
 use regulars_domain::OrderStatus;
-use regulars_engine::Fact;
+use regulars_engine::{Day, Fact, OrderFact};
 
 /// A fact type the store records in batches.
 pub trait Ingest: Sized + Send + Sync + 'static {
@@ -25,15 +26,15 @@ pub trait Ingest: Sized + Send + Sync + 'static {
         app: &App,
         items: &[Self],
         options: IngestOptions,
-    ) -> impl Future<Output = StoreResult<Vec<ItemOutcome>>> + Send;
+    ) -> impl Future<Output = StoreResult<Recorded>> + Send;
 
     /// What the items the store accepted change in the live segments (nothing by default).
     fn segment_changes(
         app: &App,
         items: &[Self],
-        outcomes: &[ItemOutcome],
+        recorded: &Recorded,
     ) -> impl Future<Output = AppResult<Vec<SegmentChange>>> + Send {
-        let _ = (app, items, outcomes);
+        let _ = (app, items, recorded);
         std::future::ready(Ok(Vec::new()))
     }
 }
@@ -53,23 +54,26 @@ fn accepted<'a, T>(
 
 impl Ingest for ShopStore {
     const KIND: FactKind = FactKind::Stores;
-    async fn record(app: &App, items: &[Self], _: IngestOptions) -> StoreResult<Vec<ItemOutcome>> {
-        app.store.upsert_stores(items).await
+    async fn record(app: &App, items: &[Self], _: IngestOptions) -> StoreResult<Recorded> {
+        app.store.upsert_stores(items).await.map(Recorded::from)
     }
 }
 
 impl Ingest for MemberProfile {
     const KIND: FactKind = FactKind::Members;
-    async fn record(app: &App, items: &[Self], _: IngestOptions) -> StoreResult<Vec<ItemOutcome>> {
-        app.store.upsert_members(items, app.now()).await
+    async fn record(app: &App, items: &[Self], _: IngestOptions) -> StoreResult<Recorded> {
+        app.store
+            .upsert_members(items, app.now())
+            .await
+            .map(Recorded::from)
     }
 
     async fn segment_changes(
         _: &App,
         items: &[Self],
-        outcomes: &[ItemOutcome],
+        recorded: &Recorded,
     ) -> AppResult<Vec<SegmentChange>> {
-        Ok(accepted(items, outcomes, &[Accepted::Created])
+        Ok(accepted(items, &recorded.outcomes, &[Accepted::Created])
             .map(|m| SegmentChange {
                 member_id: m.member_id.clone(),
                 fact: None,
@@ -81,37 +85,60 @@ impl Ingest for MemberProfile {
 
 impl Ingest for Order {
     const KIND: FactKind = FactKind::Orders;
-    async fn record(
-        app: &App,
-        items: &[Self],
-        options: IngestOptions,
-    ) -> StoreResult<Vec<ItemOutcome>> {
+    async fn record(app: &App, items: &[Self], options: IngestOptions) -> StoreResult<Recorded> {
         app.store.record_orders(items, options, app.now()).await
     }
 
+    /// New orders that are valid now, then every status move that starts or ends an order's
+    /// validity: under `paid` a cancellation; under `completed` a completion, and the
+    /// cancellation of a completed order. (A batch creates an order before it moves it.)
     async fn segment_changes(
         app: &App,
         items: &[Self],
-        outcomes: &[ItemOutcome],
+        recorded: &Recorded,
     ) -> AppResult<Vec<SegmentChange>> {
         let zone = &app.brand.time_zone;
-        let mut changes = Vec::new();
-        for (order, outcome) in items.iter().zip(outcomes) {
-            let fact = order_fact(order, zone, app.include_shipping);
-            let fact = match outcome {
-                Ok(Accepted::Created) => Fact::Order(fact),
-                Ok(Accepted::Updated) if order.status == OrderStatus::Cancelled => Fact::Cancel {
-                    day: fact.day,
-                    amount: fact.amount,
-                    from: fact.cancelled_from,
-                },
+        let rules = app.order_rules;
+        let completed_mode = rules.valid_order_mode == ValidOrderMode::Completed;
+        let change = |order: &Self, fact| SegmentChange {
+            member_id: order.member_id.clone(),
+            fact,
+            cause: format!("order:{}", order.order_id),
+        };
+        // An order not valid yet still brings its member (maybe new) into the segments.
+        let mut changes: Vec<SegmentChange> =
+            accepted(items, &recorded.outcomes, &[Accepted::Created])
+                .map(|order| {
+                    let valid = !completed_mode || order.status == OrderStatus::Completed;
+                    let fact = order_fact(order, zone, rules.include_shipping);
+                    change(order, valid.then_some(Fact::Order(fact)))
+                })
+                .collect();
+        if recorded.status_changes.is_empty() {
+            return Ok(changes);
+        }
+        let by_id: std::collections::HashMap<&OrderId, &Self> =
+            items.iter().map(|o| (&o.order_id, o)).collect();
+        for moved in &recorded.status_changes {
+            let Some(order) = by_id.get(&moved.order_id) else {
+                continue;
+            };
+            let fact = order_fact(order, zone, rules.include_shipping);
+            let cancel = Fact::Cancel {
+                day: fact.day,
+                amount: fact.amount,
+                from: day_of(moved.at, zone),
+            };
+            let fact = match (moved.from, moved.to) {
+                (_, OrderStatus::Completed) if completed_mode => Fact::Order(OrderFact {
+                    cancelled_from: Day(i32::MAX),
+                    ..fact
+                }),
+                (OrderStatus::Completed, OrderStatus::Cancelled) => cancel,
+                (_, OrderStatus::Cancelled) if !completed_mode => cancel,
                 _ => continue,
             };
-            changes.push(SegmentChange {
-                member_id: order.member_id.clone(),
-                fact: Some(fact),
-                cause: format!("order:{}", order.order_id),
-            });
+            changes.push(change(order, Some(fact)));
         }
         Ok(changes)
     }
@@ -119,23 +146,30 @@ impl Ingest for Order {
 
 impl Ingest for (OrderId, OrderLine) {
     const KIND: FactKind = FactKind::OrderLines;
-    async fn record(app: &App, items: &[Self], _: IngestOptions) -> StoreResult<Vec<ItemOutcome>> {
-        app.store.record_order_lines(items, app.now()).await
+    async fn record(app: &App, items: &[Self], _: IngestOptions) -> StoreResult<Recorded> {
+        app.store
+            .record_order_lines(items, app.now())
+            .await
+            .map(Recorded::from)
     }
 }
 
 impl Ingest for NewReturn {
     const KIND: FactKind = FactKind::Returns;
-    async fn record(app: &App, items: &[Self], _: IngestOptions) -> StoreResult<Vec<ItemOutcome>> {
-        app.store.record_returns(items, app.now()).await
+    async fn record(app: &App, items: &[Self], _: IngestOptions) -> StoreResult<Recorded> {
+        app.store
+            .record_returns(items, app.now())
+            .await
+            .map(Recorded::from)
     }
 
     async fn segment_changes(
         app: &App,
         items: &[Self],
-        outcomes: &[ItemOutcome],
+        recorded: &Recorded,
     ) -> AppResult<Vec<SegmentChange>> {
-        let created: Vec<&Self> = accepted(items, outcomes, &[Accepted::Created]).collect();
+        let created: Vec<&Self> =
+            accepted(items, &recorded.outcomes, &[Accepted::Created]).collect();
         if created.is_empty() || !app.segments_are_live().await {
             return Ok(Vec::new());
         }
@@ -152,7 +186,14 @@ impl Ingest for NewReturn {
             .into_iter()
             .filter_map(|refund| {
                 let order = orders.get(&refund.order_id)?;
-                let fact = order_fact(order, zone, app.include_shipping);
+                // Under `completed` the engine has only completed orders; a return against
+                // another is not a segment change.
+                if app.order_rules.valid_order_mode == ValidOrderMode::Completed
+                    && order.status != OrderStatus::Completed
+                {
+                    return None;
+                }
+                let fact = order_fact(order, zone, app.order_rules.include_shipping);
                 Some(SegmentChange {
                     member_id: order.member_id.clone(),
                     fact: Some(Fact::Return {
@@ -170,22 +211,19 @@ impl Ingest for NewReturn {
 
 impl Ingest for Interaction {
     const KIND: FactKind = FactKind::Interactions;
-    async fn record(
-        app: &App,
-        items: &[Self],
-        options: IngestOptions,
-    ) -> StoreResult<Vec<ItemOutcome>> {
+    async fn record(app: &App, items: &[Self], options: IngestOptions) -> StoreResult<Recorded> {
         app.store
             .record_interactions(items, options, app.now())
             .await
+            .map(Recorded::from)
     }
 
     async fn segment_changes(
         app: &App,
         items: &[Self],
-        outcomes: &[ItemOutcome],
+        recorded: &Recorded,
     ) -> AppResult<Vec<SegmentChange>> {
-        Ok(accepted(items, outcomes, &[Accepted::Created])
+        Ok(accepted(items, &recorded.outcomes, &[Accepted::Created])
             .map(|i| SegmentChange {
                 member_id: i.member_id.clone(),
                 fact: Some(Fact::Interaction(day_of(i.at, &app.brand.time_zone))),
@@ -197,12 +235,11 @@ impl Ingest for Interaction {
 
 impl Ingest for BehaviourEvent {
     const KIND: FactKind = FactKind::Events;
-    async fn record(
-        app: &App,
-        items: &[Self],
-        options: IngestOptions,
-    ) -> StoreResult<Vec<ItemOutcome>> {
-        app.store.record_events(items, options, app.now()).await
+    async fn record(app: &App, items: &[Self], options: IngestOptions) -> StoreResult<Recorded> {
+        app.store
+            .record_events(items, options, app.now())
+            .await
+            .map(Recorded::from)
     }
 }
 
@@ -251,13 +288,13 @@ impl App {
         let options = IngestOptions {
             strict: strict.unwrap_or(self.settings.strict),
         };
-        let outcomes = T::record(self, items, options).await?;
-        let summary = IngestSummary::of(&outcomes);
+        let recorded = T::record(self, items, options).await?;
+        let summary = IngestSummary::of(&recorded.outcomes);
         if summary.created + summary.updated > 0 {
             self.facts_version
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             if self.segments_are_live().await {
-                let changes = T::segment_changes(self, items, &outcomes).await?;
+                let changes = T::segment_changes(self, items, &recorded).await?;
                 self.apply_segment_changes(changes).await?;
             }
         }
@@ -270,7 +307,7 @@ impl App {
                 summary.rejected,
             ],
         );
-        Ok(outcomes)
+        Ok(recorded.outcomes)
     }
 
     /// One member with their facts.

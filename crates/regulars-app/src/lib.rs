@@ -95,8 +95,8 @@ pub struct App {
     settings: IngestSettings,
     metrics: Arc<Metrics>,
     engine: regulars_engine::EngineConfig,
-    /// Count shipping in the spend the engine sees.
-    include_shipping: bool,
+    /// How orders become the engine's facts.
+    order_rules: segments::OrderRules,
     /// Bumped by every ingest that changes a fact, so cached segmentations know they are stale.
     facts_version: Arc<std::sync::atomic::AtomicU64>,
     segmentation: Arc<SegmentationCache>,
@@ -120,7 +120,7 @@ impl App {
             settings,
             metrics: Arc::new(Metrics::default()),
             engine: regulars_engine::EngineConfig::default(),
-            include_shipping: false,
+            order_rules: segments::OrderRules::default(),
             facts_version: Arc::default(),
             segmentation: Arc::default(),
             segment_settings: SegmentSettings::default(),
@@ -144,15 +144,15 @@ impl App {
     }
 
     /// The same application with these segmentation options (validated by the caller) and
-    /// whether spend includes shipping.
+    /// order rules.
     #[must_use]
     pub fn with_segmentation(
         mut self,
         engine: regulars_engine::EngineConfig,
-        include_shipping: bool,
+        order_rules: segments::OrderRules,
     ) -> Self {
         self.engine = engine;
-        self.include_shipping = include_shipping;
+        self.order_rules = order_rules;
         self
     }
 

@@ -170,7 +170,7 @@ impl App {
     /// Loads every fact into the engine as of today and keeps it current from then on: ingest
     /// applies facts, [`App::tick_segments`] moves days. Catches up the stored memberships.
     pub async fn start_segments(&self) -> AppResult<()> {
-        let (member_ids, table) = self.load_engine_facts().await?;
+        let (member_ids, table) = self.load_engine_facts(self.today()).await?;
         let config = self.engine.clone();
         let today = Day::from_date(self.today());
         let engine = run_engine(move || {

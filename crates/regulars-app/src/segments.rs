@@ -1,6 +1,8 @@
 //! Facts to the engine's columns: each order becomes a 16-byte `OrderFact` on its civil day in
 //! the brand's zone, its amount without shipping (`include_shipping = false`), cancelled from the
-//! day its cancellation took effect; returns count from the day they completed.
+//! day its cancellation took effect; returns count from the day they completed. Under
+//! `valid_order_mode = "completed"` only orders completed by the end of the evaluated day are
+//! loaded, each on the day it was placed.
 
 use std::collections::HashMap;
 
@@ -25,6 +27,25 @@ pub(crate) type FastHash = foldhash::fast::RandomState;
 /// Members' positions in the engine, by id.
 pub type MemberIndex = HashMap<regulars_domain::MemberId, u32, FastHash>;
 
+/// Which orders are valid (`domain-spec.md` §0, `valid_order_mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ValidOrderMode {
+    /// Paid or completed, and not cancelled.
+    #[default]
+    Paid,
+    /// Completed (from the moment it completed), and not cancelled.
+    Completed,
+}
+
+/// How orders become the engine's facts: `[orders]` of the configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderRules {
+    /// Which orders are valid.
+    pub valid_order_mode: ValidOrderMode,
+    /// Count shipping in spend.
+    pub include_shipping: bool,
+}
+
 /// An order as the engine sees it: on its local day, without shipping unless `include_shipping`,
 /// cancelled from the day its cancellation took effect.
 pub fn order_fact(order: &Order, zone: &TimeZone, include_shipping: bool) -> OrderFact {
@@ -45,14 +66,15 @@ pub fn order_fact(order: &Order, zone: &TimeZone, include_shipping: bool) -> Ord
     }
 }
 
-/// Adds one member's facts to the engine's table.
+/// Adds one member's facts to the engine's table. Under `completed` only orders completed now
+/// count (an order held in memory does not say whether a cancelled one was completed first).
 pub fn push_member(
     builder: &mut FactTableBuilder,
     orders: &[Order],
     returns: &[NewReturn],
     interactions: &[Interaction],
     zone: &TimeZone,
-    include_shipping: bool,
+    rules: OrderRules,
 ) -> usize {
     let mut refunds: HashMap<&str, Vec<(Day, i64)>> = HashMap::new();
     for item in returns {
@@ -63,9 +85,12 @@ pub fn push_member(
     }
     let facts: Vec<(OrderFact, Vec<(Day, i64)>)> = orders
         .iter()
+        .filter(|order| {
+            rules.valid_order_mode == ValidOrderMode::Paid || order.status == OrderStatus::Completed
+        })
         .map(|order| {
             (
-                order_fact(order, zone, include_shipping),
+                order_fact(order, zone, rules.include_shipping),
                 refunds.remove(order.order_id.as_str()).unwrap_or_default(),
             )
         })
@@ -148,7 +173,14 @@ mod tests {
             lines: vec![],
         };
         let mut builder = FactTableBuilder::new();
-        push_member(&mut builder, &orders, &[refund], &[], &zone, false);
+        push_member(
+            &mut builder,
+            &orders,
+            &[refund],
+            &[],
+            &zone,
+            OrderRules::default(),
+        );
         let table = builder.finish();
         let as_of = Day::from_date(jiff::civil::date(2026, 3, 10));
         let features = evaluate(&table, &EngineConfig::default(), as_of).members[0].features;
@@ -206,7 +238,9 @@ type Refunds = Vec<(Day, i64)>;
 /// Collects a full scan of the store into the engine's columns.
 struct Loader {
     zone: TimeZone,
-    include_shipping: bool,
+    rules: OrderRules,
+    /// Under `completed`, orders completed after this day are not loaded.
+    as_of: Day,
     member_index: HashMap<String, u32, FastHash>,
     member_ids: Vec<regulars_domain::MemberId>,
     refunds: HashMap<String, Refunds, FastHash>,
@@ -217,10 +251,11 @@ struct Loader {
 }
 
 impl Loader {
-    fn new(zone: TimeZone, include_shipping: bool) -> Self {
+    fn new(zone: TimeZone, rules: OrderRules, as_of: Day) -> Self {
         Self {
             zone,
-            include_shipping,
+            rules,
+            as_of,
             member_index: HashMap::default(),
             member_ids: Vec::new(),
             refunds: HashMap::default(),
@@ -286,6 +321,13 @@ impl regulars_store::FactVisitor for Loader {
         let Some(&member) = self.member_index.get(row.member_id) else {
             return;
         };
+        if self.rules.valid_order_mode == ValidOrderMode::Completed
+            && row
+                .completed_at
+                .is_none_or(|completed| self.day(completed) > self.as_of)
+        {
+            return;
+        }
         let day = self.day(row.placed_at);
         let cancelled = row.status == OrderStatus::Cancelled.as_str();
         let cancelled_from = if cancelled {
@@ -304,7 +346,7 @@ impl regulars_store::FactVisitor for Loader {
                 day,
                 cancelled_from,
                 amount: row.amount
-                    - if self.include_shipping {
+                    - if self.rules.include_shipping {
                         0
                     } else {
                         row.shipping
@@ -323,11 +365,18 @@ impl regulars_store::FactVisitor for Loader {
 }
 
 impl crate::App {
-    /// Loads every member's facts into the engine's columns with one sequential scan per table.
+    /// Loads every member's facts into the engine's columns with one sequential scan per table,
+    /// for evaluations as of `as_of` or later (only `completed` mode reads it: an order completed
+    /// after it is left out, as the engine cannot date a completion).
     pub async fn load_engine_facts(
         &self,
+        as_of: jiff::civil::Date,
     ) -> crate::AppResult<(Vec<regulars_domain::MemberId>, regulars_engine::FactTable)> {
-        let mut loader = Loader::new(self.brand.time_zone.clone(), self.include_shipping);
+        let mut loader = Loader::new(
+            self.brand.time_zone.clone(),
+            self.order_rules,
+            Day::from_date(as_of),
+        );
         self.store.scan_facts(&mut loader).await?;
         if let Some(error) = loader.error.take() {
             return Err(regulars_store::StoreError::Other(error).into());
@@ -343,7 +392,7 @@ impl crate::App {
 
     /// Every member's segments as of the end of `as_of`, by the default model options.
     pub async fn segment(&self, as_of: jiff::civil::Date) -> crate::AppResult<Segmentation> {
-        let (member_ids, table) = self.load_engine_facts().await?;
+        let (member_ids, table) = self.load_engine_facts(as_of).await?;
         let config = self.engine.clone();
         let day = Day::from_date(as_of);
         let evaluation =

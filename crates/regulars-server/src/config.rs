@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use regulars_api::ApiSettings;
+use regulars_app::segments::{OrderRules, ValidOrderMode};
 use regulars_app::{Brand, IngestSettings, SegmentSettings};
 use regulars_domain::{Currency, Money, Store};
 use regulars_engine::{
@@ -281,8 +282,8 @@ pub struct Config {
     pub log: LogSettings,
     /// The segmentation models' options.
     pub engine: EngineConfig,
-    /// Count shipping in spend.
-    pub include_shipping: bool,
+    /// How orders become segmentation facts (`[orders]`).
+    pub orders: OrderRules,
     /// When the live segments recompute and how long snapshots are kept.
     pub segments: SegmentSettings,
     /// How often the server checks for a new day.
@@ -447,7 +448,7 @@ impl Config {
     }
 
     fn validate(file: ConfigFile, overrides: &Overrides) -> Result<Self, ConfigError> {
-        let (engine, include_shipping) = engine_config(&file)?;
+        let (engine, orders) = engine_config(&file)?;
         let database = file.database.unwrap_or_default();
         let server = file.server.unwrap_or_default();
         let brand = file.brand.unwrap_or_default();
@@ -538,7 +539,7 @@ impl Config {
                 format,
             },
             engine,
-            include_shipping,
+            orders,
             segments: SegmentSettings {
                 recompute_every_days,
                 snapshot_keep_days: segments.snapshot_keep_days.unwrap_or(400),
@@ -576,8 +577,8 @@ fn value_bins(
 }
 
 /// The segmentation options of `[orders]`, `[cycle]`, `[rfim]`, `[nesl]`, `[rfm8]` and
-/// `[rfm555]`, validated; and whether spend includes shipping.
-fn engine_config(file: &ConfigFile) -> Result<(EngineConfig, bool), ConfigError> {
+/// `[rfm555]`, validated; and the order rules of `[orders]`.
+fn engine_config(file: &ConfigFile) -> Result<(EngineConfig, OrderRules), ConfigError> {
     let defaults = EngineConfig::default();
     let none = Default::default;
     let orders = file.orders.as_ref().map_or_else(none, |o: &OrdersSection| {
@@ -587,12 +588,16 @@ fn engine_config(file: &ConfigFile) -> Result<(EngineConfig, bool), ConfigError>
             o.frequency_unit.clone(),
         )
     });
-    if let Some(mode) = orders.0.as_deref().filter(|m| *m != "paid") {
-        return Err(invalid(
-            "orders.valid_order_mode",
-            format!("`{mode}` is not supported yet (only paid)"),
-        ));
-    }
+    let valid_order_mode = match orders.0.as_deref().unwrap_or("paid") {
+        "paid" => ValidOrderMode::Paid,
+        "completed" => ValidOrderMode::Completed,
+        other => {
+            return Err(invalid(
+                "orders.valid_order_mode",
+                format!("`{other}` is not paid or completed"),
+            ));
+        }
+    };
     let frequency_unit = match orders.2.as_deref().unwrap_or("purchase_day") {
         "purchase_day" => FrequencyUnit::PurchaseDay,
         "order" => FrequencyUnit::Order,
@@ -783,7 +788,13 @@ fn engine_config(file: &ConfigFile) -> Result<(EngineConfig, bool), ConfigError>
         key: e.key,
         reason: e.reason,
     })?;
-    Ok((config, orders.1.unwrap_or(false)))
+    Ok((
+        config,
+        OrderRules {
+            valid_order_mode,
+            include_shipping: orders.1.unwrap_or(false),
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -966,8 +977,8 @@ mod tests {
                 "`nesl.s1/s2/s3`: must increase strictly",
             ),
             (
-                "[orders]\nvalid_order_mode = \"completed\"\n",
-                "`orders.valid_order_mode`: `completed` is not supported yet (only paid)",
+                "[orders]\nvalid_order_mode = \"shipped\"\n",
+                "`orders.valid_order_mode`: `shipped` is not paid or completed",
             ),
             (
                 "[rfim]\ntop_pct = 1.5\n",

@@ -42,7 +42,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
     let store = open_store(config).await?;
     Ok(App::new(store, clock, config.brand.clone(), config.ingest)
-        .with_segmentation(config.engine.clone(), config.include_shipping)
+        .with_segmentation(config.engine.clone(), config.orders)
         .with_segment_settings(config.segments))
 }
 

@@ -8,7 +8,7 @@ use futures_util::TryStreamExt as _;
 use jiff::Timestamp;
 use regulars_domain::{
     BehaviourEvent, FactOrigin, Interaction, Member, MemberId, MemberProfile, NewReturn, Order,
-    OrderId, OrderLine, ReturnId, ReturnLine, Store as ShopStore, StoreId,
+    OrderId, OrderLine, OrderStatus, ReturnId, ReturnLine, Store as ShopStore, StoreId,
 };
 use regulars_store::plan::{
     MemberFact, Refunded, plan_member_facts, plan_members, plan_order_lines, plan_orders,
@@ -20,7 +20,7 @@ use regulars_store::rows::{
 };
 use regulars_store::{
     FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome, MemberFacts, OrderScan,
-    ReturnScan, StoreError, StoreResult,
+    Recorded, ReturnScan, StoreError, StoreResult,
 };
 use sqlx::postgres::PgRow;
 use sqlx::query_builder::Separated;
@@ -328,7 +328,7 @@ impl FactStore for PostgresStore {
         orders: &[Order],
         options: IngestOptions,
         recorded_at: Timestamp,
-    ) -> StoreResult<Vec<ItemOutcome>> {
+    ) -> StoreResult<Recorded> {
         let now = micros(recorded_at);
         let mut tx = self.begin_writes().await?;
         let stored =
@@ -358,8 +358,8 @@ impl FactStore for PostgresStore {
         let rows: Vec<OrderRow> = plan.inserts.iter().map(OrderRow::from).collect();
         insert_values(
             &mut tx,
-            &format!("INSERT INTO orders ({ORDER_COLUMNS}, recorded_at) "),
-            12,
+            &format!("INSERT INTO orders ({ORDER_COLUMNS}, recorded_at, completed_at) "),
+            13,
             &rows,
             "",
             |values, row| {
@@ -375,19 +375,27 @@ impl FactStore for PostgresStore {
                     .push_bind(row.discount)
                     .push_bind(row.shipping)
                     .push_bind(row.coupon_codes.as_str())
-                    .push_bind(now);
+                    .push_bind(now)
+                    .push_bind(
+                        (row.status.as_str() == OrderStatus::Completed.as_str())
+                            .then_some(row.status_at),
+                    );
             },
         )
         .await?;
         write_lines(&mut tx, &plan.lines).await?;
         for change in &plan.status_changes {
-            sqlx::query("UPDATE orders SET status = $1, status_at = $2 WHERE order_id = $3")
-                .bind(change.to.as_str())
-                .bind(micros(change.at))
-                .bind(change.order_id.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
+            sqlx::query(
+                "UPDATE orders SET status = $1, status_at = $2, \
+                 completed_at = CASE WHEN $1 = 'completed' THEN $2 ELSE completed_at END \
+                 WHERE order_id = $3",
+            )
+            .bind(change.to.as_str())
+            .bind(micros(change.at))
+            .bind(change.order_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
             sqlx::query(
                 "INSERT INTO order_status_changes (order_id, from_status, to_status, at, recorded_at) VALUES ($1, $2, $3, $4, $5)",
             )
@@ -401,7 +409,10 @@ impl FactStore for PostgresStore {
             .map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)?;
-        Ok(plan.outcomes)
+        Ok(Recorded {
+            outcomes: plan.outcomes,
+            status_changes: plan.status_changes,
+        })
     }
 
     async fn record_order_lines(
@@ -728,7 +739,8 @@ impl FactStore for PostgresStore {
         }
         drop(rows);
         let mut rows = sqlx::query(
-            "SELECT member_id, order_id, placed_at, status, status_at, amount, shipping FROM orders",
+            "SELECT member_id, order_id, placed_at, status, status_at, amount, shipping, completed_at \
+             FROM orders",
         )
         .fetch(&mut *conn);
         while let Some(row) = rows.try_next().await.map_err(db_error)? {
@@ -740,6 +752,7 @@ impl FactStore for PostgresStore {
                 status_at: row.try_get_unchecked(4).map_err(db_error)?,
                 amount: row.try_get_unchecked(5).map_err(db_error)?,
                 shipping: row.try_get_unchecked(6).map_err(db_error)?,
+                completed_at: row.try_get_unchecked(7).map_err(db_error)?,
             });
         }
         drop(rows);

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use regulars_domain::{
     BehaviourEvent, FactOrigin, Interaction, Member, MemberId, MemberProfile, NewReturn, Order,
-    OrderId, OrderLine, ReturnId, ReturnLine, Store as ShopStore, StoreId,
+    OrderId, OrderLine, OrderStatus, ReturnId, ReturnLine, Store as ShopStore, StoreId,
 };
 use regulars_store::plan::{
     MemberFact, Refunded, plan_member_facts, plan_members, plan_order_lines, plan_orders,
@@ -18,8 +18,8 @@ use regulars_store::rows::{
     StoreRow, json_array, micros, placeholder_member, placeholder_store,
 };
 use regulars_store::{
-    FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome, MemberFacts, StoreError,
-    StoreResult,
+    FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome, MemberFacts, Recorded,
+    StoreError, StoreResult,
 };
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
@@ -349,7 +349,7 @@ impl FactStore for SqliteStore {
         orders: &[Order],
         options: IngestOptions,
         recorded_at: Timestamp,
-    ) -> StoreResult<Vec<ItemOutcome>> {
+    ) -> StoreResult<Recorded> {
         let now = micros(recorded_at);
         let mut tx = self.begin().await?;
         let stored =
@@ -379,8 +379,8 @@ impl FactStore for SqliteStore {
         let rows: Vec<OrderRow> = plan.inserts.iter().map(OrderRow::from).collect();
         insert_values(
             &mut tx,
-            &format!("INSERT INTO orders ({ORDER_COLUMNS}, recorded_at) "),
-            12,
+            &format!("INSERT INTO orders ({ORDER_COLUMNS}, recorded_at, completed_at) "),
+            13,
             &rows,
             "",
             |values, row| {
@@ -396,19 +396,27 @@ impl FactStore for SqliteStore {
                     .push_bind(row.discount)
                     .push_bind(row.shipping)
                     .push_bind(row.coupon_codes.as_str())
-                    .push_bind(now);
+                    .push_bind(now)
+                    .push_bind(
+                        (row.status.as_str() == OrderStatus::Completed.as_str())
+                            .then_some(row.status_at),
+                    );
             },
         )
         .await?;
         write_lines(&mut tx, &plan.lines).await?;
         for change in &plan.status_changes {
-            sqlx::query("UPDATE orders SET status = ?1, status_at = ?2 WHERE order_id = ?3")
-                .bind(change.to.as_str())
-                .bind(micros(change.at))
-                .bind(change.order_id.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
+            sqlx::query(
+                "UPDATE orders SET status = ?1, status_at = ?2, \
+                 completed_at = CASE WHEN ?1 = 'completed' THEN ?2 ELSE completed_at END \
+                 WHERE order_id = ?3",
+            )
+            .bind(change.to.as_str())
+            .bind(micros(change.at))
+            .bind(change.order_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
             sqlx::query(
                 "INSERT INTO order_status_changes (order_id, from_status, to_status, at, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             )
@@ -422,7 +430,10 @@ impl FactStore for SqliteStore {
             .map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)?;
-        Ok(plan.outcomes)
+        Ok(Recorded {
+            outcomes: plan.outcomes,
+            status_changes: plan.status_changes,
+        })
     }
 
     async fn record_order_lines(

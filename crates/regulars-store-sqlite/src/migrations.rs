@@ -22,6 +22,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "lean segment writes",
         include_str!("../migrations/0004_lean_segment_writes.sql"),
     ),
+    (
+        5,
+        "order completion",
+        include_str!("../migrations/0005_order_completion.sql"),
+    ),
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -25,6 +25,7 @@ struct OrderRow {
     status_at: i64,
     amount: i64,
     shipping: i64,
+    completed_at: Option<i64>,
 }
 
 /// A return row, owned.
@@ -80,6 +81,7 @@ pub(crate) async fn scan_facts(path: &Path, visitor: &mut dyn FactVisitor) -> St
                         status_at: row.status_at,
                         amount: row.amount,
                         shipping: row.shipping,
+                        completed_at: row.completed_at,
                     });
                 }
             }
@@ -149,7 +151,8 @@ fn scan_tables(path: &Path, sender: &mpsc::Sender<Message>) -> Result<(), ScanEr
     )?;
     stream(
         &snapshot,
-        "SELECT member_id, order_id, placed_at, status, status_at, amount, shipping FROM orders",
+        "SELECT member_id, order_id, placed_at, status, status_at, amount, shipping, completed_at \
+         FROM orders",
         sender,
         Message::Orders,
         |row| {
@@ -161,6 +164,7 @@ fn scan_tables(path: &Path, sender: &mpsc::Sender<Message>) -> Result<(), ScanEr
                 status_at: row.get_ref(4)?.as_i64()?,
                 amount: row.get_ref(5)?.as_i64()?,
                 shipping: row.get_ref(6)?.as_i64()?,
+                completed_at: row.get_ref(7)?.as_i64_or_null()?,
             })
         },
     )?;

@@ -63,6 +63,8 @@ pub struct OrderScan<'a> {
     pub amount: i64,
     /// The shipping included in `amount`.
     pub shipping: i64,
+    /// When it became completed, if it ever did.
+    pub completed_at: Option<i64>,
 }
 
 /// A return as a full scan reads it.
@@ -110,6 +112,25 @@ pub struct FactCounts {
     pub events: u64,
 }
 
+/// What a batch did: one outcome per item, and, for orders, every status the batch moved (an
+/// `Updated` order may only have gained lines).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Recorded {
+    /// One outcome per item, in order.
+    pub outcomes: Vec<ItemOutcome>,
+    /// The order status moves, in the order the items made them.
+    pub status_changes: Vec<plan::StatusChange>,
+}
+
+impl From<Vec<ItemOutcome>> for Recorded {
+    fn from(outcomes: Vec<ItemOutcome>) -> Self {
+        Self {
+            outcomes,
+            status_changes: Vec::new(),
+        }
+    }
+}
+
 /// The facts: ingest (idempotent by kind and id, each item all or nothing) and reads.
 ///
 /// Every `record_*` and `upsert_*` method answers one outcome per item, in order; an item that is
@@ -124,13 +145,13 @@ pub trait FactStore: Send + Sync {
         profiles: &[MemberProfile],
         recorded_at: Timestamp,
     ) -> StoreResult<Vec<ItemOutcome>>;
-    /// Records orders (with their lines, if sent).
+    /// Records orders (with their lines, if sent), and says which statuses moved.
     async fn record_orders(
         &self,
         orders: &[Order],
         options: IngestOptions,
         recorded_at: Timestamp,
-    ) -> StoreResult<Vec<ItemOutcome>>;
+    ) -> StoreResult<Recorded>;
     /// Records order lines sent apart from their orders.
     async fn record_order_lines(
         &self,

@@ -218,7 +218,17 @@ impl TestApp {
 
     /// Starts a server on `backend`.
     pub async fn spawn_on(backend: TestBackend) -> Option<Self> {
-        let db = TestDb::new(backend).await?;
+        Self::spawn_configured(backend, |_| {}).await
+    }
+
+    /// Starts a server on `backend` with its configuration changed by `change` (model options,
+    /// say).
+    pub async fn spawn_configured(
+        backend: TestBackend,
+        change: impl FnOnce(&mut Config),
+    ) -> Option<Self> {
+        let mut db = TestDb::new(backend).await?;
+        change(&mut db.config);
         let clock = FakeClock::at("2026-11-22T04:00:00Z");
         let app = App::new(
             db.store.clone(),
@@ -226,7 +236,7 @@ impl TestApp {
             db.config.brand.clone(),
             db.config.ingest,
         )
-        .with_segmentation(db.config.engine.clone(), db.config.include_shipping);
+        .with_segmentation(db.config.engine.clone(), db.config.orders);
         let server = Server::with_app(&db.config, app.clone())
             .await
             .expect("binding the test server");

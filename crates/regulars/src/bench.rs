@@ -380,7 +380,7 @@ async fn bench_load(
     for run in 0..runs.max(1) {
         let app = bench_app(config, dir, 0).await?;
         let started = Instant::now();
-        let (_, table) = app.load_engine_facts().await?;
+        let (_, table) = app.load_engine_facts(app.today()).await?;
         let load = started.elapsed().as_secs_f64();
         drop(table);
         let started = Instant::now();
@@ -450,7 +450,7 @@ fn engine_table(config: &Config, members: u32, orders: u64) -> regulars_engine::
             returns,
             interactions,
             &zone,
-            config.include_shipping,
+            config.orders,
         );
     }
     builder.finish()

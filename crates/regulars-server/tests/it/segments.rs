@@ -210,3 +210,88 @@ fn nesl_now(member: &MemberSegmentsView) -> String {
         .segment
         .clone()
 }
+
+#[tokio::test]
+async fn under_completed_mode_an_order_counts_from_its_completion_until_its_cancellation() {
+    use regulars_api_types::TransitionsView;
+    use regulars_server::app::segments::ValidOrderMode;
+    let Some(app) = regulars_test_support::TestApp::spawn_configured(
+        regulars_test_support::TestBackend::from_env(),
+        |config| config.orders.valid_order_mode = ValidOrderMode::Completed,
+    )
+    .await
+    else {
+        return;
+    };
+    let nesl = |path: &'static str| {
+        let client = app.client.clone();
+        async move {
+            let (status, member, text) = get::<MemberSegmentsView>(&client, path).await;
+            assert_eq!(status, 200, "{text}");
+            nesl_now(&member.unwrap())
+        }
+    };
+    let mut paid = order("O1", "M1", 10_000);
+    paid.placed_at = "2026-11-20 09:00".into();
+    app.client
+        .batch("orders", std::slice::from_ref(&paid), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        nesl("/api/v1/members/M1/segments").await,
+        "prospect",
+        "paid is not yet valid"
+    );
+
+    let mut completed = paid.clone();
+    completed.status = Some("completed".into());
+    completed.status_at = Some("2026-11-22 10:00".into());
+    app.client
+        .batch("orders", &[completed], None)
+        .await
+        .unwrap();
+    assert_eq!(nesl("/api/v1/members/M1/segments").await, "N");
+    // A full evaluation agrees with the live state, and the day before the completion the
+    // order did not count yet, although it was placed by then.
+    assert_eq!(
+        nesl("/api/v1/members/M1/segments?as_of=2026-11-21").await,
+        "prospect"
+    );
+
+    let mut cancelled = paid.clone();
+    cancelled.status = Some("cancelled".into());
+    cancelled.status_at = Some("2026-11-22 11:00".into());
+    app.client
+        .batch("orders", &[cancelled], None)
+        .await
+        .unwrap();
+    assert_eq!(nesl("/api/v1/members/M1/segments").await, "prospect");
+
+    let (_, log, _) =
+        get::<TransitionsView>(&app.client, "/api/v1/transitions?model=nesl&member_id=M1").await;
+    let moves: Vec<(String, String, String)> = log
+        .unwrap()
+        .transitions
+        .into_iter()
+        .map(|t| (t.from, t.to, t.cause))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("prospect".into(), "N".into(), "order:O1".into()),
+            ("N".into(), "prospect".into(), "order:O1".into()),
+        ]
+    );
+
+    // A restart loads the same state: nothing to catch up.
+    let restarted = regulars_server::app::App::new(
+        app.db.store.clone(),
+        app.clock.clone(),
+        app.db.config.brand.clone(),
+        app.db.config.ingest,
+    )
+    .with_segmentation(app.db.config.engine.clone(), app.db.config.orders);
+    restarted.start_segments().await.unwrap();
+    let (_, log, _) = get::<TransitionsView>(&app.client, "/api/v1/transitions?model=nesl").await;
+    assert_eq!(log.unwrap().transitions.len(), 2, "no restart transitions");
+}

@@ -33,12 +33,14 @@ store_test!(
         let outcomes = store
             .record_orders(std::slice::from_ref(&first), lenient(), at(NOW))
             .await
-            .unwrap();
+            .unwrap()
+            .outcomes;
         assert_eq!(outcomes, [Ok(Accepted::Created)]);
         let again = store
             .record_orders(std::slice::from_ref(&first), lenient(), at(NOW))
             .await
-            .unwrap();
+            .unwrap()
+            .outcomes;
         assert_eq!(again, [Ok(Accepted::Duplicate)]);
         let counts = store.count_facts().await.unwrap();
         assert_eq!((counts.orders, counts.order_lines), (1, 1));
@@ -96,7 +98,8 @@ store_test!(
         let outcomes = store
             .record_orders(&[order("O1", "M1", 100)], strict, at(NOW))
             .await
-            .unwrap();
+            .unwrap()
+            .outcomes;
         assert_eq!(
             outcomes,
             [Err(Rejection::UnknownMember(
@@ -118,7 +121,8 @@ store_test!(
         let outcomes = store
             .record_orders(&[order("O1", "M1", 999)], lenient(), at(NOW))
             .await
-            .unwrap();
+            .unwrap()
+            .outcomes;
         assert_eq!(
             outcomes,
             [Err(Rejection::Conflict {
@@ -149,21 +153,24 @@ store_test!(
             store
                 .record_orders(std::slice::from_ref(&completed), lenient(), at(NOW))
                 .await
-                .unwrap(),
+                .unwrap()
+                .outcomes,
             [Ok(Accepted::Updated)]
         );
         assert_eq!(
             store
                 .record_orders(&[completed], lenient(), at(NOW))
                 .await
-                .unwrap(),
+                .unwrap()
+                .outcomes,
             [Ok(Accepted::Duplicate)]
         );
         assert_eq!(
             store
                 .record_orders(&[order("O1", "M1", 100)], lenient(), at(NOW))
                 .await
-                .unwrap(),
+                .unwrap()
+                .outcomes,
             [Ok(Accepted::Duplicate)]
         );
         let facts = store
@@ -191,7 +198,8 @@ store_test!(
         let outcomes = store
             .record_orders(&batch, lenient(), at(NOW))
             .await
-            .unwrap();
+            .unwrap()
+            .outcomes;
         assert_eq!(outcomes[0], Ok(Accepted::Created));
         assert!(matches!(outcomes[1], Err(Rejection::Conflict { .. })));
         assert_eq!(outcomes[2], Ok(Accepted::Created));
@@ -475,6 +483,7 @@ store_test!(
                         .record_orders(&batch, IngestOptions::default(), at(NOW))
                         .await
                         .unwrap()
+                        .outcomes
                 })
             })
             .collect();
@@ -568,6 +577,91 @@ store_test!(
         assert_eq!(
             seen.interactions,
             [("M3".to_owned(), at("2026-03-03T00:00:00Z").as_microsecond())]
+        );
+    }
+);
+
+store_test!(
+    an_orders_completion_is_kept_through_a_later_cancellation_and_scanned,
+    |store: DynStore| async move {
+        let with = |id: &str, status: OrderStatus, when: &str| {
+            let mut o = order(id, "M1", 100);
+            o.status = status;
+            o.status_at = Some(at(when));
+            o
+        };
+        let first = store
+            .record_orders(
+                &[
+                    with("O1", OrderStatus::Completed, "2026-03-01T00:00:00Z"),
+                    order("O2", "M1", 100),
+                    order("O3", "M1", 100),
+                ],
+                lenient(),
+                at(NOW),
+            )
+            .await
+            .unwrap();
+        assert!(first.status_changes.is_empty(), "creations are not moves");
+        let moved = store
+            .record_orders(
+                &[
+                    with("O2", OrderStatus::Completed, "2026-03-05T00:00:00Z"),
+                    with("O3", OrderStatus::Cancelled, "2026-03-06T00:00:00Z"),
+                    with("O1", OrderStatus::Cancelled, "2026-03-07T00:00:00Z"),
+                ],
+                lenient(),
+                at(NOW),
+            )
+            .await
+            .unwrap();
+        let moves: Vec<(&str, OrderStatus, OrderStatus)> = moved
+            .status_changes
+            .iter()
+            .map(|c| (c.order_id.as_str(), c.from, c.to))
+            .collect();
+        assert_eq!(
+            moves,
+            [
+                ("O2", OrderStatus::Paid, OrderStatus::Completed),
+                ("O3", OrderStatus::Paid, OrderStatus::Cancelled),
+                ("O1", OrderStatus::Completed, OrderStatus::Cancelled),
+            ]
+        );
+
+        #[derive(Default)]
+        struct Completions(Vec<(String, String, Option<i64>)>);
+        impl regulars_store::FactVisitor for Completions {
+            fn member(&mut self, _: &str) {}
+            fn return_(&mut self, _: regulars_store::ReturnScan<'_>) {}
+            fn order(&mut self, row: regulars_store::OrderScan<'_>) {
+                self.0.push((
+                    row.order_id.to_owned(),
+                    row.status.to_owned(),
+                    row.completed_at,
+                ));
+            }
+            fn interaction(&mut self, _: &str, _: i64) {}
+        }
+        let mut seen = Completions::default();
+        store.scan_facts(&mut seen).await.unwrap();
+        seen.0.sort();
+        let micros = |when: &str| Some(at(when).as_microsecond());
+        assert_eq!(
+            seen.0,
+            [
+                (
+                    "O1".to_owned(),
+                    "cancelled".to_owned(),
+                    micros("2026-03-01T00:00:00Z")
+                ),
+                (
+                    "O2".to_owned(),
+                    "completed".to_owned(),
+                    micros("2026-03-05T00:00:00Z")
+                ),
+                ("O3".to_owned(), "cancelled".to_owned(), None),
+            ]
         );
     }
 );
