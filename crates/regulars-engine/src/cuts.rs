@@ -254,29 +254,37 @@ impl Cuts {
         config: &EngineConfig,
     ) -> Option<i64> {
         let recency = f.recency?;
-        let mut bounds: Vec<i64> = Vec::with_capacity(16);
+        // Called on every refresh of a member, so the bounds are folded as they are found
+        // rather than collected.
+        let mut next: Option<i64> = None;
+        let mut consider = |bound: i64| {
+            if bound > recency && next.is_none_or(|n| bound < n) {
+                next = Some(bound);
+            }
+        };
         if let Some(q) = self.r_quintiles {
-            bounds.extend(q.0.iter().map(|five_b| first_beyond(*five_b, 5)));
+            q.0.iter()
+                .for_each(|five_b| consider(first_beyond(*five_b, 5)));
         }
         let cycle = self.customer_cycle(f, config);
-        let mut multiples = config.nesl_bounds.to_vec();
-        if config.lost_multiple.num > 0 {
-            multiples.push(config.lost_multiple);
-        }
-        bounds.extend(multiples.iter().map(|k| {
-            first_beyond(
+        let lost_multiple = (config.lost_multiple.num > 0).then_some(config.lost_multiple);
+        for k in config.nesl_bounds.iter().chain(lost_multiple.iter()) {
+            consider(first_beyond(
                 i128::from(k.num) * i128::from(cycle.p),
                 i128::from(cycle.q) * i128::from(k.den),
-            )
-        }));
-        bounds.push(i64::from(config.lost_max_days) + 1);
-        bounds.extend(config.rfim_bands.iter().map(|k| {
-            first_beyond(
-                i128::from(k.num) * i128::from(self.store_cycle_of(f.purchase_days)),
+            ));
+        }
+        consider(i64::from(config.lost_max_days) + 1);
+        let store_cycle = self.store_cycle_of(f.purchase_days);
+        for k in &config.rfim_bands {
+            consider(first_beyond(
+                i128::from(k.num) * i128::from(store_cycle),
                 i128::from(k.den),
-            )
-        }));
-        bounds.extend(self.rfm8_rule.recency_flip());
-        bounds.into_iter().filter(|b| *b > recency).min()
+            ));
+        }
+        if let Some(flip) = self.rfm8_rule.recency_flip() {
+            consider(flip);
+        }
+        next
     }
 }

@@ -215,8 +215,17 @@ fn for_chunks<T: Send, R: Send>(
     threads: usize,
     work: impl Fn(usize, &mut [T]) -> R + Sync,
 ) -> Vec<R> {
-    const MIN_CHUNK: usize = 50_000;
-    let threads = threads.min(items.len() / MIN_CHUNK).max(1);
+    for_chunks_of(items, threads, 50_000, work)
+}
+
+/// [`for_chunks`] with chunks of at least `min_chunk` items (fewer items, fewer threads).
+pub(crate) fn for_chunks_of<T: Send, R: Send>(
+    items: &mut [T],
+    threads: usize,
+    min_chunk: usize,
+    work: impl Fn(usize, &mut [T]) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.min(items.len() / min_chunk.max(1)).max(1);
     if threads == 1 {
         return vec![work(0, items)];
     }

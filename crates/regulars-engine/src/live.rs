@@ -20,8 +20,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+/// Changed members by index: internal keys, so a fixed fast hash.
+type MovedFacts = HashMap<u32, OwnedFacts, foldhash::fast::FixedState>;
+
 use crate::cycle::PooledIntervals;
-use crate::evaluate::{evaluate_parts, features};
+use crate::evaluate::{evaluate_parts, features, for_chunks_of};
 use crate::facts::MemberView;
 use crate::{
     Cuts, Day, EngineConfig, FactTable, MemberFeatures, MemberSegments, Model, OrderFact,
@@ -102,11 +105,17 @@ struct OwnedFacts {
 }
 
 impl OwnedFacts {
+    /// A member's facts, with room for the next order and interaction (the usual next fact).
     fn of(view: MemberView<'_>) -> Self {
+        fn with_room<T: Copy>(facts: &[T]) -> Vec<T> {
+            let mut owned = Vec::with_capacity(facts.len() + 1);
+            owned.extend_from_slice(facts);
+            owned
+        }
         Self {
-            orders: view.orders.to_vec(),
+            orders: with_room(view.orders),
             returns: view.own_returns().collect(),
-            interactions: view.interactions.to_vec(),
+            interactions: with_room(view.interactions),
         }
     }
 
@@ -205,7 +214,7 @@ pub struct Engine {
     threads: usize,
     today: Day,
     table: FactTable,
-    moved: HashMap<u32, OwnedFacts>,
+    moved: MovedFacts,
     cuts: Cuts,
     members: Vec<MemberState>,
     calendar: BTreeMap<i32, Vec<u32>>,
@@ -223,7 +232,7 @@ impl Engine {
             threads: threads.max(1),
             today,
             table,
-            moved: HashMap::new(),
+            moved: MovedFacts::default(),
             cuts: evaluation.cuts,
             members: Vec::new(),
             calendar: BTreeMap::new(),
@@ -356,18 +365,42 @@ impl Engine {
     /// Moves the engine's day forward to `day`, one day at a time, placing again the members
     /// filed under each day and adding their segment changes to `out`.
     pub fn advance_to(&mut self, day: Day, out: &mut Vec<Transition>) {
+        let mut due: Vec<u32> = Vec::new();
         while self.today < day {
             self.today = Day(self.today.0 + 1);
+            due.clear();
             while let Some(entry) = self.calendar.first_entry() {
                 if *entry.key() > self.today.0 {
                     break;
                 }
-                for member in entry.remove() {
-                    if self.members[member as usize].wake <= self.today.0 {
-                        self.refresh(member, out);
-                    }
-                }
+                due.extend(entry.remove());
             }
+            // A member filed more than once, or since refiled for a later day, is looked at
+            // once, on the day they are due.
+            due.sort_unstable();
+            due.dedup();
+            due.retain(|m| self.members[*m as usize].wake <= self.today.0);
+            self.refresh_all(&due, out);
+        }
+    }
+
+    /// [`Self::refresh`] for many members: their features, labels and next days are found on
+    /// the engine's threads, then placed in member order.
+    fn refresh_all(&mut self, members: &[u32], out: &mut Vec<Transition>) {
+        /// Below this many members a thread costs more than it saves.
+        const MIN_CHUNK: usize = 2_048;
+        let mut placed: Vec<(MemberFeatures, [u8; 5], i32)> =
+            vec![(MemberFeatures::default(), [0; 5], i32::MAX); members.len()];
+        let this = &*self;
+        for_chunks_of(&mut placed, self.threads, MIN_CHUNK, |start, part| {
+            let mut scratch = Vec::new();
+            for (slot, member) in part.iter_mut().zip(&members[start..]) {
+                *slot = this.look_at(*member, &mut scratch);
+            }
+        });
+        for (member, (f, codes, wake)) in members.iter().zip(placed) {
+            let before = self.place(*member, &f, wake, codes);
+            self.record(*member, before, codes, out);
         }
     }
 
@@ -410,14 +443,9 @@ impl Engine {
         next.map_or(by_time, |d| d.0.min(by_time))
     }
 
-    fn place(
-        &mut self,
-        member: u32,
-        f: &MemberFeatures,
-        next: Option<Day>,
-        codes: [u8; 5],
-    ) -> [u8; 5] {
-        let wake = self.wake(f, next);
+    /// Stores a member's new state and files them under their next day; returns their codes
+    /// before.
+    fn place(&mut self, member: u32, f: &MemberFeatures, wake: i32, codes: [u8; 5]) -> [u8; 5] {
         let state = &mut self.members[member as usize];
         let before = state.codes;
         *state = MemberState::of(f, codes, wake);
@@ -443,19 +471,26 @@ impl Engine {
         }
     }
 
-    /// Re-reads one member's facts as of today and places them against the current cut points.
-    fn refresh(&mut self, member: u32, out: &mut Vec<Transition>) {
-        let mut scratch = std::mem::take(&mut self.scratch);
+    /// A member's features as of today, their codes against the current cut points and the
+    /// next day to look at them; changes nothing.
+    fn look_at(&self, member: u32, scratch: &mut Vec<i32>) -> (MemberFeatures, [u8; 5], i32) {
         let (f, next) = features(
             self.view(member),
             self.today,
             &self.config,
             None::<&mut PooledIntervals>,
-            &mut scratch,
+            scratch,
         );
-        self.scratch = scratch;
         let codes = self.cuts.label(f, &self.config).codes();
-        let before = self.place(member, &f, next, codes);
+        (f, codes, self.wake(&f, next))
+    }
+
+    /// Re-reads one member's facts as of today and places them against the current cut points.
+    fn refresh(&mut self, member: u32, out: &mut Vec<Transition>) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let (f, codes, wake) = self.look_at(member, &mut scratch);
+        self.scratch = scratch;
+        let before = self.place(member, &f, wake, codes);
         self.record(member, before, codes, out);
     }
 
@@ -467,8 +502,9 @@ impl Engine {
             for member in 0..self.table.len() as u32 {
                 table.push_view(self.view(member));
             }
+            table.index_returns();
             self.table = table;
-            self.moved = HashMap::new();
+            self.moved = MovedFacts::default();
         }
         let (evaluation, next_changes) =
             evaluate_parts(&self.table, &self.config, self.today, self.threads);
@@ -492,7 +528,8 @@ impl Engine {
                     self.counts[at][*code as usize] += 1;
                 }
             } else {
-                let before = self.place(member, &segments.features, next, codes);
+                let wake = self.wake(&segments.features, next);
+                let before = self.place(member, &segments.features, wake, codes);
                 if let Some(out) = out.as_deref_mut() {
                     self.record(member, before, codes, out);
                 }
