@@ -3,7 +3,7 @@
 //! purchase count.
 
 use regulars_engine::{
-    Day, EngineConfig, FrequencyUnit, Rfim, StoreAggregation, ValueBins, evaluate,
+    Day, EngineConfig, FrequencyUnit, Model, Rfim, StoreAggregation, ValueBins, evaluate, explain,
 };
 
 use crate::{Member, table};
@@ -90,4 +90,34 @@ fn by_order_count_judges_each_member_against_the_cycle_after_their_count() {
     assert_eq!(f.rfim, Rfim::Active);
     assert_eq!(cuts.store_cycle_of(1), 10);
     assert_eq!(cuts.store_cycle_of(9), 40, "five or more share C_5");
+    let money = |minor: i64| format!("NT${minor}");
+    let rfim = explain(e, cuts, Model::Rfim, &config, &money);
+    assert!(
+        rfim.contains("at most 2 × the 10-day store cycle after a 1st purchase-day"),
+        "{rfim}"
+    );
+}
+
+#[test]
+fn explanations_speak_of_orders_and_fixed_thresholds_when_so_configured() {
+    let config = EngineConfig {
+        frequency_unit: FrequencyUnit::Order,
+        m_bins: ValueBins::Fixed([200, 400, 450, 1_000]),
+        ..EngineConfig::default()
+    };
+    let members = vec![Member::buying(&[(990, 300), (990, 300)])];
+    let evaluation = evaluate(&table(&members), &config, Day(1000));
+    let money = |minor: i64| format!("NT${minor}");
+    let rfm = explain(
+        &evaluation.members[0],
+        &evaluation.cuts,
+        Model::Rfm,
+        &config,
+        &money,
+    );
+    assert!(rfm.contains("2 orders in 365 days"), "{rfm}");
+    assert!(
+        rfm.contains("spend NT$600 against thresholds (at least) NT$200, NT$400, NT$450, NT$1000"),
+        "{rfm}"
+    );
 }
