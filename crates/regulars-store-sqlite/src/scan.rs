@@ -1,15 +1,15 @@
-//! The full scan of facts the segmentation engine loads at startup, read with rusqlite on a
-//! thread of its own.
+//! The full scans the live segments read at startup (every fact, and every member's stored
+//! segments), read with rusqlite off the async threads.
 //!
 //! sqlx's SQLite driver hands every row from its worker thread to the caller through a channel,
 //! which costs about 5 µs a row, most of it thread wake-ups: 55 s for 10,000,000 orders. Here
 //! one thread steps the statements directly and sends the rows on in batches, so the scan costs
-//! what SQLite costs. All four tables are read in one transaction, hence from one snapshot.
+//! what SQLite costs. All four fact tables are read in one transaction, hence from one snapshot.
 
 use std::path::Path;
 use std::time::Duration;
 
-use regulars_store::{FactVisitor, OrderScan, ReturnScan, StoreError, StoreResult};
+use regulars_store::{FactVisitor, Membership, OrderScan, ReturnScan, StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags, Row};
 use tokio::sync::mpsc;
 
@@ -100,6 +100,43 @@ pub(crate) async fn scan_facts(path: &Path, visitor: &mut dyn FactVisitor) -> St
     Ok(())
 }
 
+/// Every member's stored segments, read on a blocking thread.
+pub(crate) async fn read_memberships(path: &Path) -> StoreResult<Vec<Membership>> {
+    let path = path.to_owned();
+    let read = move || -> rusqlite::Result<Vec<Membership>> {
+        let connection = open_read_only(&path)?;
+        let mut statement = connection.prepare(
+            "SELECT member_id, rfm, rfm8, nesl, rfim, lifecycle FROM segment_memberships",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(Membership {
+                member_id: text(row, 0)?,
+                segments: [
+                    text(row, 1)?,
+                    text(row, 2)?,
+                    text(row, 3)?,
+                    text(row, 4)?,
+                    text(row, 5)?,
+                ],
+            })
+        })?;
+        rows.collect()
+    };
+    tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("reading the memberships stopped: {e}")))?
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("reading the memberships failed: {e}")))
+}
+
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(Duration::from_secs(30))?;
+    Ok(connection)
+}
+
 /// Why a scan stopped early.
 enum ScanError {
     /// SQLite failed.
@@ -122,11 +159,7 @@ fn scan(path: &Path, sender: &mpsc::Sender<Message>) -> Result<(), rusqlite::Err
 }
 
 fn scan_tables(path: &Path, sender: &mpsc::Sender<Message>) -> Result<(), ScanError> {
-    let connection = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    connection.busy_timeout(Duration::from_secs(30))?;
+    let connection = open_read_only(path)?;
     let snapshot = connection.unchecked_transaction()?;
     stream(
         &snapshot,

@@ -85,27 +85,7 @@ impl SegmentStore for SqliteStore {
     }
 
     async fn memberships(&self) -> StoreResult<Vec<Membership>> {
-        let rows = sqlx::query(
-            "SELECT member_id, rfm, rfm8, nesl, rfim, lifecycle FROM segment_memberships",
-        )
-        .fetch_all(&self.read)
-        .await
-        .map_err(db_error)?;
-        rows.iter()
-            .map(|row| {
-                let get = |column: &str| row.try_get::<String, _>(column).map_err(db_error);
-                Ok(Membership {
-                    member_id: get("member_id")?,
-                    segments: [
-                        get("rfm")?,
-                        get("rfm8")?,
-                        get("nesl")?,
-                        get("rfim")?,
-                        get("lifecycle")?,
-                    ],
-                })
-            })
-            .collect()
+        crate::scan::read_memberships(&self.path).await
     }
 
     async fn list_transitions(
