@@ -20,9 +20,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-/// Changed members by index: internal keys, so a fixed fast hash.
-type MovedFacts = HashMap<u32, OwnedFacts, foldhash::fast::FixedState>;
-
 use crate::cycle::PooledIntervals;
 use crate::evaluate::{evaluate_parts, features, for_chunks_of};
 use crate::facts::MemberView;
@@ -94,6 +91,9 @@ pub struct Transition {
     /// The day it happened.
     pub on: Day,
 }
+
+/// Changed members by index: internal keys, so a fixed fast hash.
+type MovedFacts = HashMap<u32, OwnedFacts, foldhash::fast::FixedState>;
 
 /// A member's facts once they changed after the columns were built.
 #[derive(Debug, Clone, Default)]
