@@ -74,11 +74,7 @@ impl Ingest for MemberProfile {
         recorded: &Recorded,
     ) -> AppResult<Vec<SegmentChange>> {
         Ok(accepted(items, &recorded.outcomes, &[Accepted::Created])
-            .map(|m| SegmentChange {
-                member_id: m.member_id.clone(),
-                fact: None,
-                cause: format!("member:{}", m.member_id),
-            })
+            .map(|m| SegmentChange::caused_by(&m.member_id, None, "member", &m.member_id))
             .collect())
     }
 }
@@ -100,10 +96,8 @@ impl Ingest for Order {
         let zone = &app.brand.time_zone;
         let rules = app.order_rules;
         let completed_mode = rules.valid_order_mode == ValidOrderMode::Completed;
-        let change = |order: &Self, fact| SegmentChange {
-            member_id: order.member_id.clone(),
-            fact,
-            cause: format!("order:{}", order.order_id),
+        let change = |order: &Self, fact| {
+            SegmentChange::caused_by(&order.member_id, fact, "order", &order.order_id)
         };
         // An order not valid yet still brings its member (maybe new) into the segments.
         let mut changes: Vec<SegmentChange> =
@@ -194,16 +188,18 @@ impl Ingest for NewReturn {
                     return None;
                 }
                 let fact = order_fact(order, zone, app.order_rules.include_shipping);
-                Some(SegmentChange {
-                    member_id: order.member_id.clone(),
-                    fact: Some(Fact::Return {
-                        order_day: fact.day,
-                        order_amount: fact.amount,
-                        day: day_of(refund.completed_at, zone),
-                        amount: refund.amount.minor(),
-                    }),
-                    cause: format!("return:{}", refund.return_id),
-                })
+                let returned = Fact::Return {
+                    order_day: fact.day,
+                    order_amount: fact.amount,
+                    day: day_of(refund.completed_at, zone),
+                    amount: refund.amount.minor(),
+                };
+                Some(SegmentChange::caused_by(
+                    &order.member_id,
+                    Some(returned),
+                    "return",
+                    &refund.return_id,
+                ))
             })
             .collect())
     }
@@ -224,10 +220,14 @@ impl Ingest for Interaction {
         recorded: &Recorded,
     ) -> AppResult<Vec<SegmentChange>> {
         Ok(accepted(items, &recorded.outcomes, &[Accepted::Created])
-            .map(|i| SegmentChange {
-                member_id: i.member_id.clone(),
-                fact: Some(Fact::Interaction(day_of(i.at, &app.brand.time_zone))),
-                cause: format!("interaction:{}", i.interaction_id),
+            .map(|i| {
+                let day = day_of(i.at, &app.brand.time_zone);
+                SegmentChange::caused_by(
+                    &i.member_id,
+                    Some(Fact::Interaction(day)),
+                    "interaction",
+                    &i.interaction_id,
+                )
             })
             .collect())
     }

@@ -166,6 +166,22 @@ pub struct SegmentChange {
     pub cause: String,
 }
 
+impl SegmentChange {
+    /// A change to `member_id` caused by the `kind` fact `id` (logged as the cause `kind:id`).
+    pub fn caused_by(
+        member_id: &MemberId,
+        fact: Option<Fact>,
+        kind: &str,
+        id: impl std::fmt::Display,
+    ) -> Self {
+        Self {
+            member_id: member_id.clone(),
+            fact,
+            cause: format!("{kind}:{id}"),
+        }
+    }
+}
+
 impl App {
     /// Loads every fact into the engine as of today and keeps it current from then on: ingest
     /// applies facts, [`App::tick_segments`] moves days. Catches up the stored memberships.

@@ -71,6 +71,47 @@ mod tests {
     }
 
     #[test]
+    fn order_completion_is_backfilled_from_the_status_history() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        for (version, _, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v < 5) {
+            db.execute_batch(sql)
+                .unwrap_or_else(|e| panic!("migration {version}: {e}"));
+        }
+        // O1 is completed; O2 moved paid → completed → cancelled; O3 arrived completed and was
+        // cancelled; O4 moved paid → cancelled; O5 is paid.
+        db.execute_batch(
+            "INSERT INTO members (member_id, created_at, updated_at) VALUES ('M1', 0, 0); \
+             INSERT INTO orders (order_id, member_id, placed_at, status, status_at, currency, amount, discount, shipping, recorded_at) VALUES \
+               ('O1', 'M1', 10, 'completed', 11, 'TWD', 100, 0, 0, 0), \
+               ('O2', 'M1', 20, 'cancelled', 23, 'TWD', 100, 0, 0, 0), \
+               ('O3', 'M1', 30, 'cancelled', 33, 'TWD', 100, 0, 0, 0), \
+               ('O4', 'M1', 40, 'cancelled', 41, 'TWD', 100, 0, 0, 0), \
+               ('O5', 'M1', 50, 'paid', 50, 'TWD', 100, 0, 0, 0); \
+             INSERT INTO order_status_changes (order_id, from_status, to_status, at, recorded_at) VALUES \
+               ('O2', 'paid', 'completed', 22, 0), ('O2', 'completed', 'cancelled', 23, 0), \
+               ('O3', 'completed', 'cancelled', 33, 0), ('O4', 'paid', 'cancelled', 41, 0);",
+        )
+        .unwrap();
+        let (_, _, completion) = MIGRATIONS.iter().find(|(v, _, _)| *v == 5).unwrap();
+        db.execute_batch(completion).unwrap();
+        let completed: Vec<(String, Option<i64>)> = db
+            .prepare("SELECT order_id, completed_at FROM orders ORDER BY order_id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let expected: Vec<(String, Option<i64>)> = vec![
+            ("O1".into(), Some(11)),
+            ("O2".into(), Some(22)),
+            ("O3".into(), Some(30)),
+            ("O4".into(), None),
+            ("O5".into(), None),
+        ];
+        assert_eq!(completed, expected);
+    }
+
+    #[test]
     fn the_lean_segment_tables_keep_every_row_and_keep_counting_seq_up() {
         let db = rusqlite::Connection::open_in_memory().unwrap();
         for (version, _, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v < 4) {
