@@ -213,7 +213,7 @@ fn the_dependency_rules_of_style_md_hold() {
         if deps.contains("rusqlite") {
             assert_eq!(
                 crate_name, "regulars-store-sqlite",
-                "only the SQLite store's full scan may use rusqlite, not {crate_name}"
+                "only the SQLite store may use rusqlite, not {crate_name}"
             );
         }
         if deps.contains("axum") {

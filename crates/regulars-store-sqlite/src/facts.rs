@@ -1,5 +1,6 @@
 //! The fact ports on SQLite: each batch loads the stored rows its ids name, asks
-//! `regulars_store::plan` what to do, and writes the plan in one transaction.
+//! `regulars_store::plan` what to do, and writes the plan, all in one job on the writer thread
+//! (see `connections`); reads run on the reader connections.
 
 use std::collections::{HashMap, HashSet};
 
@@ -7,7 +8,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use regulars_domain::{
     BehaviourEvent, FactOrigin, Interaction, Member, MemberId, MemberProfile, NewReturn, Order,
-    OrderId, OrderLine, OrderStatus, ReturnId, ReturnLine, Store as ShopStore, StoreId,
+    OrderId, OrderLine, OrderStatus, ReturnId, Store as ShopStore, StoreId,
 };
 use regulars_store::plan::{
     MemberFact, Refunded, plan_member_facts, plan_members, plan_order_lines, plan_orders,
@@ -21,56 +22,39 @@ use regulars_store::{
     FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome, MemberFacts, Recorded,
     StoreError, StoreResult,
 };
-use sqlx::query_builder::Separated;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row as _, Sqlite, SqliteConnection};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, Row, params};
 
+use crate::SqliteStore;
+use crate::connections::DbResult;
 use crate::rows::{
     EVENT_COLUMNS, INTERACTION_COLUMNS, LINE_COLUMNS, ORDER_COLUMNS, RETURN_COLUMNS, STORE_SELECT,
     event_row, interaction_row, line_row, member_row, order_row, return_row, store_row,
 };
-use crate::{MAX_VARIABLES, SqliteStore, db_error};
 
-/// Inserts `rows` with multi-row `INSERT … VALUES` statements of at most 500 rows.
-pub(crate) async fn insert_values<'a, T>(
-    conn: &mut SqliteConnection,
-    head: &str,
-    columns: usize,
-    rows: &'a [T],
-    tail: &str,
-    mut bind: impl FnMut(&mut Separated<'_, 'a, Sqlite, &'static str>, &'a T),
-) -> StoreResult<()> {
-    let per_statement = (MAX_VARIABLES / columns).clamp(1, 500);
-    for chunk in rows.chunks(per_statement) {
-        let mut builder: QueryBuilder<'a, Sqlite> = QueryBuilder::new(head);
-        builder.push_values(chunk, |mut values, row| bind(&mut values, row));
-        builder.push(tail);
-        builder
-            .build()
-            .execute(&mut *conn)
-            .await
-            .map_err(db_error)?;
-    }
-    Ok(())
+/// `INSERT INTO {into} VALUES (?1, …, ?{count}) {tail}`: one row, for a cached statement.
+pub(crate) fn insert_sql(into: &str, count: usize, tail: &str) -> String {
+    let placeholders: Vec<String> = (1..=count).map(|n| format!("?{n}")).collect();
+    format!(
+        "INSERT INTO {into} VALUES ({}) {tail}",
+        placeholders.join(", ")
+    )
 }
 
-/// Runs `sql`, whose one parameter is a JSON array of ids, mapping each row.
-async fn fetch_for_ids<T>(
-    conn: &mut SqliteConnection,
+/// Runs `sql`, whose one parameter is a JSON array of ids, reading each row with `read`.
+fn fetch_for_ids<T>(
+    conn: &Connection,
     sql: &str,
     ids_json: &str,
-    map: fn(&SqliteRow) -> Result<T, sqlx::Error>,
-) -> StoreResult<Vec<T>> {
-    let rows = sqlx::query(sql)
-        .bind(ids_json)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    rows.iter().map(|row| map(row).map_err(db_error)).collect()
+    read: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> DbResult<Vec<T>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let rows = statement.query_map([ids_json], read)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn first_text(row: &SqliteRow) -> Result<String, sqlx::Error> {
-    row.try_get(0)
+fn first_text(row: &Row<'_>) -> rusqlite::Result<String> {
+    row.get(0)
 }
 
 fn unique<'a>(ids: impl Iterator<Item = &'a str>) -> String {
@@ -78,35 +62,24 @@ fn unique<'a>(ids: impl Iterator<Item = &'a str>) -> String {
     json_array(ids.filter(|id| seen.insert(*id)))
 }
 
-async fn known_members(
-    conn: &mut SqliteConnection,
-    ids_json: &str,
-) -> StoreResult<HashSet<MemberId>> {
+fn known_members(conn: &Connection, ids_json: &str) -> DbResult<HashSet<MemberId>> {
     let sql = "SELECT member_id FROM members WHERE member_id IN (SELECT value FROM json_each(?1))";
-    fetch_for_ids(conn, sql, ids_json, first_text)
-        .await?
+    fetch_for_ids(conn, sql, ids_json, first_text)?
         .iter()
-        .map(|id| MemberId::parse(id).map_err(|e| StoreError::Other(anyhow::anyhow!(e))))
+        .map(|id| Ok(MemberId::parse(id).map_err(|e| anyhow::anyhow!(e))?))
         .collect()
 }
 
-async fn known_stores(
-    conn: &mut SqliteConnection,
-    ids_json: &str,
-) -> StoreResult<HashSet<StoreId>> {
+fn known_stores(conn: &Connection, ids_json: &str) -> DbResult<HashSet<StoreId>> {
     let sql = "SELECT store_id FROM stores WHERE store_id IN (SELECT value FROM json_each(?1))";
-    fetch_for_ids(conn, sql, ids_json, first_text)
-        .await?
+    fetch_for_ids(conn, sql, ids_json, first_text)?
         .iter()
-        .map(|id| StoreId::parse(id).map_err(|e| StoreError::Other(anyhow::anyhow!(e))))
+        .map(|id| Ok(StoreId::parse(id).map_err(|e| anyhow::anyhow!(e))?))
         .collect()
 }
 
 /// Orders (with their lines) among the ids of a JSON array.
-async fn load_orders(
-    conn: &mut SqliteConnection,
-    ids_json: &str,
-) -> StoreResult<HashMap<OrderId, Order>> {
+fn load_orders(conn: &Connection, ids_json: &str) -> DbResult<HashMap<OrderId, Order>> {
     let orders = fetch_for_ids(
         conn,
         &format!(
@@ -114,8 +87,10 @@ async fn load_orders(
         ),
         ids_json,
         order_row,
-    )
-    .await?;
+    )?;
+    if orders.is_empty() {
+        return Ok(HashMap::new());
+    }
     let lines = fetch_for_ids(
         conn,
         &format!(
@@ -123,15 +98,14 @@ async fn load_orders(
         ),
         ids_json,
         line_row,
-    )
-    .await?;
+    )?;
     assemble_orders(orders, lines)
 }
 
 fn assemble_orders(
     orders: Vec<OrderRow>,
     lines: Vec<OrderLineRow>,
-) -> StoreResult<HashMap<OrderId, Order>> {
+) -> DbResult<HashMap<OrderId, Order>> {
     let mut lines_by_order: HashMap<String, Vec<OrderLineRow>> = HashMap::new();
     for line in lines {
         lines_by_order
@@ -141,8 +115,8 @@ fn assemble_orders(
     }
     let mut out = HashMap::with_capacity(orders.len());
     for row in orders {
-        let currency = regulars_domain::Currency::parse(&row.currency)
-            .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?;
+        let currency =
+            regulars_domain::Currency::parse(&row.currency).map_err(|e| anyhow::anyhow!(e))?;
         let lines = lines_by_order
             .remove(&row.order_id)
             .unwrap_or_default()
@@ -155,640 +129,196 @@ fn assemble_orders(
     Ok(out)
 }
 
-async fn insert_placeholder_members(
-    conn: &mut SqliteConnection,
-    ids: &[MemberId],
-    origin: FactOrigin,
-    now: i64,
-) -> StoreResult<()> {
-    let rows: Vec<MemberRow> = ids
-        .iter()
-        .map(|id| placeholder_member(id, origin))
-        .collect();
-    write_members(conn, &rows, now).await
-}
-
 /// Inserts or overwrites members (all profile columns), keeping `created_at` of stored ones.
-async fn write_members(
-    conn: &mut SqliteConnection,
-    rows: &[MemberRow],
-    now: i64,
-) -> StoreResult<()> {
-    let head = format!("INSERT INTO members ({MEMBER_COLUMNS}, created_at, updated_at) ");
+fn write_members(conn: &Connection, rows: &[MemberRow], now: i64) -> DbResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     let updates: Vec<String> = MEMBER_COLUMNS
         .split(',')
         .map(str::trim)
         .filter(|c| *c != "member_id")
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
-    let tail = format!(
-        " ON CONFLICT (member_id) DO UPDATE SET {}, updated_at = excluded.updated_at",
-        updates.join(", ")
+    let sql = insert_sql(
+        &format!("members ({MEMBER_COLUMNS}, created_at, updated_at)"),
+        27,
+        &format!(
+            "ON CONFLICT (member_id) DO UPDATE SET {}, updated_at = excluded.updated_at",
+            updates.join(", ")
+        ),
     );
-    insert_values(conn, &head, 27, rows, &tail, |values, row| {
-        values
-            .push_bind(row.member_id.as_str())
-            .push_bind(row.name.as_deref())
-            .push_bind(row.phone.as_deref())
-            .push_bind(row.email.as_deref())
-            .push_bind(row.line_user_id.as_deref())
-            .push_bind(row.birthday.as_deref())
-            .push_bind(row.gender.as_deref())
-            .push_bind(row.region.as_deref())
-            .push_bind(row.joined_at)
-            .push_bind(row.home_store_id.as_deref())
-            .push_bind(row.referrer_id.as_deref());
-        for consent in &row.consents {
-            values
-                .push_bind(consent.granted)
-                .push_bind(consent.at)
-                .push_bind(consent.source.as_deref());
-        }
-        values
-            .push_bind(row.created_from.as_deref())
-            .push_bind(row.revision)
-            .push_bind(now)
-            .push_bind(now);
-    })
-    .await
+    let mut statement = conn.prepare_cached(&sql)?;
+    for row in rows {
+        let [line, sms, email, push] = &row.consents;
+        let values: [&dyn ToSql; 27] = [
+            &row.member_id,
+            &row.name,
+            &row.phone,
+            &row.email,
+            &row.line_user_id,
+            &row.birthday,
+            &row.gender,
+            &row.region,
+            &row.joined_at,
+            &row.home_store_id,
+            &row.referrer_id,
+            &line.granted,
+            &line.at,
+            &line.source,
+            &sms.granted,
+            &sms.at,
+            &sms.source,
+            &email.granted,
+            &email.at,
+            &email.source,
+            &push.granted,
+            &push.at,
+            &push.source,
+            &row.created_from,
+            &row.revision,
+            &now,
+            &now,
+        ];
+        statement.execute(&values[..])?;
+    }
+    Ok(())
 }
 
-async fn write_stores(conn: &mut SqliteConnection, rows: &[StoreRow]) -> StoreResult<()> {
-    insert_values(
-        conn,
-        "INSERT INTO stores (store_id, name, channel, time_zone, created_from_order) ",
-        5,
-        rows,
-        " ON CONFLICT (store_id) DO UPDATE SET name = excluded.name, channel = excluded.channel, \
-          time_zone = excluded.time_zone, created_from_order = excluded.created_from_order",
-        |values, row| {
-            values
-                .push_bind(row.store_id.as_str())
-                .push_bind(row.name.as_str())
-                .push_bind(row.channel.as_str())
-                .push_bind(row.time_zone.as_str())
-                .push_bind(row.created_from_order);
-        },
-    )
-    .await
-}
-
-async fn write_lines(
-    conn: &mut SqliteConnection,
-    lines: &[(OrderId, OrderLine)],
-) -> StoreResult<()> {
-    let rows: Vec<OrderLineRow> = lines
+fn insert_placeholder_members(
+    conn: &Connection,
+    ids: &[MemberId],
+    origin: FactOrigin,
+    now: i64,
+) -> DbResult<()> {
+    let rows: Vec<MemberRow> = ids
         .iter()
-        .map(|(id, line)| OrderLineRow::new(id, line))
+        .map(|id| placeholder_member(id, origin))
         .collect();
-    insert_values(
-        conn,
-        &format!("INSERT INTO order_lines ({LINE_COLUMNS}) "),
-        7,
-        &rows,
+    write_members(conn, &rows, now)
+}
+
+fn write_stores(conn: &Connection, rows: &[StoreRow]) -> DbResult<()> {
+    let mut statement = conn.prepare_cached(
+        "INSERT INTO stores (store_id, name, channel, time_zone, created_from_order) \
+         VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (store_id) DO UPDATE SET name = excluded.name, channel = excluded.channel, \
+         time_zone = excluded.time_zone, created_from_order = excluded.created_from_order",
+    )?;
+    for row in rows {
+        statement.execute(params![
+            row.store_id,
+            row.name,
+            row.channel,
+            row.time_zone,
+            row.created_from_order
+        ])?;
+    }
+    Ok(())
+}
+
+fn write_orders(conn: &Connection, orders: &[Order], now: i64) -> DbResult<()> {
+    let mut statement = conn.prepare_cached(&insert_sql(
+        &format!("orders ({ORDER_COLUMNS}, recorded_at, completed_at)"),
+        13,
         "",
-        |values, row| {
-            values
-                .push_bind(row.order_id.as_str())
-                .push_bind(row.line_no)
-                .push_bind(row.sku.as_str())
-                .push_bind(row.name.as_deref())
-                .push_bind(row.category.as_deref())
-                .push_bind(row.quantity)
-                .push_bind(row.unit_price);
-        },
-    )
-    .await
+    ))?;
+    for order in orders {
+        let row = OrderRow::from(order);
+        let completed_at = (row.status == OrderStatus::Completed.as_str()).then_some(row.status_at);
+        statement.execute(params![
+            row.order_id,
+            row.member_id,
+            row.store_id,
+            row.placed_at,
+            row.status,
+            row.status_at,
+            row.currency,
+            row.amount,
+            row.discount,
+            row.shipping,
+            row.coupon_codes,
+            now,
+            completed_at,
+        ])?;
+    }
+    Ok(())
 }
 
-impl SqliteStore {
-    async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, Sqlite>> {
-        self.write
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_error)
+fn write_lines(conn: &Connection, lines: &[(OrderId, OrderLine)]) -> DbResult<()> {
+    let mut statement =
+        conn.prepare_cached(&insert_sql(&format!("order_lines ({LINE_COLUMNS})"), 7, ""))?;
+    for (order_id, line) in lines {
+        let row = OrderLineRow::new(order_id, line);
+        statement.execute(params![
+            row.order_id,
+            row.line_no,
+            row.sku,
+            row.name,
+            row.category,
+            row.quantity,
+            row.unit_price,
+        ])?;
     }
+    Ok(())
 }
 
-#[async_trait]
-impl FactStore for SqliteStore {
-    async fn upsert_stores(&self, stores: &[ShopStore]) -> StoreResult<Vec<ItemOutcome>> {
-        let mut tx = self.begin().await?;
-        let ids = unique(stores.iter().map(|s| s.store_id.as_str()));
-        let stored = fetch_for_ids(
-            &mut tx,
-            &format!("{STORE_SELECT} WHERE store_id IN (SELECT value FROM json_each(?1))"),
-            &ids,
-            store_row,
-        )
-        .await?
-        .into_iter()
-        .map(|row| ShopStore::try_from(row).map(|s| (s.store_id.clone(), s)))
-        .collect::<anyhow::Result<HashMap<_, _>>>()?;
-        let plan = plan_stores(stores, &stored);
-        let rows: Vec<StoreRow> = plan.upserts.iter().map(StoreRow::from).collect();
-        write_stores(&mut tx, &rows).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(plan.outcomes)
+fn write_status_changes(
+    conn: &Connection,
+    changes: &[regulars_store::plan::StatusChange],
+    now: i64,
+) -> DbResult<()> {
+    let mut update = conn.prepare_cached(
+        "UPDATE orders SET status = ?1, status_at = ?2, \
+         completed_at = CASE WHEN ?1 = 'completed' THEN ?2 ELSE completed_at END \
+         WHERE order_id = ?3",
+    )?;
+    let mut history = conn.prepare_cached(
+        "INSERT INTO order_status_changes (order_id, from_status, to_status, at, recorded_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for change in changes {
+        let at = micros(change.at);
+        update.execute(params![change.to.as_str(), at, change.order_id.as_str()])?;
+        history.execute(params![
+            change.order_id.as_str(),
+            change.from.as_str(),
+            change.to.as_str(),
+            at,
+            now
+        ])?;
     }
-
-    async fn upsert_members(
-        &self,
-        profiles: &[MemberProfile],
-        recorded_at: Timestamp,
-    ) -> StoreResult<Vec<ItemOutcome>> {
-        let now = micros(recorded_at);
-        let mut tx = self.begin().await?;
-        let ids = unique(profiles.iter().map(|p| p.member_id.as_str()));
-        let stored = fetch_for_ids(
-            &mut tx,
-            &format!("SELECT {MEMBER_COLUMNS} FROM members WHERE member_id IN (SELECT value FROM json_each(?1))"),
-            &ids,
-            member_row,
-        )
-        .await?
-        .into_iter()
-        .map(|row| Member::try_from(row).map(|m| (m.profile.member_id.clone(), m)))
-        .collect::<anyhow::Result<HashMap<_, _>>>()?;
-        let plan = plan_members(profiles, &stored);
-        let rows: Vec<MemberRow> = plan
-            .inserts
-            .iter()
-            .chain(&plan.updates)
-            .map(MemberRow::from)
-            .collect();
-        write_members(&mut tx, &rows, now).await?;
-        let changes: Vec<(&MemberId, i64, &regulars_domain::MemberChange)> = plan
-            .changes
-            .iter()
-            .flat_map(|(id, revision, changes)| changes.iter().map(move |c| (id, *revision, c)))
-            .collect();
-        insert_values(
-            &mut tx,
-            "INSERT INTO member_changes (member_id, revision, field, old_value, new_value, recorded_at) ",
-            6,
-            &changes,
-            "",
-            |values, (id, revision, change)| {
-                values
-                    .push_bind(id.as_str())
-                    .push_bind(*revision)
-                    .push_bind(change.field.as_str())
-                    .push_bind(change.old.as_deref())
-                    .push_bind(change.new.as_deref())
-                    .push_bind(now);
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(plan.outcomes)
-    }
-
-    async fn record_orders(
-        &self,
-        orders: &[Order],
-        options: IngestOptions,
-        recorded_at: Timestamp,
-    ) -> StoreResult<Recorded> {
-        let now = micros(recorded_at);
-        let mut tx = self.begin().await?;
-        let stored =
-            load_orders(&mut tx, &unique(orders.iter().map(|o| o.order_id.as_str()))).await?;
-        let members = known_members(
-            &mut tx,
-            &unique(orders.iter().map(|o| o.member_id.as_str())),
-        )
-        .await?;
-        let stores = known_stores(
-            &mut tx,
-            &unique(
-                orders
-                    .iter()
-                    .filter_map(|o| o.store_id.as_ref().map(StoreId::as_str)),
-            ),
-        )
-        .await?;
-        let plan = plan_orders(orders, &stored, &members, &stores, options, recorded_at);
-        insert_placeholder_members(&mut tx, &plan.new_members, FactOrigin::Order, now).await?;
-        let store_rows: Vec<StoreRow> = plan
-            .new_stores
-            .iter()
-            .map(|id| placeholder_store(id, &self.default_time_zone))
-            .collect();
-        write_stores(&mut tx, &store_rows).await?;
-        let rows: Vec<OrderRow> = plan.inserts.iter().map(OrderRow::from).collect();
-        insert_values(
-            &mut tx,
-            &format!("INSERT INTO orders ({ORDER_COLUMNS}, recorded_at, completed_at) "),
-            13,
-            &rows,
-            "",
-            |values, row| {
-                values
-                    .push_bind(row.order_id.as_str())
-                    .push_bind(row.member_id.as_str())
-                    .push_bind(row.store_id.as_deref())
-                    .push_bind(row.placed_at)
-                    .push_bind(row.status.as_str())
-                    .push_bind(row.status_at)
-                    .push_bind(row.currency.as_str())
-                    .push_bind(row.amount)
-                    .push_bind(row.discount)
-                    .push_bind(row.shipping)
-                    .push_bind(row.coupon_codes.as_str())
-                    .push_bind(now)
-                    .push_bind(
-                        (row.status.as_str() == OrderStatus::Completed.as_str())
-                            .then_some(row.status_at),
-                    );
-            },
-        )
-        .await?;
-        write_lines(&mut tx, &plan.lines).await?;
-        for change in &plan.status_changes {
-            sqlx::query(
-                "UPDATE orders SET status = ?1, status_at = ?2, \
-                 completed_at = CASE WHEN ?1 = 'completed' THEN ?2 ELSE completed_at END \
-                 WHERE order_id = ?3",
-            )
-            .bind(change.to.as_str())
-            .bind(micros(change.at))
-            .bind(change.order_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-            sqlx::query(
-                "INSERT INTO order_status_changes (order_id, from_status, to_status, at, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .bind(change.order_id.as_str())
-            .bind(change.from.as_str())
-            .bind(change.to.as_str())
-            .bind(micros(change.at))
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
-        tx.commit().await.map_err(db_error)?;
-        Ok(Recorded {
-            outcomes: plan.outcomes,
-            status_changes: plan.status_changes,
-        })
-    }
-
-    async fn record_order_lines(
-        &self,
-        lines: &[(OrderId, OrderLine)],
-        _recorded_at: Timestamp,
-    ) -> StoreResult<Vec<ItemOutcome>> {
-        let mut tx = self.begin().await?;
-        let orders = load_orders(&mut tx, &unique(lines.iter().map(|(id, _)| id.as_str()))).await?;
-        let plan = plan_order_lines(lines, &orders);
-        write_lines(&mut tx, &plan.inserts).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(plan.outcomes)
-    }
-
-    async fn record_returns(
-        &self,
-        returns: &[NewReturn],
-        recorded_at: Timestamp,
-    ) -> StoreResult<Vec<ItemOutcome>> {
-        let now = micros(recorded_at);
-        let mut tx = self.begin().await?;
-        let stored = load_returns(
-            &mut tx,
-            "WHERE return_id IN (SELECT value FROM json_each(?1))",
-            &unique(returns.iter().map(|r| r.return_id.as_str())),
-        )
-        .await?;
-        let order_ids = unique(returns.iter().map(|r| r.order_id.as_str()));
-        let orders = load_orders(&mut tx, &order_ids).await?;
-        let earlier = load_returns(
-            &mut tx,
-            "WHERE order_id IN (SELECT value FROM json_each(?1))",
-            &order_ids,
-        )
-        .await?;
-        let mut refunded: HashMap<OrderId, Refunded> = HashMap::new();
-        for item in earlier.values() {
-            let entry = refunded.entry(item.order_id.clone()).or_default();
-            entry.amount += item.amount.minor();
-            entry.lines.extend(item.lines.iter().cloned());
-        }
-        let plan = plan_returns(returns, &stored, &orders, &refunded);
-        let rows: Vec<ReturnRow> = plan.inserts.iter().map(ReturnRow::from).collect();
-        insert_values(
-            &mut tx,
-            &format!("INSERT INTO returns ({RETURN_COLUMNS}, recorded_at) "),
-            6,
-            &rows,
-            "",
-            |values, row| {
-                values
-                    .push_bind(row.return_id.as_str())
-                    .push_bind(row.order_id.as_str())
-                    .push_bind(row.currency.as_str())
-                    .push_bind(row.amount)
-                    .push_bind(row.completed_at)
-                    .push_bind(now);
-            },
-        )
-        .await?;
-        let lines: Vec<(&ReturnId, i64, &ReturnLine)> = plan
-            .inserts
-            .iter()
-            .flat_map(|r| {
-                r.lines
-                    .iter()
-                    .enumerate()
-                    .map(move |(idx, line)| (&r.return_id, idx as i64, line))
-            })
-            .collect();
-        insert_values(
-            &mut tx,
-            "INSERT INTO return_lines (return_id, position, sku, quantity) ",
-            4,
-            &lines,
-            "",
-            |values, (id, position, line)| {
-                values
-                    .push_bind(id.as_str())
-                    .push_bind(*position)
-                    .push_bind(line.sku.as_str())
-                    .push_bind(i64::from(line.quantity));
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(plan.outcomes)
-    }
-
-    async fn record_interactions(
-        &self,
-        interactions: &[Interaction],
-        options: IngestOptions,
-        recorded_at: Timestamp,
-    ) -> StoreResult<Vec<ItemOutcome>> {
-        let now = micros(recorded_at);
-        let mut tx = self.begin().await?;
-        let stored = fetch_for_ids(
-            &mut tx,
-            &format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE interaction_id IN (SELECT value FROM json_each(?1))"),
-            &unique(interactions.iter().map(|i| i.interaction_id.as_str())),
-            interaction_row,
-        )
-        .await?
-        .into_iter()
-        .map(|row| Interaction::try_from(row).map(|i| (i.interaction_id.to_string(), i)))
-        .collect::<anyhow::Result<HashMap<_, _>>>()?;
-        let members = known_members(
-            &mut tx,
-            &unique(interactions.iter().map(|i| i.member_id().as_str())),
-        )
-        .await?;
-        let plan = plan_member_facts(interactions, &stored, &members, options);
-        insert_placeholder_members(&mut tx, &plan.new_members, FactOrigin::Interaction, now)
-            .await?;
-        let rows: Vec<InteractionRow> = plan.inserts.iter().map(InteractionRow::from).collect();
-        insert_values(
-            &mut tx,
-            &format!("INSERT INTO interactions ({INTERACTION_COLUMNS}, recorded_at) "),
-            6,
-            &rows,
-            "",
-            |values, row| {
-                values
-                    .push_bind(row.interaction_id.as_str())
-                    .push_bind(row.member_id.as_str())
-                    .push_bind(row.at)
-                    .push_bind(row.channel.as_str())
-                    .push_bind(row.kind.as_str())
-                    .push_bind(now);
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(plan.outcomes)
-    }
-
-    async fn record_events(
-        &self,
-        events: &[BehaviourEvent],
-        options: IngestOptions,
-        recorded_at: Timestamp,
-    ) -> StoreResult<Vec<ItemOutcome>> {
-        let now = micros(recorded_at);
-        let mut tx = self.begin().await?;
-        let stored = fetch_for_ids(
-            &mut tx,
-            &format!("SELECT {EVENT_COLUMNS} FROM behaviour_events WHERE event_id IN (SELECT value FROM json_each(?1))"),
-            &unique(events.iter().map(|e| e.event_id.as_str())),
-            event_row,
-        )
-        .await?
-        .into_iter()
-        .map(|row| BehaviourEvent::try_from(row).map(|e| (e.event_id.to_string(), e)))
-        .collect::<anyhow::Result<HashMap<_, _>>>()?;
-        let members = known_members(
-            &mut tx,
-            &unique(events.iter().map(|e| e.member_id().as_str())),
-        )
-        .await?;
-        let plan = plan_member_facts(events, &stored, &members, options);
-        insert_placeholder_members(&mut tx, &plan.new_members, FactOrigin::Event, now).await?;
-        let rows: Vec<EventRow> = plan.inserts.iter().map(EventRow::from).collect();
-        insert_values(
-            &mut tx,
-            &format!("INSERT INTO behaviour_events ({EVENT_COLUMNS}, recorded_at) "),
-            8,
-            &rows,
-            "",
-            |values, row| {
-                values
-                    .push_bind(row.event_id.as_str())
-                    .push_bind(row.member_id.as_str())
-                    .push_bind(row.at)
-                    .push_bind(row.kind.as_str())
-                    .push_bind(row.sku.as_deref())
-                    .push_bind(row.category.as_deref())
-                    .push_bind(row.query.as_deref())
-                    .push_bind(now);
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(plan.outcomes)
-    }
-
-    async fn get_member(&self, member_id: &MemberId) -> StoreResult<Member> {
-        let row = sqlx::query(&format!(
-            "SELECT {MEMBER_COLUMNS} FROM members WHERE member_id = ?1"
-        ))
-        .bind(member_id.as_str())
-        .fetch_optional(&self.read)
-        .await
-        .map_err(db_error)?
-        .ok_or(StoreError::NotFound)?;
-        Ok(Member::try_from(member_row(&row).map_err(db_error)?)?)
-    }
-
-    async fn get_orders(&self, order_ids: &[OrderId]) -> StoreResult<Vec<Order>> {
-        let mut conn = self.read.acquire().await.map_err(db_error)?;
-        let ids = json_array(order_ids.iter().map(OrderId::as_str));
-        let order_rows = fetch_for_ids(
-            &mut conn,
-            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_id IN (SELECT value FROM json_each(?1))"),
-            &ids,
-            order_row,
-        )
-        .await?;
-        let line_rows = fetch_for_ids(
-            &mut conn,
-            &format!("SELECT {LINE_COLUMNS} FROM order_lines WHERE order_id IN (SELECT value FROM json_each(?1)) ORDER BY order_id, line_no"),
-            &ids,
-            line_row,
-        )
-        .await?;
-        let mut orders: Vec<Order> = assemble_orders(order_rows, line_rows)?
-            .into_values()
-            .collect();
-        orders.sort_by(|a, b| a.order_id.cmp(&b.order_id));
-        Ok(orders)
-    }
-
-    async fn get_member_facts(&self, member_id: &MemberId, limit: u32) -> StoreResult<MemberFacts> {
-        let member = self.get_member(member_id).await?;
-        let mut conn = self.read.acquire().await.map_err(db_error)?;
-        let id = json_array([member_id.as_str()]);
-        let order_rows = fetch_for_ids(
-            &mut conn,
-            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE member_id IN (SELECT value FROM json_each(?1))"),
-            &id,
-            order_row,
-        )
-        .await?;
-        let order_ids = json_array(order_rows.iter().map(|o| o.order_id.as_str()));
-        let line_rows = fetch_for_ids(
-            &mut conn,
-            &format!("SELECT {LINE_COLUMNS} FROM order_lines WHERE order_id IN (SELECT value FROM json_each(?1)) ORDER BY order_id, line_no"),
-            &order_ids,
-            line_row,
-        )
-        .await?;
-        let mut orders: Vec<Order> = assemble_orders(order_rows, line_rows)?
-            .into_values()
-            .collect();
-        orders.sort_by(|a, b| {
-            b.placed_at
-                .cmp(&a.placed_at)
-                .then_with(|| a.order_id.cmp(&b.order_id))
-        });
-        let mut returns: Vec<NewReturn> = load_returns(
-            &mut conn,
-            "WHERE order_id IN (SELECT value FROM json_each(?1))",
-            &order_ids,
-        )
-        .await?
-        .into_values()
-        .collect();
-        returns.sort_by(|a, b| {
-            b.completed_at
-                .cmp(&a.completed_at)
-                .then_with(|| a.return_id.cmp(&b.return_id))
-        });
-        let interactions = sqlx::query(&format!(
-            "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE member_id = ?1 ORDER BY at DESC, interaction_id LIMIT ?2"
-        ))
-        .bind(member_id.as_str())
-        .bind(i64::from(limit))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?
-        .iter()
-        .map(|row| Ok(Interaction::try_from(interaction_row(row).map_err(db_error)?)?))
-        .collect::<StoreResult<Vec<_>>>()?;
-        let events = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM behaviour_events WHERE member_id = ?1 ORDER BY at DESC, event_id LIMIT ?2"
-        ))
-        .bind(member_id.as_str())
-        .bind(i64::from(limit))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?
-        .iter()
-        .map(|row| Ok(BehaviourEvent::try_from(event_row(row).map_err(db_error)?)?))
-        .collect::<StoreResult<Vec<_>>>()?;
-        Ok(MemberFacts {
-            member,
-            orders,
-            returns,
-            interactions,
-            events,
-        })
-    }
-
-    async fn list_stores(&self) -> StoreResult<Vec<ShopStore>> {
-        let rows = sqlx::query(&format!("{STORE_SELECT} ORDER BY store_id"))
-            .fetch_all(&self.read)
-            .await
-            .map_err(db_error)?;
-        rows.iter()
-            .map(|row| Ok(ShopStore::try_from(store_row(row).map_err(db_error)?)?))
-            .collect()
-    }
-
-    async fn scan_facts(&self, visitor: &mut dyn FactVisitor) -> StoreResult<()> {
-        crate::scan::scan_facts(&self.path, visitor).await
-    }
-
-    async fn count_facts(&self) -> StoreResult<FactCounts> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM members), (SELECT COUNT(*) FROM stores), \
-             (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_lines), \
-             (SELECT COUNT(*) FROM returns), (SELECT COUNT(*) FROM interactions), \
-             (SELECT COUNT(*) FROM behaviour_events)",
-        )
-        .fetch_one(&self.read)
-        .await
-        .map_err(db_error)?;
-        let count = |idx: usize| -> StoreResult<u64> {
-            let value: i64 = row.try_get(idx).map_err(db_error)?;
-            Ok(u64::try_from(value).unwrap_or_default())
-        };
-        Ok(FactCounts {
-            members: count(0)?,
-            stores: count(1)?,
-            orders: count(2)?,
-            order_lines: count(3)?,
-            returns: count(4)?,
-            interactions: count(5)?,
-            events: count(6)?,
-        })
-    }
+    Ok(())
 }
 
 /// Returns (with their lines) chosen by `filter`, whose one parameter is a JSON array of ids.
-async fn load_returns(
-    conn: &mut SqliteConnection,
+fn load_returns(
+    conn: &Connection,
     filter: &str,
     ids_json: &str,
-) -> StoreResult<HashMap<ReturnId, NewReturn>> {
+) -> DbResult<HashMap<ReturnId, NewReturn>> {
     let rows = fetch_for_ids(
         conn,
         &format!("SELECT {RETURN_COLUMNS} FROM returns {filter}"),
         ids_json,
         return_row,
-    )
-    .await?;
+    )?;
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
     let return_ids = json_array(rows.iter().map(|r| r.return_id.as_str()));
     let lines = fetch_for_ids(
         conn,
         "SELECT return_id, sku, quantity FROM return_lines WHERE return_id IN (SELECT value FROM json_each(?1)) ORDER BY return_id, position",
         &return_ids,
-        |row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?, row.try_get::<i64, _>(2)?)),
-    )
-    .await?;
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        },
+    )?;
     let mut lines_by_return: HashMap<String, Vec<(String, i64)>> = HashMap::new();
     for (return_id, sku, quantity) in lines {
         lines_by_return
@@ -803,4 +333,457 @@ async fn load_returns(
         out.insert(item.return_id.clone(), item);
     }
     Ok(out)
+}
+
+fn write_returns(conn: &Connection, returns: &[NewReturn], now: i64) -> DbResult<()> {
+    let mut insert = conn.prepare_cached(&insert_sql(
+        &format!("returns ({RETURN_COLUMNS}, recorded_at)"),
+        6,
+        "",
+    ))?;
+    let mut insert_line = conn.prepare_cached(
+        "INSERT INTO return_lines (return_id, position, sku, quantity) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for item in returns {
+        let row = ReturnRow::from(item);
+        insert.execute(params![
+            row.return_id,
+            row.order_id,
+            row.currency,
+            row.amount,
+            row.completed_at,
+            now
+        ])?;
+        for (position, line) in item.lines.iter().enumerate() {
+            insert_line.execute(params![
+                item.return_id.as_str(),
+                position as i64,
+                line.sku.as_str(),
+                i64::from(line.quantity)
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// A member's orders, newest first, with their lines.
+fn member_orders(conn: &Connection, member_id: &str) -> DbResult<Vec<Order>> {
+    let order_rows = fetch_for_ids(
+        conn,
+        &format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE member_id IN (SELECT value FROM json_each(?1))"
+        ),
+        &json_array([member_id]),
+        order_row,
+    )?;
+    let order_ids = json_array(order_rows.iter().map(|o| o.order_id.as_str()));
+    let line_rows = fetch_for_ids(
+        conn,
+        &format!(
+            "SELECT {LINE_COLUMNS} FROM order_lines WHERE order_id IN (SELECT value FROM json_each(?1)) ORDER BY order_id, line_no"
+        ),
+        &order_ids,
+        line_row,
+    )?;
+    let mut orders: Vec<Order> = assemble_orders(order_rows, line_rows)?
+        .into_values()
+        .collect();
+    orders.sort_by(|a, b| {
+        b.placed_at
+            .cmp(&a.placed_at)
+            .then_with(|| a.order_id.cmp(&b.order_id))
+    });
+    Ok(orders)
+}
+
+fn get_member(conn: &Connection, member_id: &str) -> DbResult<Member> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {MEMBER_COLUMNS} FROM members WHERE member_id = ?1"
+    ))?;
+    let row = statement
+        .query_map([member_id], member_row)?
+        .next()
+        .transpose()?
+        .ok_or(StoreError::NotFound)?;
+    Ok(Member::try_from(row)?)
+}
+
+/// The newest `limit` rows of a member's `table`, read with `read` and converted by `T::try_from`.
+fn newest<R, T: TryFrom<R, Error = anyhow::Error>>(
+    conn: &Connection,
+    sql: &str,
+    member_id: &str,
+    limit: u32,
+    read: fn(&Row<'_>) -> rusqlite::Result<R>,
+) -> DbResult<Vec<T>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let rows = statement.query_map(params![member_id, i64::from(limit)], read)?;
+    rows.map(|row| Ok(T::try_from(row?)?)).collect()
+}
+
+#[async_trait]
+impl FactStore for SqliteStore {
+    async fn upsert_stores(&self, stores: &[ShopStore]) -> StoreResult<Vec<ItemOutcome>> {
+        let stores = stores.to_vec();
+        self.writer
+            .write(move |tx| {
+                let ids = unique(stores.iter().map(|s| s.store_id.as_str()));
+                let stored = fetch_for_ids(
+                    tx,
+                    &format!("{STORE_SELECT} WHERE store_id IN (SELECT value FROM json_each(?1))"),
+                    &ids,
+                    store_row,
+                )?
+                .into_iter()
+                .map(|row| ShopStore::try_from(row).map(|s| (s.store_id.clone(), s)))
+                .collect::<anyhow::Result<HashMap<_, _>>>()?;
+                let plan = plan_stores(&stores, &stored);
+                let rows: Vec<StoreRow> = plan.upserts.iter().map(StoreRow::from).collect();
+                write_stores(tx, &rows)?;
+                Ok(plan.outcomes)
+            })
+            .await
+    }
+
+    async fn upsert_members(
+        &self,
+        profiles: &[MemberProfile],
+        recorded_at: Timestamp,
+    ) -> StoreResult<Vec<ItemOutcome>> {
+        let profiles = profiles.to_vec();
+        self.writer
+            .write(move |tx| {
+                let now = micros(recorded_at);
+                let ids = unique(profiles.iter().map(|p| p.member_id.as_str()));
+                let stored = fetch_for_ids(
+                    tx,
+                    &format!("SELECT {MEMBER_COLUMNS} FROM members WHERE member_id IN (SELECT value FROM json_each(?1))"),
+                    &ids,
+                    member_row,
+                )?
+                .into_iter()
+                .map(|row| Member::try_from(row).map(|m| (m.profile.member_id.clone(), m)))
+                .collect::<anyhow::Result<HashMap<_, _>>>()?;
+                let plan = plan_members(&profiles, &stored);
+                let rows: Vec<MemberRow> = plan
+                    .inserts
+                    .iter()
+                    .chain(&plan.updates)
+                    .map(MemberRow::from)
+                    .collect();
+                write_members(tx, &rows, now)?;
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO member_changes (member_id, revision, field, old_value, new_value, recorded_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for (id, revision, changes) in &plan.changes {
+                    for change in changes {
+                        insert.execute(params![
+                            id.as_str(),
+                            revision,
+                            change.field.as_str(),
+                            change.old,
+                            change.new,
+                            now
+                        ])?;
+                    }
+                }
+                Ok(plan.outcomes)
+            })
+            .await
+    }
+
+    async fn record_orders(
+        &self,
+        orders: &[Order],
+        options: IngestOptions,
+        recorded_at: Timestamp,
+    ) -> StoreResult<Recorded> {
+        let orders = orders.to_vec();
+        let zone = self.default_time_zone.clone();
+        self.writer
+            .write(move |tx| {
+                let now = micros(recorded_at);
+                let stored = load_orders(tx, &unique(orders.iter().map(|o| o.order_id.as_str())))?;
+                let members =
+                    known_members(tx, &unique(orders.iter().map(|o| o.member_id.as_str())))?;
+                let stores = known_stores(
+                    tx,
+                    &unique(
+                        orders
+                            .iter()
+                            .filter_map(|o| o.store_id.as_ref().map(StoreId::as_str)),
+                    ),
+                )?;
+                let plan = plan_orders(&orders, &stored, &members, &stores, options, recorded_at);
+                insert_placeholder_members(tx, &plan.new_members, FactOrigin::Order, now)?;
+                let store_rows: Vec<StoreRow> = plan
+                    .new_stores
+                    .iter()
+                    .map(|id| placeholder_store(id, &zone))
+                    .collect();
+                write_stores(tx, &store_rows)?;
+                write_orders(tx, &plan.inserts, now)?;
+                write_lines(tx, &plan.lines)?;
+                write_status_changes(tx, &plan.status_changes, now)?;
+
+                Ok(Recorded {
+                    outcomes: plan.outcomes,
+                    status_changes: plan.status_changes,
+                })
+            })
+            .await
+    }
+
+    async fn record_order_lines(
+        &self,
+        lines: &[(OrderId, OrderLine)],
+        _recorded_at: Timestamp,
+    ) -> StoreResult<Vec<ItemOutcome>> {
+        let lines = lines.to_vec();
+        self.writer
+            .write(move |tx| {
+                let orders = load_orders(tx, &unique(lines.iter().map(|(id, _)| id.as_str())))?;
+                let plan = plan_order_lines(&lines, &orders);
+                write_lines(tx, &plan.inserts)?;
+                Ok(plan.outcomes)
+            })
+            .await
+    }
+
+    async fn record_returns(
+        &self,
+        returns: &[NewReturn],
+        recorded_at: Timestamp,
+    ) -> StoreResult<Vec<ItemOutcome>> {
+        let returns = returns.to_vec();
+        self.writer
+            .write(move |tx| {
+                let stored = load_returns(
+                    tx,
+                    "WHERE return_id IN (SELECT value FROM json_each(?1))",
+                    &unique(returns.iter().map(|r| r.return_id.as_str())),
+                )?;
+                let order_ids = unique(returns.iter().map(|r| r.order_id.as_str()));
+                let orders = load_orders(tx, &order_ids)?;
+                let earlier = load_returns(
+                    tx,
+                    "WHERE order_id IN (SELECT value FROM json_each(?1))",
+                    &order_ids,
+                )?;
+                let mut refunded: HashMap<OrderId, Refunded> = HashMap::new();
+                for item in earlier.values() {
+                    let entry = refunded.entry(item.order_id.clone()).or_default();
+                    entry.amount += item.amount.minor();
+                    entry.lines.extend(item.lines.iter().cloned());
+                }
+                let plan = plan_returns(&returns, &stored, &orders, &refunded);
+                write_returns(tx, &plan.inserts, micros(recorded_at))?;
+                Ok(plan.outcomes)
+            })
+            .await
+    }
+
+    async fn record_interactions(
+        &self,
+        interactions: &[Interaction],
+        options: IngestOptions,
+        recorded_at: Timestamp,
+    ) -> StoreResult<Vec<ItemOutcome>> {
+        let interactions = interactions.to_vec();
+        self.writer
+            .write(move |tx| {
+                let now = micros(recorded_at);
+                let stored = fetch_for_ids(
+                    tx,
+                    &format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE interaction_id IN (SELECT value FROM json_each(?1))"),
+                    &unique(interactions.iter().map(|i| i.interaction_id.as_str())),
+                    interaction_row,
+                )?
+                .into_iter()
+                .map(|row| Interaction::try_from(row).map(|i| (i.interaction_id.to_string(), i)))
+                .collect::<anyhow::Result<HashMap<_, _>>>()?;
+                let members =
+                    known_members(tx, &unique(interactions.iter().map(|i| i.member_id().as_str())))?;
+                let plan = plan_member_facts(&interactions, &stored, &members, options);
+                insert_placeholder_members(tx, &plan.new_members, FactOrigin::Interaction, now)?;
+                let mut insert = tx.prepare_cached(&insert_sql(
+                    &format!("interactions ({INTERACTION_COLUMNS}, recorded_at)"),
+                    6,
+                    "",
+                ))?;
+                for row in plan.inserts.iter().map(InteractionRow::from) {
+                    insert.execute(params![
+                        row.interaction_id,
+                        row.member_id,
+                        row.at,
+                        row.channel,
+                        row.kind,
+                        now
+                    ])?;
+                }
+                Ok(plan.outcomes)
+            })
+            .await
+    }
+
+    async fn record_events(
+        &self,
+        events: &[BehaviourEvent],
+        options: IngestOptions,
+        recorded_at: Timestamp,
+    ) -> StoreResult<Vec<ItemOutcome>> {
+        let events = events.to_vec();
+        self.writer
+            .write(move |tx| {
+                let now = micros(recorded_at);
+                let stored = fetch_for_ids(
+                    tx,
+                    &format!("SELECT {EVENT_COLUMNS} FROM behaviour_events WHERE event_id IN (SELECT value FROM json_each(?1))"),
+                    &unique(events.iter().map(|e| e.event_id.as_str())),
+                    event_row,
+                )?
+                .into_iter()
+                .map(|row| BehaviourEvent::try_from(row).map(|e| (e.event_id.to_string(), e)))
+                .collect::<anyhow::Result<HashMap<_, _>>>()?;
+                let members =
+                    known_members(tx, &unique(events.iter().map(|e| e.member_id().as_str())))?;
+                let plan = plan_member_facts(&events, &stored, &members, options);
+                insert_placeholder_members(tx, &plan.new_members, FactOrigin::Event, now)?;
+                let mut insert = tx.prepare_cached(&insert_sql(
+                    &format!("behaviour_events ({EVENT_COLUMNS}, recorded_at)"),
+                    8,
+                    "",
+                ))?;
+                for row in plan.inserts.iter().map(EventRow::from) {
+                    insert.execute(params![
+                        row.event_id,
+                        row.member_id,
+                        row.at,
+                        row.kind,
+                        row.sku,
+                        row.category,
+                        row.query,
+                        now
+                    ])?;
+                }
+                Ok(plan.outcomes)
+            })
+            .await
+    }
+
+    async fn get_member(&self, member_id: &MemberId) -> StoreResult<Member> {
+        let member_id = member_id.to_string();
+        self.readers
+            .read(move |conn| get_member(conn, &member_id))
+            .await
+    }
+
+    async fn get_orders(&self, order_ids: &[OrderId]) -> StoreResult<Vec<Order>> {
+        let ids = json_array(order_ids.iter().map(OrderId::as_str));
+        self.readers
+            .read(move |conn| {
+                let snapshot = conn.unchecked_transaction()?;
+                let mut orders: Vec<Order> = load_orders(&snapshot, &ids)?.into_values().collect();
+                orders.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+                Ok(orders)
+            })
+            .await
+    }
+
+    async fn get_member_facts(&self, member_id: &MemberId, limit: u32) -> StoreResult<MemberFacts> {
+        let member_id = member_id.to_string();
+        self.readers
+            .read(move |conn| {
+                // One snapshot, so the member's facts agree with each other.
+                let snapshot = conn.unchecked_transaction()?;
+                let member = get_member(&snapshot, &member_id)?;
+                let orders = member_orders(&snapshot, &member_id)?;
+                let order_ids = json_array(orders.iter().map(|o| o.order_id.as_str()));
+                let mut returns: Vec<NewReturn> = load_returns(
+                    &snapshot,
+                    "WHERE order_id IN (SELECT value FROM json_each(?1))",
+                    &order_ids,
+                )?
+                .into_values()
+                .collect();
+                returns.sort_by(|a, b| {
+                    b.completed_at
+                        .cmp(&a.completed_at)
+                        .then_with(|| a.return_id.cmp(&b.return_id))
+                });
+                let interactions = newest::<_, Interaction>(
+                    &snapshot,
+                    &format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE member_id = ?1 ORDER BY at DESC, interaction_id LIMIT ?2"),
+                    &member_id,
+                    limit,
+                    interaction_row,
+                )?;
+                let events = newest::<_, BehaviourEvent>(
+                    &snapshot,
+                    &format!("SELECT {EVENT_COLUMNS} FROM behaviour_events WHERE member_id = ?1 ORDER BY at DESC, event_id LIMIT ?2"),
+                    &member_id,
+                    limit,
+                    event_row,
+                )?;
+                Ok(MemberFacts {
+                    member,
+                    orders,
+                    returns,
+                    interactions,
+                    events,
+                })
+            })
+            .await
+    }
+
+    async fn list_stores(&self) -> StoreResult<Vec<ShopStore>> {
+        self.readers
+            .read(|conn| {
+                let mut statement =
+                    conn.prepare_cached(&format!("{STORE_SELECT} ORDER BY store_id"))?;
+                let rows = statement.query_map([], store_row)?;
+                rows.map(|row| Ok(ShopStore::try_from(row?)?)).collect()
+            })
+            .await
+    }
+
+    async fn scan_facts(&self, visitor: &mut dyn FactVisitor) -> StoreResult<()> {
+        crate::scan::scan_facts(&self.path, visitor).await
+    }
+
+    async fn count_facts(&self) -> StoreResult<FactCounts> {
+        self.readers
+            .read(|conn| {
+                let counts: [i64; 7] = conn.query_row(
+                    "SELECT (SELECT COUNT(*) FROM members), (SELECT COUNT(*) FROM stores), \
+                     (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_lines), \
+                     (SELECT COUNT(*) FROM returns), (SELECT COUNT(*) FROM interactions), \
+                     (SELECT COUNT(*) FROM behaviour_events)",
+                    [],
+                    |row| {
+                        Ok([
+                            row.get(0)?,
+                            row.get(1)?,
+                            row.get(2)?,
+                            row.get(3)?,
+                            row.get(4)?,
+                            row.get(5)?,
+                            row.get(6)?,
+                        ])
+                    },
+                )?;
+                let count = |idx: usize| u64::try_from(counts[idx]).unwrap_or_default();
+                Ok(FactCounts {
+                    members: count(0),
+                    stores: count(1),
+                    orders: count(2),
+                    order_lines: count(3),
+                    returns: count(4),
+                    interactions: count(5),
+                    events: count(6),
+                })
+            })
+            .await
+    }
 }

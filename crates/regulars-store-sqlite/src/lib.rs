@@ -1,11 +1,11 @@
 //! The SQLite backend: one file in WAL mode, the embedded default.
 //!
-//! Writes go through a pool of one connection, each batch in one `BEGIN IMMEDIATE` transaction,
-//! so writers in this process queue instead of failing and writers in other processes wait on
-//! the busy timeout. Reads use a separate pool. Batches are planned by `regulars_store::plan`;
-//! this crate only moves rows. The full scan of facts at startup reads the file with rusqlite
-//! instead (see `scan`).
+//! Every write is a job on one writer thread, each in one `BEGIN IMMEDIATE` transaction; reads
+//! use a few reader connections on tokio's blocking threads (see `connections`). Batches are
+//! planned by `regulars_store::plan`; this crate only moves rows. The migrations run through
+//! sqlx, whose migrator keeps the record of which ran.
 
+mod connections;
 mod facts;
 mod keys;
 mod migrations;
@@ -13,25 +13,21 @@ mod rows;
 mod scan;
 mod segments;
 
-use std::str::FromStr as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use regulars_store::{Backend, DatabaseUrl, Store, StoreError, StoreResult};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use regulars_store::{Backend, DatabaseUrl, Store, StoreResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
-/// The most variables one statement may bind (SQLite's default limit).
-const MAX_VARIABLES: usize = 32_766;
+use crate::connections::{Readers, Writer};
 
 /// A store in one SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    write: SqlitePool,
-    read: SqlitePool,
-    /// The file, for the full scan (see `scan`).
+    writer: Writer,
+    readers: Readers,
+    /// The file, for migrations and the full scans.
     path: std::path::PathBuf,
     default_time_zone: String,
 }
@@ -47,37 +43,23 @@ impl SqliteStore {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating the data directory {}", parent.display()))?;
         }
-        let options = SqliteConnectOptions::from_str(url.expose())
-            .with_context(|| format!("reading the database URL {url}"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true)
-            .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
+        let opened = path.clone();
+        let writer = tokio::task::spawn_blocking(move || Writer::open(&opened))
             .await
-            .with_context(|| format!("opening {}", path.display()))?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
+            .context("opening the database stopped")?
             .with_context(|| format!("opening {}", path.display()))?;
         Ok(Self {
-            write,
-            read,
+            writer,
+            readers: Readers::new(&path),
             path,
             default_time_zone: default_time_zone.to_owned(),
         })
     }
 
-    /// Closes both pools, checkpointing the WAL.
+    /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
-        self.read.close().await;
-        self.write.close().await;
+        self.readers.close();
+        self.writer.close().await;
     }
 }
 
@@ -87,21 +69,22 @@ impl Store for SqliteStore {
         Backend::Sqlite
     }
 
+    /// Runs on a connection of its own, opened for the purpose: the writer thread's connection
+    /// is rusqlite's, and the migrator wants sqlx's.
     async fn migrate(&self) -> StoreResult<()> {
-        migrations::migrator()
-            .run(&self.write)
+        let options = SqliteConnectOptions::new()
+            .filename(&self.path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
             .await
-            .context("migrating the SQLite database")?;
+            .with_context(|| format!("opening {} to migrate it", self.path.display()))?;
+        let migrated = migrations::migrator().run(&pool).await;
+        pool.close().await;
+        migrated.context("migrating the SQLite database")?;
         Ok(())
     }
-}
-
-/// Maps a database error: unique-key violations are conflicts, the rest is `Other`.
-fn db_error(error: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &error
-        && db.is_unique_violation()
-    {
-        return StoreError::Conflict(db.message().to_owned());
-    }
-    StoreError::Other(error.into())
 }

@@ -7,11 +7,12 @@
 //! what SQLite costs. All four fact tables are read in one transaction, hence from one snapshot.
 
 use std::path::Path;
-use std::time::Duration;
 
 use regulars_store::{FactVisitor, Membership, OrderScan, ReturnScan, StoreError, StoreResult};
-use rusqlite::{Connection, OpenFlags, Row};
+use rusqlite::{Connection, Row};
 use tokio::sync::mpsc;
+
+use crate::connections::open_read_only;
 
 /// Rows per batch sent from the scanning thread.
 const BATCH_ROWS: usize = 8_192;
@@ -126,15 +127,6 @@ pub(crate) async fn read_memberships(path: &Path) -> StoreResult<Vec<Membership>
         .await
         .map_err(|e| StoreError::Other(anyhow::anyhow!("reading the memberships stopped: {e}")))?
         .map_err(|e| StoreError::Other(anyhow::anyhow!("reading the memberships failed: {e}")))
-}
-
-fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
-    let connection = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    connection.busy_timeout(Duration::from_secs(30))?;
-    Ok(connection)
 }
 
 /// Why a scan stopped early.

@@ -7,31 +7,33 @@ use regulars_store::{
     LoggedTransition, Membership, MigrationCell, SegmentStore, SegmentTransition, StoreError,
     StoreResult, TransitionFilter,
 };
-use sqlx::{QueryBuilder, Row as _, Sqlite};
+use rusqlite::types::Value;
+use rusqlite::{Row, params, params_from_iter};
 
-use crate::facts::insert_values;
-use crate::{SqliteStore, db_error};
+use crate::SqliteStore;
+use crate::connections::DbResult;
 
-fn date(text: &str) -> StoreResult<Date> {
-    text.parse()
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("stored day `{text}` is invalid: {e}")))
+fn date(text: &str) -> DbResult<Date> {
+    Ok(text
+        .parse()
+        .map_err(|e| anyhow::anyhow!("stored day `{text}` is invalid: {e}"))?)
 }
 
-fn transition(row: &sqlx::sqlite::SqliteRow) -> StoreResult<LoggedTransition> {
-    let model: String = row.try_get("model").map_err(db_error)?;
+/// The columns `list_transitions` selects, as a logged transition.
+fn transition(row: &Row<'_>) -> DbResult<LoggedTransition> {
+    let model: String = row.get(2)?;
+    let day: String = row.get(5)?;
     Ok(LoggedTransition {
-        seq: row.try_get("seq").map_err(db_error)?,
+        seq: row.get(0)?,
         transition: SegmentTransition {
-            member_id: row.try_get("member_id").map_err(db_error)?,
-            model: regulars_store::model_column(&model).ok_or_else(|| {
-                StoreError::Other(anyhow::anyhow!("stored model `{model}` is unknown"))
-            })?,
-            from: row.try_get("from_segment").map_err(db_error)?,
-            to: row.try_get("to_segment").map_err(db_error)?,
-            day: date(row.try_get("day").map_err(db_error)?)?,
-            at: jiff::Timestamp::from_microsecond(row.try_get("at").map_err(db_error)?)
-                .map_err(|e| StoreError::Other(e.into()))?,
-            cause: row.try_get("cause").map_err(db_error)?,
+            member_id: row.get(1)?,
+            model: regulars_store::model_column(&model)
+                .ok_or_else(|| anyhow::anyhow!("stored model `{model}` is unknown"))?,
+            from: row.get(3)?,
+            to: row.get(4)?,
+            day: date(&day)?,
+            at: jiff::Timestamp::from_microsecond(row.get(6)?).map_err(anyhow::Error::from)?,
+            cause: row.get(7)?,
         },
     })
 }
@@ -43,45 +45,39 @@ impl SegmentStore for SqliteStore {
         transitions: &[SegmentTransition],
         memberships: &[Membership],
     ) -> StoreResult<()> {
-        let mut tx = self
-            .write
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_error)?;
-        insert_values(
-            &mut tx,
-            "INSERT INTO segment_transitions (member_id, model, from_segment, to_segment, day, at, cause) ",
-            7,
-            transitions,
-            "",
-            |values, t| {
-                values
-                    .push_bind(t.member_id.as_str())
-                    .push_bind(t.model)
-                    .push_bind(t.from.as_str())
-                    .push_bind(t.to.as_str())
-                    .push_bind(t.day.to_string())
-                    .push_bind(micros(t.at))
-                    .push_bind(t.cause.as_str());
-            },
-        )
-        .await?;
-        insert_values(
-            &mut tx,
-            "INSERT INTO segment_memberships (member_id, rfm, rfm8, nesl, rfim, lifecycle) ",
-            6,
-            memberships,
-            " ON CONFLICT (member_id) DO UPDATE SET rfm = excluded.rfm, rfm8 = excluded.rfm8, \
-             nesl = excluded.nesl, rfim = excluded.rfim, lifecycle = excluded.lifecycle",
-            |values, m| {
-                values.push_bind(m.member_id.as_str());
-                for segment in &m.segments {
-                    values.push_bind(segment.as_str());
+        let transitions = transitions.to_vec();
+        let memberships = memberships.to_vec();
+        self.writer
+            .write(move |tx| {
+                let mut log = tx.prepare_cached(
+                    "INSERT INTO segment_transitions \
+                     (member_id, model, from_segment, to_segment, day, at, cause) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                for t in &transitions {
+                    log.execute(params![
+                        t.member_id,
+                        t.model,
+                        t.from,
+                        t.to,
+                        t.day.to_string(),
+                        micros(t.at),
+                        t.cause
+                    ])?;
                 }
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db_error)
+                let mut upsert = tx.prepare_cached(
+                    "INSERT INTO segment_memberships (member_id, rfm, rfm8, nesl, rfim, lifecycle) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                     ON CONFLICT (member_id) DO UPDATE SET rfm = excluded.rfm, rfm8 = excluded.rfm8, \
+                     nesl = excluded.nesl, rfim = excluded.rfim, lifecycle = excluded.lifecycle",
+                )?;
+                for m in &memberships {
+                    let [rfm, rfm8, nesl, rfim, lifecycle] = &m.segments;
+                    upsert.execute(params![m.member_id, rfm, rfm8, nesl, rfim, lifecycle])?;
+                }
+                Ok(())
+            })
+            .await
     }
 
     async fn memberships(&self) -> StoreResult<Vec<Membership>> {
@@ -93,71 +89,73 @@ impl SegmentStore for SqliteStore {
         filter: &TransitionFilter,
     ) -> StoreResult<Vec<LoggedTransition>> {
         // Only the filters given become conditions, so a member's filter can use its index.
-        let mut query: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+        let mut sql = String::from(
             "SELECT seq, member_id, model, from_segment, to_segment, day, at, cause \
-             FROM segment_transitions WHERE seq > ",
+             FROM segment_transitions WHERE seq > ?",
         );
-        query.push_bind(filter.after_seq.unwrap_or(0));
+        let mut values = vec![Value::Integer(filter.after_seq.unwrap_or(0))];
         if let Some(model) = filter.model {
-            query.push(" AND model = ").push_bind(model);
+            sql.push_str(" AND model = ?");
+            values.push(Value::Text(model.to_owned()));
         }
-        if let Some(segment) = filter.segment.as_deref() {
-            query.push(" AND (from_segment = ").push_bind(segment);
-            query.push(" OR to_segment = ").push_bind(segment).push(")");
+        if let Some(segment) = &filter.segment {
+            sql.push_str(" AND (from_segment = ? OR to_segment = ?)");
+            values.push(Value::Text(segment.clone()));
+            values.push(Value::Text(segment.clone()));
         }
-        if let Some(member_id) = filter.member_id.as_deref() {
-            query.push(" AND member_id = ").push_bind(member_id);
+        if let Some(member_id) = &filter.member_id {
+            sql.push_str(" AND member_id = ?");
+            values.push(Value::Text(member_id.clone()));
         }
         if let Some(from_day) = filter.from_day {
-            query.push(" AND day >= ").push_bind(from_day.to_string());
+            sql.push_str(" AND day >= ?");
+            values.push(Value::Text(from_day.to_string()));
         }
         if let Some(to_day) = filter.to_day {
-            query.push(" AND day <= ").push_bind(to_day.to_string());
+            sql.push_str(" AND day <= ?");
+            values.push(Value::Text(to_day.to_string()));
         }
-        query
-            .push(" ORDER BY seq LIMIT ")
-            .push_bind(i64::from(filter.limit));
-        let rows = query
-            .build()
-            .fetch_all(&self.read)
+        sql.push_str(" ORDER BY seq LIMIT ?");
+        values.push(Value::Integer(i64::from(filter.limit)));
+        self.readers
+            .read(move |conn| {
+                let mut statement = conn.prepare_cached(&sql)?;
+                let mut rows = statement.query(params_from_iter(values))?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push(transition(row)?);
+                }
+                Ok(out)
+            })
             .await
-            .map_err(db_error)?;
-        rows.iter().map(transition).collect()
     }
 
     async fn snapshot_memberships(&self, day: Date, keep_from: Date) -> StoreResult<u64> {
-        let mut tx = self
-            .write
-            .begin_with("BEGIN IMMEDIATE")
+        self.writer
+            .write(move |tx| {
+                tx.execute(
+                    "DELETE FROM segment_snapshots WHERE day = ?1 OR day < ?2",
+                    params![day.to_string(), keep_from.to_string()],
+                )?;
+                let copied = tx.execute(
+                    "INSERT INTO segment_snapshots (day, member_id, rfm, rfm8, nesl, rfim, lifecycle) \
+                     SELECT ?1, member_id, rfm, rfm8, nesl, rfim, lifecycle FROM segment_memberships",
+                    [day.to_string()],
+                )?;
+                Ok(copied as u64)
+            })
             .await
-            .map_err(db_error)?;
-        sqlx::query("DELETE FROM segment_snapshots WHERE day = ?1 OR day < ?2")
-            .bind(day.to_string())
-            .bind(keep_from.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let copied = sqlx::query(
-            "INSERT INTO segment_snapshots (day, member_id, rfm, rfm8, nesl, rfim, lifecycle) \
-             SELECT ?1, member_id, rfm, rfm8, nesl, rfim, lifecycle FROM segment_memberships",
-        )
-        .bind(day.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected();
-        tx.commit().await.map_err(db_error)?;
-        Ok(copied)
     }
 
     async fn snapshot_days(&self) -> StoreResult<Vec<Date>> {
-        let rows = sqlx::query("SELECT DISTINCT day FROM segment_snapshots ORDER BY day")
-            .fetch_all(&self.read)
+        self.readers
+            .read(|conn| {
+                let mut statement =
+                    conn.prepare_cached("SELECT DISTINCT day FROM segment_snapshots ORDER BY day")?;
+                let days = statement.query_map([], |row| row.get::<_, String>(0))?;
+                days.map(|day| date(&day?)).collect()
+            })
             .await
-            .map_err(db_error)?;
-        rows.iter()
-            .map(|row| date(row.try_get("day").map_err(db_error)?))
-            .collect()
     }
 
     async fn migration_matrix(
@@ -168,25 +166,22 @@ impl SegmentStore for SqliteStore {
     ) -> StoreResult<Vec<MigrationCell>> {
         let column = regulars_store::model_column(model)
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("unknown model `{model}`")))?;
-        let rows = sqlx::query(&format!(
-            "SELECT a.{column} AS from_segment, b.{column} AS to_segment, COUNT(*) AS members \
-             FROM segment_snapshots a JOIN segment_snapshots b ON b.member_id = a.member_id AND b.day = ?2 \
-             WHERE a.day = ?1 GROUP BY a.{column}, b.{column} ORDER BY a.{column}, b.{column}"
-        ))
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(&self.read)
-        .await
-        .map_err(db_error)?;
-        rows.iter()
-            .map(|row| {
-                Ok(MigrationCell {
-                    from: row.try_get("from_segment").map_err(db_error)?,
-                    to: row.try_get("to_segment").map_err(db_error)?,
-                    members: u64::try_from(row.try_get::<i64, _>("members").map_err(db_error)?)
-                        .unwrap_or_default(),
-                })
+        self.readers
+            .read(move |conn| {
+                let mut statement = conn.prepare_cached(&format!(
+                    "SELECT a.{column}, b.{column}, COUNT(*) \
+                     FROM segment_snapshots a JOIN segment_snapshots b ON b.member_id = a.member_id AND b.day = ?2 \
+                     WHERE a.day = ?1 GROUP BY a.{column}, b.{column} ORDER BY a.{column}, b.{column}"
+                ))?;
+                let cells = statement.query_map(params![from.to_string(), to.to_string()], |row| {
+                    Ok(MigrationCell {
+                        from: row.get(0)?,
+                        to: row.get(1)?,
+                        members: u64::try_from(row.get::<_, i64>(2)?).unwrap_or_default(),
+                    })
+                })?;
+                Ok(cells.collect::<rusqlite::Result<_>>()?)
             })
-            .collect()
+            .await
     }
 }

@@ -169,12 +169,18 @@ pub fn plan_orders(
     let mut plan = OrdersPlan::default();
     let mut members: HashSet<MemberId> = HashSet::new();
     let mut stores: HashSet<StoreId> = HashSet::new();
-    // Orders as they stand after the items planned so far.
-    let mut current: HashMap<OrderId, Order> = HashMap::new();
+    // Orders as they stand after the items planned so far: those this batch inserts by their
+    // place in `plan.inserts`, those it updates by value (the newer).
+    let mut inserted: HashMap<&OrderId, usize> = HashMap::new();
+    let mut updated: HashMap<&OrderId, Order> = HashMap::new();
     for order in batch {
-        let previous = current
-            .get(&order.order_id)
-            .or_else(|| stored.get(&order.order_id));
+        let previous = match updated.get(&order.order_id) {
+            Some(current) => Some(current),
+            None => match inserted.get(&order.order_id) {
+                Some(&at) => Some(&plan.inserts[at]),
+                None => stored.get(&order.order_id),
+            },
+        };
         let Some(previous) = previous else {
             let member_known =
                 known_members.contains(&order.member_id) || members.contains(&order.member_id);
@@ -199,16 +205,16 @@ pub fn plan_orders(
                 members.insert(order.member_id.clone());
                 plan.new_members.push(order.member_id.clone());
             }
-            let mut inserted = order.clone();
-            inserted.status_at = Some(order.status_at.unwrap_or(order.placed_at));
+            let mut new_order = order.clone();
+            new_order.status_at = Some(order.status_at.unwrap_or(order.placed_at));
             plan.lines.extend(
                 order
                     .lines
                     .iter()
                     .map(|line| (order.order_id.clone(), line.clone())),
             );
-            plan.inserts.push(inserted.clone());
-            current.insert(order.order_id.clone(), inserted);
+            inserted.insert(&order.order_id, plan.inserts.len());
+            plan.inserts.push(new_order);
             plan.outcomes.push(Ok(Accepted::Created));
             continue;
         };
@@ -220,7 +226,7 @@ pub fn plan_orders(
                 fields,
             })),
             Resend::Update { status, add_lines } => {
-                let mut updated = previous.clone();
+                let mut moved = previous.clone();
                 if let Some((from, to)) = status {
                     let at = order.status_at.unwrap_or(recorded_at);
                     plan.status_changes.push(StatusChange {
@@ -229,8 +235,8 @@ pub fn plan_orders(
                         to,
                         at,
                     });
-                    updated.status = to;
-                    updated.status_at = Some(at);
+                    moved.status = to;
+                    moved.status_at = Some(at);
                 }
                 if add_lines {
                     plan.lines.extend(
@@ -239,9 +245,9 @@ pub fn plan_orders(
                             .iter()
                             .map(|line| (order.order_id.clone(), line.clone())),
                     );
-                    updated.lines = order.lines.clone();
+                    moved.lines = order.lines.clone();
                 }
-                current.insert(order.order_id.clone(), updated);
+                updated.insert(&order.order_id, moved);
                 plan.outcomes.push(Ok(Accepted::Updated));
             }
         }
