@@ -45,7 +45,7 @@ impl Default for ApiSettings {
 #[openapi(
     info(
         title = "Regulars API",
-        description = "Members, their facts and everything Regulars knows of them.\n\nAuthenticate with `Authorization: Bearer <token>` (make one with `regulars keys create --role ROLE`). Money is an integer count of minor units beside a currency code; instants are RFC 3339. Writes accept an `Idempotency-Key` header: a retry with the same key gets the first answer again. Every error is `{code, message, details}` with a stable `code`.",
+        description = "Members, their facts and everything Regulars knows of them.\n\nAuthenticate with `Authorization: Bearer <token>` (make one with `regulars keys create --role ROLE`). Money is an integer count of minor units beside a currency code; instants are RFC 3339. Writes accept an `Idempotency-Key` header: a retry with the same key within `[server] idempotency_keep_hours` (a day by default) gets the first answer again. Every error is `{code, message, details}` with a stable `code`.",
         version = "1"
     ),
     components(schemas(regulars_api_types::ErrorBody, regulars_api_types::ErrorCode, regulars_api_types::ErrorDetail)),

@@ -143,6 +143,15 @@ impl App {
     pub async fn release_idempotency_key(&self, scope: &str, key: &str) -> AppResult<()> {
         Ok(self.store.release_idempotency_key(scope, key).await?)
     }
+
+    /// Forgets the idempotency keys claimed more than `keep` ago, with their stored answers;
+    /// returns how many.
+    pub async fn forget_idempotency_keys(&self, keep: jiff::SignedDuration) -> AppResult<u64> {
+        Ok(self
+            .store
+            .forget_idempotency_keys(self.now() - keep)
+            .await?)
+    }
 }
 
 #[cfg(test)]

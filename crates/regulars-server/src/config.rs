@@ -198,6 +198,8 @@ pub struct ServerSection {
     pub body_limit_mib: Option<u32>,
     /// Serve /metrics.
     pub metrics: Option<bool>,
+    /// Hours an idempotency key and its answer are kept.
+    pub idempotency_keep_hours: Option<u32>,
 }
 
 /// `[brand]`
@@ -288,6 +290,9 @@ pub struct Config {
     pub segments: SegmentSettings,
     /// How often the server checks for a new day.
     pub tick: std::time::Duration,
+    /// How long an idempotency key and its stored answer are kept (`[server]
+    /// idempotency_keep_hours`): a retry within it replays, one after it runs again.
+    pub idempotency_keep: jiff::SignedDuration,
     /// Things worth telling the operator (unknown variables).
     pub warnings: Vec<String>,
 }
@@ -499,6 +504,13 @@ impl Config {
         if body_limit_mib == 0 {
             return Err(invalid("server.body_limit_mib", "must be at least 1"));
         }
+        let idempotency_keep_hours = server.idempotency_keep_hours.unwrap_or(24);
+        if !(1..=8_760).contains(&idempotency_keep_hours) {
+            return Err(invalid(
+                "server.idempotency_keep_hours",
+                format!("{idempotency_keep_hours} is not between 1 and 8760 (a year)"),
+            ));
+        }
         let time_zone = Store::parse_time_zone(brand.time_zone.as_deref().unwrap_or("Asia/Taipei"))
             .map_err(|e| invalid("brand.time_zone", e))?;
         let currency = Currency::parse(brand.currency.as_deref().unwrap_or("TWD"))
@@ -545,6 +557,7 @@ impl Config {
                 snapshot_keep_days: segments.snapshot_keep_days.unwrap_or(400),
             },
             tick: std::time::Duration::from_secs(tick_seconds),
+            idempotency_keep: jiff::SignedDuration::from_hours(i64::from(idempotency_keep_hours)),
             warnings: Vec::new(),
         })
     }
@@ -829,6 +842,7 @@ mod tests {
             && server.listen.is_some()
             && server.body_limit_mib.is_some()
             && server.metrics.is_some()
+            && server.idempotency_keep_hours.is_some()
             && brand.time_zone.is_some()
             && brand.currency.is_some()
             && ingest.strict.is_some()
@@ -1078,6 +1092,37 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "`database.url`: unsupported database URL scheme `mysql`: use sqlite://PATH or postgres://…"
+        );
+    }
+
+    #[test]
+    fn idempotency_keys_are_kept_a_day_unless_configured_within_a_year() {
+        let config = Config::from_sources(None, &[], &Overrides::default(), &no_files).unwrap();
+        assert_eq!(
+            config.idempotency_keep,
+            jiff::SignedDuration::from_hours(24)
+        );
+        let config = Config::from_sources(
+            None,
+            &env(&[("REGULARS_SERVER__IDEMPOTENCY_KEEP_HOURS", "72")]),
+            &Overrides::default(),
+            &no_files,
+        )
+        .unwrap();
+        assert_eq!(
+            config.idempotency_keep,
+            jiff::SignedDuration::from_hours(72)
+        );
+        let error = Config::from_sources(
+            Some(("regulars.toml", "[server]\nidempotency_keep_hours = 0\n")),
+            &[],
+            &Overrides::default(),
+            &no_files,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`server.idempotency_keep_hours`: 0 is not between 1 and 8760 (a year)"
         );
     }
 }

@@ -46,12 +46,16 @@ pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         .with_segment_settings(config.segments))
 }
 
+/// How often the server forgets idempotency keys older than it keeps them.
+const FORGET_EVERY: std::time::Duration = std::time::Duration::from_secs(3_600);
+
 /// A bound, ready-to-run server.
 pub struct Server {
     listener: TcpListener,
     app: App,
     router: axum::Router,
     tick: std::time::Duration,
+    idempotency_keep: jiff::SignedDuration,
 }
 
 impl Server {
@@ -81,6 +85,7 @@ impl Server {
             app,
             router,
             tick: config.tick,
+            idempotency_keep: config.idempotency_keep,
         })
     }
 
@@ -97,20 +102,33 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight. Meanwhile it
-    /// checks for a new day every tick and moves the segments.
+    /// checks for a new day every tick and moves the segments, and once an hour forgets the
+    /// idempotency keys older than `[server] idempotency_keep_hours`.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let app = self.app.clone();
-        let tick = self.tick;
+        let (tick, keep) = (self.tick, self.idempotency_keep);
         let ticker = tokio::spawn(async move {
             let mut interval = tokio::time::interval(tick);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut forgot_at: Option<tokio::time::Instant> = None;
             loop {
                 interval.tick().await;
                 if let Err(error) = app.tick_segments().await {
                     tracing::error!(%error, "moving the segments to a new day failed");
+                }
+                if forgot_at.is_none_or(|at| at.elapsed() >= FORGET_EVERY) {
+                    forgot_at = Some(tokio::time::Instant::now());
+                    match app.forget_idempotency_keys(keep).await {
+                        Ok(forgotten) => {
+                            tracing::debug!(forgotten, "forgot old idempotency keys");
+                        }
+                        Err(error) => {
+                            tracing::error!(%error, "forgetting old idempotency keys failed");
+                        }
+                    }
                 }
             }
         });

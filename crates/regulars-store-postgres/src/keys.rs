@@ -151,4 +151,14 @@ impl IdempotencyStore for PostgresStore {
         .map_err(db_error)?;
         Ok(())
     }
+
+    async fn forget_idempotency_keys(&self, claimed_before: Timestamp) -> StoreResult<u64> {
+        let forgotten = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(micros(claimed_before))
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        Ok(forgotten)
+    }
 }

@@ -155,4 +155,16 @@ impl IdempotencyStore for SqliteStore {
             })
             .await
     }
+
+    async fn forget_idempotency_keys(&self, claimed_before: Timestamp) -> StoreResult<u64> {
+        self.writer
+            .write(move |tx| {
+                let forgotten = tx.execute(
+                    "DELETE FROM idempotency_keys WHERE created_at < ?1",
+                    [micros(claimed_before)],
+                )?;
+                Ok(forgotten as u64)
+            })
+            .await
+    }
 }

@@ -229,6 +229,9 @@ pub trait IdempotencyStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Gives a claimed key back (the request failed and may be retried).
     async fn release_idempotency_key(&self, scope: &str, key: &str) -> StoreResult<()>;
+    /// Forgets every key claimed before `claimed_before`, with its stored response, so the
+    /// record does not grow forever; returns how many. A forgotten key is new again.
+    async fn forget_idempotency_keys(&self, claimed_before: Timestamp) -> StoreResult<u64>;
 }
 
 /// A whole store: every port, plus migrations.

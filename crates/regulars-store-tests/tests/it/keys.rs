@@ -107,3 +107,50 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    old_idempotency_keys_are_forgotten_with_their_answers_and_recent_ones_kept,
+    |store: DynStore| async move {
+        let scope = "k1 POST /api/v1/orders";
+        let stale = at("2026-11-20T00:00:00Z");
+        let claim = |key: &'static str, now| {
+            let store = store.clone();
+            async move {
+                store
+                    .claim_idempotency_key(scope, key, "f", now, stale)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            claim("old", at("2026-11-21T04:00:00Z")).await,
+            IdempotencyClaim::Claimed
+        );
+        store
+            .complete_idempotency_key(scope, "old", 201, "{}")
+            .await
+            .unwrap();
+        assert_eq!(
+            claim("new", at("2026-11-22T04:00:00Z")).await,
+            IdempotencyClaim::Claimed
+        );
+        store
+            .complete_idempotency_key(scope, "new", 201, "{}")
+            .await
+            .unwrap();
+        let forgotten = store
+            .forget_idempotency_keys(at("2026-11-22T00:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(forgotten, 1);
+        let now = at("2026-11-22T05:00:00Z");
+        assert_eq!(claim("old", now).await, IdempotencyClaim::Claimed);
+        assert_eq!(
+            claim("new", now).await,
+            IdempotencyClaim::Replay {
+                status: 201,
+                body: "{}".to_owned()
+            }
+        );
+    }
+);
