@@ -6,6 +6,7 @@
 //! job is one closure: it crosses to the thread once, runs its statements (prepared once and
 //! cached), and its result crosses back once.
 
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -77,11 +78,10 @@ fn open(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
 
 /// A connection that only reads, for the scans that run on a thread of their own.
 pub(crate) fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
-    let connection = open(
+    open(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    Ok(connection)
+    )
 }
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -145,19 +145,25 @@ impl Writer {
     }
 
     /// Runs `work` in one immediate transaction on the writer thread, committing when it
-    /// succeeds and rolling back when it fails.
+    /// succeeds and rolling back when it fails. A job that panics is rolled back and fails alone:
+    /// the thread, and every later write, carries on.
     pub(crate) async fn write<R: Send + 'static>(
         &self,
         work: impl FnOnce(&Transaction<'_>) -> DbResult<R> + Send + 'static,
     ) -> StoreResult<R> {
         let (reply, result) = oneshot::channel();
         let job: Job = Box::new(move |connection: &mut Connection| {
-            let outcome: DbResult<R> = (|| {
+            let run = AssertUnwindSafe(|| -> DbResult<R> {
                 let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let value = work(&tx)?;
                 tx.commit()?;
                 Ok(value)
-            })();
+            });
+            let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
+                Err(Failure::Store(StoreError::Other(anyhow::anyhow!(
+                    "a write panicked and was rolled back"
+                ))))
+            });
             let _ = reply.send(outcome);
         });
         self.jobs.send(Message::Job(job)).map_err(|_| closed())?;
@@ -365,7 +371,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_job_rolls_back_and_a_closed_writer_refuses_work() {
+    async fn a_failed_or_panicking_job_rolls_back_alone_and_a_closed_writer_refuses_work() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jobs.db");
         let writer = Writer::open(&path).unwrap();
@@ -392,6 +398,29 @@ mod tests {
             rows, 0,
             "the first insert of the failed job was rolled back"
         );
+        let panicked = writer
+            .write(|tx| -> DbResult<()> {
+                tx.execute("INSERT INTO t VALUES ('b')", [])?;
+                panic!("a bug in a job");
+            })
+            .await;
+        assert!(
+            panicked.is_err_and(|e| e.to_string().contains("panicked")),
+            "a job that panics fails alone"
+        );
+        writer
+            .write(|tx| Ok(tx.execute("INSERT INTO t VALUES ('c')", [])?))
+            .await
+            .expect("the writer carries on after a job panicked");
+        let rows: Vec<String> = Readers::new(&path)
+            .read(|conn| {
+                let mut statement = conn.prepare("SELECT id FROM t ORDER BY id")?;
+                let ids = statement.query_map([], |row| row.get(0))?;
+                Ok(ids.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, ["c"], "the panicked job's insert was rolled back");
         writer.close().await;
         let refused = writer.write(|_| Ok(())).await;
         assert!(

@@ -33,7 +33,7 @@ use crate::rows::{
 };
 
 /// `INSERT INTO {into} VALUES (?1, …, ?{count}) {tail}`: one row, for a cached statement.
-pub(crate) fn insert_sql(into: &str, count: usize, tail: &str) -> String {
+fn insert_sql(into: &str, count: usize, tail: &str) -> String {
     let placeholders: Vec<String> = (1..=count).map(|n| format!("?{n}")).collect();
     format!(
         "INSERT INTO {into} VALUES ({}) {tail}",
@@ -368,14 +368,12 @@ fn write_returns(conn: &Connection, returns: &[NewReturn], now: i64) -> DbResult
 
 /// A member's orders, newest first, with their lines.
 fn member_orders(conn: &Connection, member_id: &str) -> DbResult<Vec<Order>> {
-    let order_rows = fetch_for_ids(
-        conn,
-        &format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE member_id IN (SELECT value FROM json_each(?1))"
-        ),
-        &json_array([member_id]),
-        order_row,
-    )?;
+    let order_rows = conn
+        .prepare_cached(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE member_id = ?1"
+        ))?
+        .query_map([member_id], order_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let order_ids = json_array(order_rows.iter().map(|o| o.order_id.as_str()));
     let line_rows = fetch_for_ids(
         conn,
