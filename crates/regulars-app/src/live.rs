@@ -131,7 +131,9 @@ impl SegmentReader for Live {
     }
 
     fn member(&self, idx: usize) -> regulars_engine::MemberSegments {
-        self.engine.segments(idx as u32).unwrap_or_default()
+        self.engine
+            .segments(idx as u32, &self.member_ids)
+            .unwrap_or_default()
     }
 
     fn codes(&self, model: Model) -> Vec<u8> {
@@ -189,8 +191,15 @@ impl App {
         let (member_ids, table) = self.load_engine_facts(self.today()).await?;
         let config = self.engine.clone();
         let today = Day::from_date(self.today());
-        let engine = run_engine(move || {
-            Engine::new(table, config, today, regulars_engine::default_threads())
+        let (engine, member_ids) = run_engine(move || {
+            let engine = Engine::new(
+                table,
+                &member_ids,
+                config,
+                today,
+                regulars_engine::default_threads(),
+            );
+            (engine, member_ids)
         })
         .await?;
         let live = Live {
@@ -276,7 +285,7 @@ impl App {
         for change in changes {
             let member = live.member(&change.member_id);
             let Some(fact) = change.fact else { continue };
-            if let Err(error) = live.engine.apply(member, fact, &mut out) {
+            if let Err(error) = live.engine.apply(member, fact, &live.member_ids, &mut out) {
                 tracing::warn!(member = %change.member_id, cause = %change.cause, %error, "a fact did not reach the segments");
             }
             moved.extend(out.drain(..).map(|t| (t, change.cause.clone())));
@@ -302,7 +311,7 @@ impl App {
                 .snapshot_memberships(ended, keep_from.to_date())
                 .await?;
             let mut out = Vec::new();
-            live.engine.advance_to(today, &mut out);
+            live.engine.advance_to(today, &live.member_ids, &mut out);
             let moved: Vec<_> = out.into_iter().map(|t| (t, "time".to_owned())).collect();
             let (log, memberships) = live.records(&moved, self.now());
             self.store.record_transitions(&log, &memberships).await?;
@@ -329,7 +338,7 @@ impl App {
 
     async fn recompute(app: &Self, live: &mut Live) -> AppResult<usize> {
         let mut out = Vec::new();
-        live.engine.recompute(&mut out);
+        live.engine.recompute(&live.member_ids, &mut out);
         live.last_recompute = live.engine.today();
         let moved: Vec<_> = out
             .into_iter()

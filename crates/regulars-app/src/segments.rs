@@ -183,7 +183,14 @@ mod tests {
         );
         let table = builder.finish();
         let as_of = Day::from_date(jiff::civil::date(2026, 3, 10));
-        let features = evaluate(&table, &EngineConfig::default(), as_of).members[0].features;
+        let features = evaluate(
+            &table,
+            &regulars_engine::IndexOrder,
+            &EngineConfig::default(),
+            as_of,
+        )
+        .members[0]
+            .features;
         assert_eq!(
             features.last_day,
             Some(Day::from_date(jiff::civil::date(2026, 3, 2)))
@@ -395,8 +402,11 @@ impl crate::App {
         let (member_ids, table) = self.load_engine_facts(as_of).await?;
         let config = self.engine.clone();
         let day = Day::from_date(as_of);
-        let evaluation =
-            run_engine(move || regulars_engine::evaluate(&table, &config, day)).await?;
+        let (evaluation, member_ids) = run_engine(move || {
+            let evaluation = regulars_engine::evaluate(&table, &member_ids, &config, day);
+            (evaluation, member_ids)
+        })
+        .await?;
         Ok(Segmentation {
             index: index_of(&member_ids),
             as_of,

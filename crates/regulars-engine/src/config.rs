@@ -156,14 +156,29 @@ impl FrequencyUnit {
     }
 }
 
-/// How R or M values become scores 1–5 (§3.3).
+/// How R, F or M values become scores 1–5 (§3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueBins {
     /// Breakpoints at the value quintiles of the scoring population; equal values share a score.
     QuintileValue,
+    /// Quintiles of rank (`qcut(rank(method="first"), 5)`): the scoring population ranked by
+    /// value, equal values by member id, in five bins of (nearly) equal size.
+    QuintileRank,
     /// The merchant's own breakpoints. For R, the most days since the last purchase that still
-    /// scores 5, 4, 3 and 2; for M, the least spend (minor units) that scores 2, 3, 4 and 5.
+    /// score 5, 4, 3 and 2; for F and M, the least frequency or spend (minor units) that scores
+    /// 2, 3, 4 and 5.
     Fixed([i64; 4]),
+}
+
+impl ValueBins {
+    /// `fixed`, `quintile_value`, `quintile_rank`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::QuintileValue => "quintile_value",
+            Self::QuintileRank => "quintile_rank",
+            Self::Fixed(_) => "fixed",
+        }
+    }
 }
 
 /// Every option of the models (defaults: `domain-spec.md` §10, pinned by §3.5).
@@ -207,8 +222,8 @@ pub struct EngineConfig {
     pub rfm8_monetary: Rfm8Monetary,
     /// The window of RFIM's frequency and spend, days.
     pub lifecycle_window_days: i32,
-    /// Lower bounds of F scores 1..5, frequency in the RFM window.
-    pub f_bins: [u32; 5],
+    /// How frequency in the RFM window becomes the F score.
+    pub f_bins: ValueBins,
     /// How recency becomes the R score.
     pub r_bins: ValueBins,
     /// How spend becomes the M score.
@@ -239,7 +254,7 @@ impl Default for EngineConfig {
             rfm8_threshold: Rfm8Threshold::Mean,
             rfm8_monetary: Rfm8Monetary::Total,
             lifecycle_window_days: 730,
-            f_bins: [1, 2, 3, 5, 8],
+            f_bins: ValueBins::Fixed([2, 3, 5, 8]),
             r_bins: ValueBins::QuintileValue,
             m_bins: ValueBins::QuintileValue,
             frequency_unit: FrequencyUnit::PurchaseDay,
@@ -301,7 +316,9 @@ impl EngineConfig {
         if !Ratio::whole(0).lt(self.top_pct) || Ratio::whole(1).lt(self.top_pct) {
             return fail("rfim.top_pct", "must be above 0 and at most 1");
         }
-        if self.f_bins[0] != 1 || self.f_bins.windows(2).any(|w| w[0] >= w[1]) {
+        if let ValueBins::Fixed(b) = self.f_bins
+            && (b[0] < 2 || b.windows(2).any(|w| w[0] >= w[1]))
+        {
             return fail("rfm555.f_bins", "must start at 1 and increase strictly");
         }
         for (key, bins) in [
@@ -347,7 +364,7 @@ mod tests {
         };
         assert_eq!(config.validate().unwrap_err().key, "nesl.s1/s2/s3");
         let config = EngineConfig {
-            f_bins: [0, 2, 3, 5, 8],
+            f_bins: ValueBins::Fixed([1, 3, 5, 8]),
             ..EngineConfig::default()
         };
         assert_eq!(

@@ -1,13 +1,14 @@
-//! The population's cut points (store cycle, R and M quintiles, RFM-8 thresholds, the top share)
-//! and the one labelling rule that places a member against them. Batch evaluation and the
-//! incremental engine both label through [`Cuts::label`], so they cannot disagree.
+//! The population's cut points (store cycle, R, F and M quintiles or rank breakpoints, RFM-8
+//! thresholds, the top share) and the one labelling rule that places a member against them.
+//! Batch evaluation and the incremental engine both label through [`Cuts::label`], so they
+//! cannot disagree.
 
 use crate::cycle::{CustomerCycle, StoreCycle};
-use crate::quantile::{Quintiles, top_threshold};
+use crate::quantile::{Breaks, Quintiles, RankBreaks, top_threshold};
 use crate::rfm8::{self, Rfm8Rule, Scored};
 use crate::{
-    CYCLE_COUNTS, EngineConfig, Lifecycle, MemberFeatures, MemberSegments, Nesl, Population, Ratio,
-    Rfim, RfimBand, RfmScores, RfmSegment, ValueBins,
+    CYCLE_COUNTS, EngineConfig, Lifecycle, MemberFeatures, MemberIds, MemberSegments, Nesl,
+    Population, Ratio, Rfim, RfimBand, RfmScores, RfmSegment, ValueBins,
 };
 
 /// The population-relative values every member is placed against, found at one evaluation.
@@ -24,9 +25,15 @@ pub struct Cuts {
     pub population: Population,
     /// Recency breakpoints (days), for explanations: a recency above one scores lower.
     pub recency_breaks: Option<[f64; 4]>,
+    /// Frequency breakpoints, for explanations: above a quintile, or at least a fixed threshold,
+    /// scores higher.
+    pub frequency_breaks: Option<[f64; 4]>,
     /// Spend breakpoints (minor units), for explanations: above a quintile, or at least a fixed
     /// threshold, scores higher.
     pub monetary_breaks: Option<[f64; 4]>,
+    /// Under rank bins, the ids of the members ranked at the R, F and M breakpoints: a member
+    /// whose value equals a breakpoint's is above it when their id sorts after that one.
+    pub rank_ties: [Option<[String; 4]>; 3],
     /// The smallest 730-day spend that is Top.
     pub top_threshold: Option<i64>,
     /// The RFM-8 thresholds of recency, frequency and spend (or of the three scores).
@@ -35,9 +42,64 @@ pub struct Cuts {
     pub rfm8_basis: &'static str,
     /// True when RFM-8 compares scores rather than values.
     pub rfm8_on_scores: bool,
-    r_quintiles: Option<Quintiles>,
-    m_quintiles: Option<Quintiles>,
+    r_breaks: Option<Breaks>,
+    f_breaks: Option<Breaks>,
+    m_breaks: Option<Breaks>,
     rfm8_rule: Rfm8Rule,
+}
+
+/// One dimension's values over the scoring population, gathered as its bins need them.
+struct Gathered {
+    bins: ValueBins,
+    values: Vec<i64>,
+    ranked: Vec<(i64, u32)>,
+}
+
+impl Gathered {
+    fn new(bins: ValueBins) -> Self {
+        Self {
+            bins,
+            values: Vec::new(),
+            ranked: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, value: i64, member: u32) {
+        match self.bins {
+            ValueBins::QuintileValue => self.values.push(value),
+            ValueBins::QuintileRank => self.ranked.push((value, member)),
+            ValueBins::Fixed(_) => {}
+        }
+    }
+
+    /// The breakpoints; `fixed` turns the merchant's values into value breakpoints (times five).
+    fn breaks(mut self, ids: &dyn MemberIds, fixed: fn(i64) -> i128) -> Option<Breaks> {
+        match self.bins {
+            ValueBins::QuintileValue => Quintiles::of(&mut self.values).map(Breaks::Value),
+            ValueBins::QuintileRank => RankBreaks::of(&mut self.ranked, ids).map(Breaks::Rank),
+            ValueBins::Fixed(values) => Some(Breaks::Value(Quintiles(values.map(fixed)))),
+        }
+    }
+}
+
+/// Fixed R breakpoints compare as quintiles do: R scores 5 minus the breakpoints recency is
+/// above, and the most days that still score higher is such a breakpoint.
+fn most_days(days: i64) -> i128 {
+    5 * i128::from(days)
+}
+
+/// Fixed F and M thresholds compare as quintiles do: the score is 1 plus the breakpoints the
+/// value is above, and at least L is above L − 1.
+fn at_least(least: i64) -> i128 {
+    5 * (i128::from(least) - 1)
+}
+
+/// The breakpoints as explanations show them: fixed thresholds as the merchant set them.
+fn shown(bins: ValueBins, breaks: Option<&Breaks>) -> Option<[f64; 4]> {
+    match bins {
+        ValueBins::Fixed(values) => Some(values.map(|v| v as f64)),
+        _ => breaks.map(Breaks::values),
+    }
 }
 
 /// `recency ≤ k · C`, exactly.
@@ -50,44 +112,38 @@ fn first_beyond(num: i128, den: i128) -> i64 {
     i64::try_from(num.div_euclid(den) + 1).unwrap_or(i64::MAX)
 }
 
-fn f_score(frequency: u32, bins: &[u32; 5]) -> u8 {
-    bins.iter()
-        .filter(|lower| frequency >= **lower)
-        .count()
-        .max(1) as u8
-}
-
 impl Cuts {
-    /// The cut points of a population whose features are `all` and whose store cycle is `cycle`.
-    pub(crate) fn of(all: &[MemberFeatures], cycle: StoreCycle, config: &EngineConfig) -> Self {
+    /// The cut points of a population whose features are `all` (by member index) and whose
+    /// store cycle is `cycle`; `ids` breaks the ties of rank bins.
+    pub(crate) fn of(
+        all: &[MemberFeatures],
+        cycle: StoreCycle,
+        config: &EngineConfig,
+        ids: &dyn MemberIds,
+    ) -> Self {
         let mut population = Population::default();
-        let mut recencies = Vec::new();
-        let mut spends = Vec::new();
+        let mut recencies = Gathered::new(config.r_bins);
+        let mut frequencies = Gathered::new(config.f_bins);
+        let mut spends = Gathered::new(config.m_bins);
         let mut spends_730 = Vec::new();
-        for f in all {
+        for (member, f) in all.iter().enumerate() {
             let Some(recency) = f.recency else { continue };
             population.buyers += 1;
             if f.frequency > 0 {
+                let member = member as u32;
                 population.rfm += 1;
-                recencies.push(recency);
-                spends.push(f.monetary);
+                recencies.push(recency, member);
+                frequencies.push(i64::from(f.frequency), member);
+                spends.push(f.monetary, member);
             }
             if f.frequency_730 > 0 {
                 population.lifecycle += 1;
                 spends_730.push(f.monetary_730);
             }
         }
-        // Fixed breakpoints compare the same way as quintiles: R scores 5 minus the breakpoints
-        // recency is above; M scores 1 plus those spend is above, and at least L is above L − 1.
-        let r_quintiles = match config.r_bins {
-            ValueBins::QuintileValue => Quintiles::of(&mut recencies),
-            ValueBins::Fixed(most) => Some(Quintiles(most.map(|d| 5 * i128::from(d)))),
-        };
-        let m_quintiles = match config.m_bins {
-            ValueBins::QuintileValue => Quintiles::of(&mut spends),
-            ValueBins::Fixed(least) => Some(Quintiles(least.map(|m| 5 * (i128::from(m) - 1)))),
-        };
-        drop((recencies, spends));
+        let r_breaks = recencies.breaks(ids, most_days);
+        let f_breaks = frequencies.breaks(ids, at_least);
+        let m_breaks = spends.breaks(ids, at_least);
         let top = top_threshold(&mut spends_730, config.top_pct.num, config.top_pct.den);
         drop(spends_730);
         let mut cuts = Self {
@@ -95,37 +151,36 @@ impl Cuts {
             store_cycle_fallback: cycle.fallback,
             store_cycle_by_count: cycle.by_count,
             population,
-            recency_breaks: None,
-            monetary_breaks: None,
+            recency_breaks: shown(config.r_bins, r_breaks.as_ref()),
+            frequency_breaks: shown(config.f_bins, f_breaks.as_ref()),
+            monetary_breaks: shown(config.m_bins, m_breaks.as_ref()),
+            rank_ties: [&r_breaks, &f_breaks, &m_breaks]
+                .map(|b| b.as_ref().and_then(|b| b.tie_ids(ids))),
             top_threshold: top,
             rfm8_thresholds: [0.0; 3],
             rfm8_basis: "",
             rfm8_on_scores: false,
-            r_quintiles,
-            m_quintiles,
+            r_breaks,
+            f_breaks,
+            m_breaks,
             rfm8_rule: Rfm8Rule::new(&[], config),
         };
         let scored: Vec<Scored> = all
             .iter()
-            .filter(|f| f.frequency > 0)
-            .filter_map(|f| {
+            .enumerate()
+            .filter(|(_, f)| f.frequency > 0)
+            .filter_map(|(member, f)| {
                 f.recency.map(|r| {
                     (
                         r,
                         f.frequency,
                         rfm8::monetary(f, config),
-                        cuts.scores(f, config),
+                        cuts.scores(f, member as u32, ids),
                     )
                 })
             })
             .collect();
         cuts.rfm8_rule = Rfm8Rule::new(&scored, config);
-        let display = |q: Option<Quintiles>| q.map(|q| q.0.map(|five_b| five_b as f64 / 5.0));
-        cuts.recency_breaks = display(r_quintiles);
-        cuts.monetary_breaks = match config.m_bins {
-            ValueBins::QuintileValue => display(m_quintiles),
-            ValueBins::Fixed(least) => Some(least.map(|m| m as f64)),
-        };
         (cuts.rfm8_thresholds, cuts.rfm8_basis, cuts.rfm8_on_scores) = cuts.rfm8_rule.display();
         cuts
     }
@@ -138,25 +193,33 @@ impl Cuts {
             })
     }
 
-    /// R, F and M scores: 1-1-1 for a member without a purchase-day in the RFM window.
-    fn scores(&self, f: &MemberFeatures, config: &EngineConfig) -> RfmScores {
+    /// Member `member`'s R, F and M scores: 1-1-1 without a purchase-day in the RFM window.
+    fn scores(&self, f: &MemberFeatures, member: u32, ids: &dyn MemberIds) -> RfmScores {
         match (
             f.recency,
             f.frequency > 0,
-            self.r_quintiles,
-            self.m_quintiles,
+            &self.r_breaks,
+            &self.f_breaks,
+            &self.m_breaks,
         ) {
-            (Some(recency), true, Some(r_breaks), Some(m_breaks)) => RfmScores {
-                r: 5 - r_breaks.above(recency),
-                f: f_score(f.frequency, &config.f_bins),
-                m: 1 + m_breaks.above(f.monetary),
+            (Some(recency), true, Some(r), Some(fb), Some(m)) => RfmScores {
+                r: 5 - r.above(recency, member, ids),
+                f: 1 + fb.above(i64::from(f.frequency), member, ids),
+                m: 1 + m.above(f.monetary, member, ids),
             },
             _ => RfmScores { r: 1, f: 1, m: 1 },
         }
     }
 
-    /// Every model's verdict on a member with features `f`.
-    pub fn label(&self, f: MemberFeatures, config: &EngineConfig) -> MemberSegments {
+    /// Every model's verdict on member `member` with features `f`; `ids` breaks the ties of
+    /// rank bins.
+    pub fn label(
+        &self,
+        f: MemberFeatures,
+        member: u32,
+        ids: &dyn MemberIds,
+        config: &EngineConfig,
+    ) -> MemberSegments {
         let Some(recency) = f.recency else {
             let rfim = if f.interactions >= config.engaged_min_interactions {
                 Rfim::Engaged
@@ -170,7 +233,7 @@ impl Cuts {
             };
         };
         let c = self.store_cycle_of(f.purchase_days);
-        let rfm = self.scores(&f, config);
+        let rfm = self.scores(&f, member, ids);
         let rfm8 = self
             .rfm8_rule
             .classify(recency, f.frequency, rfm8::monetary(&f, config), rfm);
@@ -245,12 +308,14 @@ impl Cuts {
         )
     }
 
-    /// The smallest recency above `f`'s at which any label could change with nothing but time
-    /// passing: the next R breakpoint, NESL bound, RFIM band, lost limit or RFM-8 recency
-    /// threshold. `None` for a member without a purchase.
+    /// The smallest recency above member `member`'s (features `f`) at which any label could
+    /// change with nothing but time passing: the next R breakpoint, NESL bound, RFIM band, lost
+    /// limit or RFM-8 recency threshold. `None` for a member without a purchase.
     pub(crate) fn next_recency_bound(
         &self,
         f: &MemberFeatures,
+        member: u32,
+        ids: &dyn MemberIds,
         config: &EngineConfig,
     ) -> Option<i64> {
         let recency = f.recency?;
@@ -262,9 +327,11 @@ impl Cuts {
                 next = Some(bound);
             }
         };
-        if let Some(q) = self.r_quintiles {
-            q.0.iter()
-                .for_each(|five_b| consider(first_beyond(*five_b, 5)));
+        if let Some(breaks) = &self.r_breaks {
+            breaks
+                .first_above(member, ids)
+                .into_iter()
+                .for_each(&mut consider);
         }
         let cycle = self.customer_cycle(f, config);
         let lost_multiple = (config.lost_multiple.num > 0).then_some(config.lost_multiple);

@@ -5,8 +5,8 @@
 use crate::cycle::{CustomerCycle, PooledIntervals, store_cycle};
 use crate::facts::MemberView;
 use crate::{
-    Cuts, Day, EngineConfig, FactTable, FrequencyUnit, Lifecycle, Nesl, Rfim, RfimBand, Rfm8,
-    RfmScores, RfmSegment,
+    Cuts, Day, EngineConfig, FactTable, FrequencyUnit, Lifecycle, MemberIds, Nesl, Rfim, RfimBand,
+    Rfm8, RfmScores, RfmSegment,
 };
 
 /// What the models read of one member, as of the evaluation day.
@@ -252,25 +252,32 @@ pub fn default_threads() -> usize {
 }
 
 /// Evaluates every model for every member of `facts` as of the end of `as_of`, on
-/// [`default_threads`] threads.
-pub fn evaluate(facts: &FactTable, config: &EngineConfig, as_of: Day) -> Evaluation {
-    evaluate_on(facts, config, as_of, default_threads())
+/// [`default_threads`] threads; `ids` are the members' ids, which break the ties of rank bins.
+pub fn evaluate(
+    facts: &FactTable,
+    ids: &dyn MemberIds,
+    config: &EngineConfig,
+    as_of: Day,
+) -> Evaluation {
+    evaluate_on(facts, ids, config, as_of, default_threads())
 }
 
 /// [`evaluate`] on at most `threads` threads; the result never depends on the number.
 pub fn evaluate_on(
     facts: &FactTable,
+    ids: &dyn MemberIds,
     config: &EngineConfig,
     as_of: Day,
     threads: usize,
 ) -> Evaluation {
-    evaluate_parts(facts, config, as_of, threads).0
+    evaluate_parts(facts, ids, config, as_of, threads).0
 }
 
 /// [`evaluate_on`], and for each member the first later day on which their features change with
 /// no new fact.
 pub(crate) fn evaluate_parts(
     facts: &FactTable,
+    ids: &dyn MemberIds,
     config: &EngineConfig,
     as_of: Day,
     threads: usize,
@@ -314,11 +321,12 @@ pub(crate) fn evaluate_parts(
     }
     let store_age = first_order_day.map(|first| as_of.since(first));
     let cycle = store_cycle(&pooled, store_age, orders_in_store_window, config);
-    let cuts = Cuts::of(&all, cycle, config);
+    let cuts = Cuts::of(&all, cycle, config, ids);
     let mut members = vec![MemberSegments::default(); n];
     for_chunks(&mut members, threads, |start, out| {
         for (offset, slot) in out.iter_mut().enumerate() {
-            *slot = cuts.label(all[start + offset], config);
+            let member = start + offset;
+            *slot = cuts.label(all[member], member as u32, ids, config);
         }
     });
     (

@@ -120,6 +120,34 @@ fn breaks(values: Option<[f64; 4]>, show: &dyn Fn(f64) -> String) -> String {
     )
 }
 
+/// The breakpoints a dimension was scored against: `fixed` (thresholds as the merchant set them),
+/// `value` (quintile breakpoints), or `rank` (each with the id of the member ranked there, whom
+/// an equal value is above when its id sorts after).
+fn bins_text(
+    bins: crate::ValueBins,
+    values: Option<[f64; 4]>,
+    ties: Option<&[String; 4]>,
+    fixed: &str,
+    show: &dyn Fn(f64) -> String,
+    unit: &str,
+) -> String {
+    match (bins, values, ties) {
+        (crate::ValueBins::QuintileRank, Some(values), Some(ties)) => {
+            let at: Vec<String> = values
+                .iter()
+                .zip(ties)
+                .map(|(v, id)| format!("{}{unit} ({id})", show(*v)))
+                .collect();
+            format!(
+                "rank breakpoints {} (equal values ranked by member id)",
+                at.join(", ")
+            )
+        }
+        (crate::ValueBins::Fixed(_), ..) => format!("{fixed} {}{unit}", breaks(values, show)),
+        _ => format!("breakpoints {}{unit}", breaks(values, show)),
+    }
+}
+
 /// A number with at most two decimals and no trailing zeros.
 fn number(value: f64) -> String {
     let text = format!("{value:.2}");
@@ -226,28 +254,41 @@ pub fn explain(
                     config.rfm_window_days
                 );
             }
-            let bins = config
-                .f_bins
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
+            let [r_ties, f_ties, m_ties] = &cuts.rank_ties;
+            let recency_bins = bins_text(
+                config.r_bins,
+                cuts.recency_breaks,
+                r_ties.as_ref(),
+                "breakpoints",
+                &number,
+                " days",
+            );
+            let frequency_bins = bins_text(
+                config.f_bins,
+                cuts.frequency_breaks,
+                f_ties.as_ref(),
+                "thresholds 1,",
+                &number,
+                "",
+            );
+            let monetary_bins = bins_text(
+                config.m_bins,
+                cuts.monetary_breaks,
+                m_ties.as_ref(),
+                "thresholds (at least)",
+                &|v| money(v.round() as i64),
+                "",
+            );
             let segment = if m.rfm_segment == RfmSegment::Lost {
                 " (only R1 F1 is lost)"
             } else {
                 ""
             };
             format!(
-                "{head}{segment}: recency {recency} days against breakpoints {} days (fewer days score higher); {} in {} days against thresholds {bins}; spend {} against {} {}",
-                breaks(cuts.recency_breaks, &number),
+                "{head}{segment}: recency {recency} days against {recency_bins} (fewer days score higher); {} in {} days against {frequency_bins}; spend {} against {monetary_bins}",
                 config.frequency_unit.count(f.frequency),
                 config.rfm_window_days,
                 money(f.monetary),
-                match config.m_bins {
-                    crate::ValueBins::QuintileValue => "breakpoints",
-                    crate::ValueBins::Fixed(_) => "thresholds (at least)",
-                },
-                breaks(cuts.monetary_breaks, &|v| money(v.round() as i64)),
             )
         }
         Model::Rfm8 => {

@@ -20,6 +20,7 @@ mod live;
 mod models;
 mod quantile;
 mod rfm8;
+mod ties;
 
 pub use config::{
     CYCLE_COUNTS, ConfigError, CustomerMode, EngineConfig, FrequencyUnit, Ratio, Rfm8Monetary,
@@ -35,3 +36,4 @@ pub use explain::{Model, explain};
 pub use facts::{FactTable, FactTableBuilder, OrderFact, ReturnFact};
 pub use live::{Engine, Fact, FactError, Transition};
 pub use models::{Lifecycle, Nesl, Rfim, RfimBand, Rfm8, RfmScores, RfmSegment};
+pub use ties::{IndexOrder, MemberIds};

@@ -9,7 +9,7 @@
 //!   (their recency crosses an R breakpoint, a NESL bound, an RFIM band, the lost limit or the
 //!   RFM-8 recency threshold; a purchase or interaction leaves its window; a dated fact takes
 //!   effect), so a day boundary never scans everyone.
-//! - **A recompute** finds the population's cut points again (store cycle, R and M quintiles,
+//! - **A recompute** finds the population's cut points again (store cycle, R, F and M quintiles,
 //!   RFM-8 thresholds, the top share) and places everyone against them.
 //!
 //! A brand whose last recompute saw no buyer recomputes at its first buyer's fact.
@@ -24,8 +24,8 @@ use crate::cycle::PooledIntervals;
 use crate::evaluate::{evaluate_parts, features, for_chunks_of};
 use crate::facts::MemberView;
 use crate::{
-    Cuts, Day, EngineConfig, FactTable, MemberFeatures, MemberSegments, Model, OrderFact,
-    ReturnFact,
+    Cuts, Day, EngineConfig, FactTable, IndexOrder, MemberFeatures, MemberIds, MemberSegments,
+    Model, OrderFact, ReturnFact,
 };
 
 /// One fact about a member, as the engine sees it.
@@ -224,9 +224,16 @@ pub struct Engine {
 
 impl Engine {
     /// Evaluates `table` as of `today` and keeps it current from there, on up to `threads`
-    /// threads for recomputes.
-    pub fn new(table: FactTable, config: EngineConfig, today: Day, threads: usize) -> Self {
-        let (evaluation, _) = evaluate_parts(&FactTable::default(), &config, today, 1);
+    /// threads for recomputes. Every call that places members takes the members' `ids`, which
+    /// break the ties of rank bins.
+    pub fn new(
+        table: FactTable,
+        ids: &dyn MemberIds,
+        config: EngineConfig,
+        today: Day,
+        threads: usize,
+    ) -> Self {
+        let (evaluation, _) = evaluate_parts(&FactTable::default(), &IndexOrder, &config, today, 1);
         let mut engine = Self {
             config,
             threads: threads.max(1),
@@ -239,7 +246,7 @@ impl Engine {
             counts: Model::ALL.map(|m| vec![0; m.segments().len()]),
             scratch: Vec::new(),
         };
-        engine.rebuild(None);
+        engine.rebuild(ids, None);
         engine
     }
 
@@ -269,9 +276,12 @@ impl Engine {
     }
 
     /// Member `member`'s segments in every model, with the features and cycle behind them.
-    pub fn segments(&self, member: u32) -> Option<MemberSegments> {
+    pub fn segments(&self, member: u32, ids: &dyn MemberIds) -> Option<MemberSegments> {
         let state = self.members.get(member as usize)?;
-        Some(self.cuts.label(state.features(self.today), &self.config))
+        Some(
+            self.cuts
+                .label(state.features(self.today), member, ids, &self.config),
+        )
     }
 
     /// Member `member`'s segment codes, in the order of [`Model::ALL`].
@@ -311,6 +321,7 @@ impl Engine {
         &mut self,
         member: u32,
         fact: Fact,
+        ids: &dyn MemberIds,
         out: &mut Vec<Transition>,
     ) -> Result<(), FactError> {
         if member as usize >= self.members.len() {
@@ -353,18 +364,18 @@ impl Engine {
                 owned.interactions.insert(at, day);
             }
         }
-        self.refresh(member, out);
+        self.refresh(member, ids, out);
         // Cut points found over nobody place nobody well: until a recompute has seen a buyer
         // (a new brand), the first buyer brings the recompute forward.
         if self.cuts.population.buyers == 0 && self.members[member as usize].last_day != NONE {
-            self.rebuild(Some(out));
+            self.rebuild(ids, Some(out));
         }
         Ok(())
     }
 
     /// Moves the engine's day forward to `day`, one day at a time, placing again the members
     /// filed under each day and adding their segment changes to `out`.
-    pub fn advance_to(&mut self, day: Day, out: &mut Vec<Transition>) {
+    pub fn advance_to(&mut self, day: Day, ids: &dyn MemberIds, out: &mut Vec<Transition>) {
         let mut due: Vec<u32> = Vec::new();
         while self.today < day {
             self.today = Day(self.today.0 + 1);
@@ -380,13 +391,13 @@ impl Engine {
             due.sort_unstable();
             due.dedup();
             due.retain(|m| self.members[*m as usize].wake <= self.today.0);
-            self.refresh_all(&due, out);
+            self.refresh_all(&due, ids, out);
         }
     }
 
     /// [`Self::refresh`] for many members: their features, labels and next days are found on
     /// the engine's threads, then placed in member order.
-    fn refresh_all(&mut self, members: &[u32], out: &mut Vec<Transition>) {
+    fn refresh_all(&mut self, members: &[u32], ids: &dyn MemberIds, out: &mut Vec<Transition>) {
         /// Below this many members a thread costs more than it saves.
         const MIN_CHUNK: usize = 2_048;
         let mut placed: Vec<(MemberFeatures, [u8; 5], i32)> =
@@ -395,7 +406,7 @@ impl Engine {
         for_chunks_of(&mut placed, self.threads, MIN_CHUNK, |start, part| {
             let mut scratch = Vec::new();
             for (slot, member) in part.iter_mut().zip(&members[start..]) {
-                *slot = this.look_at(*member, &mut scratch);
+                *slot = this.look_at(*member, ids, &mut scratch);
             }
         });
         for (member, (f, codes, wake)) in members.iter().zip(placed) {
@@ -406,8 +417,8 @@ impl Engine {
 
     /// Finds the cut points again as of today and places every member against them, adding the
     /// segment changes to `out`.
-    pub fn recompute(&mut self, out: &mut Vec<Transition>) {
-        self.rebuild(Some(out));
+    pub fn recompute(&mut self, ids: &dyn MemberIds, out: &mut Vec<Transition>) {
+        self.rebuild(ids, Some(out));
     }
 
     /// Bytes the engine holds: columns, member states, the calendar and changed members.
@@ -432,11 +443,12 @@ impl Engine {
             .map_or_else(|| self.table.view(member as usize), OwnedFacts::view)
     }
 
-    /// The next day to look at a member with features `f`, whose facts next change on `next`.
-    fn wake(&self, f: &MemberFeatures, next: Option<Day>) -> i32 {
+    /// The next day to look at member `member` with features `f`, whose facts next change on
+    /// `next`.
+    fn wake(&self, member: u32, f: &MemberFeatures, next: Option<Day>, ids: &dyn MemberIds) -> i32 {
         let by_time = f
             .last_day
-            .zip(self.cuts.next_recency_bound(f, &self.config))
+            .zip(self.cuts.next_recency_bound(f, member, ids, &self.config))
             .map_or(i32::MAX, |(last, bound)| {
                 i32::try_from(i64::from(last.0) + bound).unwrap_or(i32::MAX)
             });
@@ -473,7 +485,12 @@ impl Engine {
 
     /// A member's features as of today, their codes against the current cut points and the
     /// next day to look at them; changes nothing.
-    fn look_at(&self, member: u32, scratch: &mut Vec<i32>) -> (MemberFeatures, [u8; 5], i32) {
+    fn look_at(
+        &self,
+        member: u32,
+        ids: &dyn MemberIds,
+        scratch: &mut Vec<i32>,
+    ) -> (MemberFeatures, [u8; 5], i32) {
         let (f, next) = features(
             self.view(member),
             self.today,
@@ -481,14 +498,14 @@ impl Engine {
             None::<&mut PooledIntervals>,
             scratch,
         );
-        let codes = self.cuts.label(f, &self.config).codes();
-        (f, codes, self.wake(&f, next))
+        let codes = self.cuts.label(f, member, ids, &self.config).codes();
+        (f, codes, self.wake(member, &f, next, ids))
     }
 
     /// Re-reads one member's facts as of today and places them against the current cut points.
-    fn refresh(&mut self, member: u32, out: &mut Vec<Transition>) {
+    fn refresh(&mut self, member: u32, ids: &dyn MemberIds, out: &mut Vec<Transition>) {
         let mut scratch = std::mem::take(&mut self.scratch);
-        let (f, codes, wake) = self.look_at(member, &mut scratch);
+        let (f, codes, wake) = self.look_at(member, ids, &mut scratch);
         self.scratch = scratch;
         let before = self.place(member, &f, wake, codes);
         self.record(member, before, codes, out);
@@ -496,7 +513,7 @@ impl Engine {
 
     /// Folds changed members back into the columns, evaluates everyone as of today and places
     /// them; records changes when `out` is given (not on the first build).
-    fn rebuild(&mut self, mut out: Option<&mut Vec<Transition>>) {
+    fn rebuild(&mut self, ids: &dyn MemberIds, mut out: Option<&mut Vec<Transition>>) {
         if !self.moved.is_empty() {
             let mut table = FactTable::default();
             for member in 0..self.table.len() as u32 {
@@ -507,7 +524,7 @@ impl Engine {
             self.moved = MovedFacts::default();
         }
         let (evaluation, next_changes) =
-            evaluate_parts(&self.table, &self.config, self.today, self.threads);
+            evaluate_parts(&self.table, ids, &self.config, self.today, self.threads);
         self.cuts = evaluation.cuts;
         self.calendar.clear();
         let first_build = self.members.is_empty();
@@ -518,7 +535,7 @@ impl Engine {
             let member = idx as u32;
             let codes = segments.codes();
             if first_build {
-                let wake = self.wake(&segments.features, next);
+                let wake = self.wake(member, &segments.features, next, ids);
                 self.members
                     .push(MemberState::of(&segments.features, codes, wake));
                 if wake != i32::MAX {
@@ -528,7 +545,7 @@ impl Engine {
                     self.counts[at][*code as usize] += 1;
                 }
             } else {
-                let wake = self.wake(&segments.features, next);
+                let wake = self.wake(member, &segments.features, next, ids);
                 let before = self.place(member, &segments.features, wake, codes);
                 if let Some(out) = out.as_deref_mut() {
                     self.record(member, before, codes, out);

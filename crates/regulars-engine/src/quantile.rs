@@ -2,7 +2,10 @@
 //!
 //! A breakpoint `b_k` (k = 1..4) is the `k/5` quantile with linear interpolation between order
 //! statistics (position `k(n−1)/5`), kept as `5·b_k` so that comparing a value with it needs no
-//! division: `v > b_k ⇔ 5v > 5·b_k`.
+//! division: `v > b_k ⇔ 5v > 5·b_k`. Rank breakpoints (`qcut` of ranks, ties by member id) keep
+//! the (value, member) ranked at each.
+
+use crate::MemberIds;
 
 /// Four quintile breakpoints, each times five.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +34,105 @@ impl Quintiles {
     }
 
     /// How many breakpoints `value` is strictly above.
+    #[inline]
     pub(crate) fn above(&self, value: i64) -> u8 {
         let five_v = 5 * i128::from(value);
         self.0.iter().filter(|b| five_v > **b).count() as u8
+    }
+}
+
+/// Rank breakpoints (`qcut(rank(method="first"), 5)`): members ranked 1..n by value, ties by
+/// id, split at the rank quintiles `q_k = 1 + k(n−1)/5`. A member is above `q_k` when their rank
+/// is above `⌊q_k⌋`, that is when their (value, id) is greater than that of the member ranked
+/// `⌊q_k⌋`, whom each breakpoint keeps as (value, member index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RankBreaks(pub(crate) [(i64, u32); 4]);
+
+impl RankBreaks {
+    /// The breakpoints of `values`, each (value, member), reordered in place; `None` when empty.
+    pub(crate) fn of(values: &mut [(i64, u32)], ids: &dyn MemberIds) -> Option<Self> {
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let by_rank =
+            |a: &(i64, u32), b: &(i64, u32)| a.0.cmp(&b.0).then_with(|| ids.cmp_ids(a.1, b.1));
+        let mut breaks = [(0, 0); 4];
+        // Each selection leaves the larger ranks after the chosen one, so the next searches
+        // only those.
+        let mut from = 0;
+        for (k, slot) in breaks.iter_mut().enumerate() {
+            let at = (k + 1) * (n - 1) / 5;
+            if at >= from {
+                let (_, chosen, _) = values[from..].select_nth_unstable_by(at - from, by_rank);
+                *slot = *chosen;
+                from = at + 1;
+            } else {
+                *slot = values[at];
+            }
+        }
+        Some(Self(breaks))
+    }
+
+    /// How many breakpoints member `member` with `value` is above.
+    pub(crate) fn above(&self, value: i64, member: u32, ids: &dyn MemberIds) -> u8 {
+        self.0
+            .iter()
+            .filter(|(v, b)| value > *v || (value == *v && ids.cmp_ids(member, *b).is_gt()))
+            .count() as u8
+    }
+}
+
+/// Where R, F or M scores change: value breakpoints (quintiles, or the merchant's own, times
+/// five) or rank breakpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Breaks {
+    Value(Quintiles),
+    Rank(RankBreaks),
+}
+
+impl Breaks {
+    /// How many breakpoints member `member` with `value` is above. Inlined: every label calls it
+    /// three times, and value breakpoints need nothing but the comparison.
+    #[inline]
+    pub(crate) fn above(&self, value: i64, member: u32, ids: &dyn MemberIds) -> u8 {
+        match self {
+            Self::Value(q) => q.above(value),
+            Self::Rank(r) => r.above(value, member, ids),
+        }
+    }
+
+    /// For each breakpoint, the smallest value at which member `member` is above it.
+    pub(crate) fn first_above(&self, member: u32, ids: &dyn MemberIds) -> [i64; 4] {
+        match self {
+            // 5v > 5b ⇔ v > b: the first whole v is ⌊5b / 5⌋ + 1.
+            Self::Value(q) => {
+                q.0.map(|five_b| i64::try_from(five_b.div_euclid(5) + 1).unwrap_or(i64::MAX))
+            }
+            Self::Rank(r) => r.0.map(|(v, b)| {
+                if ids.cmp_ids(member, b).is_gt() {
+                    v
+                } else {
+                    v + 1
+                }
+            }),
+        }
+    }
+
+    /// The breakpoints' values, for explanations.
+    pub(crate) fn values(&self) -> [f64; 4] {
+        match self {
+            Self::Value(q) => q.0.map(|five_b| five_b as f64 / 5.0),
+            Self::Rank(r) => r.0.map(|(v, _)| v as f64),
+        }
+    }
+
+    /// The ids of the members ranked at the breakpoints; `None` for value breakpoints.
+    pub(crate) fn tie_ids(&self, ids: &dyn MemberIds) -> Option<[String; 4]> {
+        match self {
+            Self::Value(_) => None,
+            Self::Rank(r) => Some(r.0.map(|(_, member)| ids.id(member))),
+        }
     }
 }
 
@@ -73,6 +172,24 @@ mod tests {
         assert_eq!(q.above(20), 0);
         assert_eq!(q.above(21), 1);
         assert_eq!(q.above(60), 4);
+    }
+
+    #[test]
+    fn rank_breakpoints_are_the_members_ranked_at_the_floor_of_each_rank_quintile() {
+        let ids = crate::IndexOrder;
+        // Ten members, values tied in pairs; ranks by (value, index): q_k = 2.8, 4.6, 6.4, 8.2.
+        let mut values: Vec<(i64, u32)> = (0..10).map(|m| (i64::from(m / 2), m)).collect();
+        values.reverse();
+        let breaks = RankBreaks::of(&mut values, &ids).unwrap();
+        assert_eq!(breaks.0, [(0, 1), (1, 3), (2, 5), (3, 7)]);
+        let above: Vec<u8> = (0..10)
+            .map(|m| breaks.above(i64::from(m / 2), m, &ids))
+            .collect();
+        assert_eq!(above, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4], "bins of two");
+        // Two members: every q_k is below 2, so the first ranks lowest and the second highest.
+        let two = RankBreaks::of(&mut [(5, 0), (5, 1)], &ids).unwrap();
+        assert_eq!((two.above(5, 0, &ids), two.above(5, 1, &ids)), (0, 4));
+        assert!(RankBreaks::of(&mut [], &ids).is_none());
     }
 
     #[test]

@@ -166,16 +166,26 @@ pub struct Rfm8Section {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rfm555Section {
-    /// `quintile_value` or `fixed`.
+    /// `quintile_value`, `quintile_rank` or `fixed`.
     pub r_bins: Option<String>,
-    /// `quintile_value` or `fixed`.
+    /// `quintile_value`, `quintile_rank` or `fixed`.
     pub m_bins: Option<String>,
     /// Fixed R breakpoints: the most days that still score 5, 4, 3 and 2.
     pub r_fixed_days: Option<[i64; 4]>,
     /// Fixed M thresholds, major units: the least spend that scores 2, 3, 4 and 5.
     pub m_fixed: Option<[String; 4]>,
-    /// Lower bounds of F scores.
-    pub f_bins: Option<[u32; 5]>,
+    /// Lower bounds of F scores, or `quintile_value` or `quintile_rank`.
+    pub f_bins: Option<FrequencyBins>,
+}
+
+/// `f_bins`: the lower bounds of F scores 1..5, or the name of a quintile method.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum FrequencyBins {
+    /// `[1, 2, 3, 5, 8]`
+    Bounds([u32; 5]),
+    /// `quintile_value` or `quintile_rank`
+    Method(String),
 }
 
 /// `[database]`
@@ -573,7 +583,7 @@ fn ratio(key: &'static str, value: Option<f64>, default: Ratio) -> Result<Ratio,
         .map_err(|reason| invalid(key, reason))
 }
 
-/// `quintile_value`, or `fixed` with the breakpoints `fixed` reads.
+/// `quintile_value`, `quintile_rank`, or `fixed` with the breakpoints `fixed` reads.
 fn value_bins(
     key: &'static str,
     name: Option<&str>,
@@ -581,11 +591,33 @@ fn value_bins(
 ) -> Result<ValueBins, ConfigError> {
     match name.unwrap_or("quintile_value") {
         "quintile_value" => Ok(ValueBins::QuintileValue),
+        "quintile_rank" => Ok(ValueBins::QuintileRank),
         "fixed" => fixed().map(ValueBins::Fixed),
         other => Err(invalid(
             key,
-            format!("`{other}` is not quintile_value or fixed"),
+            format!("`{other}` is not quintile_value, quintile_rank or fixed"),
         )),
+    }
+}
+
+/// F's bins: five lower bounds (the first 1) as the least frequencies scoring 2..5, or a
+/// quintile method.
+fn frequency_bins(setting: Option<&FrequencyBins>) -> Result<ValueBins, ConfigError> {
+    const KEY: &str = "rfm555.f_bins";
+    match setting {
+        None => Ok(EngineConfig::default().f_bins),
+        Some(FrequencyBins::Bounds([first, rest @ ..])) => {
+            if *first != 1 {
+                return Err(invalid(KEY, "must start at 1 and increase strictly"));
+            }
+            Ok(ValueBins::Fixed(rest.map(i64::from)))
+        }
+        Some(FrequencyBins::Method(name)) => value_bins(KEY, Some(name), || {
+            Err(invalid(
+                KEY,
+                "fixed bins are the five lower bounds themselves, e.g. [1, 2, 3, 5, 8]",
+            ))
+        }),
     }
 }
 
@@ -792,7 +824,7 @@ fn engine_config(file: &ConfigFile) -> Result<(EngineConfig, OrderRules), Config
             .unwrap_or(defaults.rfm_window_days),
         rfm8_threshold,
         rfm8_monetary,
-        f_bins: rfm555.and_then(|r| r.f_bins).unwrap_or(defaults.f_bins),
+        f_bins: frequency_bins(rfm555.and_then(|r| r.f_bins.as_ref()))?,
         r_bins,
         m_bins,
         frequency_unit,
@@ -919,6 +951,25 @@ mod tests {
     }
 
     #[test]
+    fn rank_bins_are_read_for_r_f_and_m() {
+        let file = "[rfm555]\nr_bins = \"quintile_rank\"\nm_bins = \"quintile_rank\"\nf_bins = \"quintile_rank\"\n";
+        let engine =
+            Config::from_sources(Some(("file", file)), &[], &Overrides::default(), &no_files)
+                .unwrap()
+                .engine;
+        assert_eq!(
+            [engine.r_bins, engine.f_bins, engine.m_bins],
+            [ValueBins::QuintileRank; 3]
+        );
+        let file = "[rfm555]\nf_bins = \"quintile_value\"\n";
+        let engine =
+            Config::from_sources(Some(("file", file)), &[], &Overrides::default(), &no_files)
+                .unwrap()
+                .engine;
+        assert_eq!(engine.f_bins, ValueBins::QuintileValue);
+    }
+
+    #[test]
     fn fixed_bins_the_frequency_unit_and_by_order_count_are_read() {
         let file = "[orders]\nfrequency_unit = \"order\"\n[cycle]\nstore_aggregation = \"by_order_count\"\n[rfm555]\nr_bins = \"fixed\"\nm_bins = \"fixed\"\nm_fixed = [\"10\", \"20.5\", \"30\", \"40\"]\n";
         let engine =
@@ -946,8 +997,20 @@ mod tests {
                 "`rfm555.r_fixed_days`: must be four values, not negative, increasing strictly",
             ),
             (
-                "[rfm555]\nr_bins = \"quintile_rank\"\n",
-                "`rfm555.r_bins`: `quintile_rank` is not quintile_value or fixed",
+                "[rfm555]\nr_bins = \"quintile_ranks\"\n",
+                "`rfm555.r_bins`: `quintile_ranks` is not quintile_value, quintile_rank or fixed",
+            ),
+            (
+                "[rfm555]\nf_bins = [2, 3, 4, 5, 6]\n",
+                "`rfm555.f_bins`: must start at 1 and increase strictly",
+            ),
+            (
+                "[rfm555]\nf_bins = [1, 3, 3, 5, 6]\n",
+                "`rfm555.f_bins`: must start at 1 and increase strictly",
+            ),
+            (
+                "[rfm555]\nf_bins = \"fixed\"\n",
+                "`rfm555.f_bins`: fixed bins are the five lower bounds themselves, e.g. [1, 2, 3, 5, 8]",
             ),
             (
                 "[orders]\nfrequency_unit = \"visit\"\n",

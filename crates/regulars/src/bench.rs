@@ -20,6 +20,7 @@ use clap::{Args, Subcommand};
 use regulars_api_types::{OrderLineRequest, OrderRequest};
 use regulars_client::Client;
 use regulars_domain::{ApiRole, Order, OrderId, OrderLine};
+use regulars_engine::IndexOrder;
 use regulars_formats::{CsvSink, FactKind, Format};
 use regulars_generate::BrandSpec;
 use regulars_server::app::{App, Clock as _, ImportOptions, SilentObserver, SystemClock};
@@ -406,7 +407,8 @@ async fn bench_load(
 }
 
 /// Builds the engine's columns from the generator: `members` generated members, then more
-/// generated members' facts folded onto them until there are exactly `orders` orders.
+/// generated members' facts folded onto them until there are exactly `orders` orders. Members
+/// are in the generator's id order (`M0000001`, …), so [`IndexOrder`] gives their ids' order.
 fn engine_table(config: &Config, members: u32, orders: u64) -> regulars_engine::FactTable {
     let zone = config.brand.time_zone.clone();
     let spec = BrandSpec {
@@ -464,7 +466,7 @@ fn bench_day_boundaries(engine: &mut regulars_engine::Engine, runs: u32) -> Vec<
             out.clear();
             let next = regulars_engine::Day(engine.today().0 + 1);
             let started = Instant::now();
-            engine.advance_to(next, &mut out);
+            engine.advance_to(next, &IndexOrder, &mut out);
             let elapsed = started.elapsed().as_secs_f64() * 1e3;
             eprintln!(
                 "day boundary {}: {elapsed:.2} ms, {} transitions",
@@ -506,7 +508,7 @@ fn bench_apply(engine: &mut regulars_engine::Engine, runs: u32) -> Vec<f64> {
             out.clear();
             let started = Instant::now();
             for (member, fact) in facts {
-                let _ = engine.apply(member, fact, &mut out);
+                let _ = engine.apply(member, fact, &IndexOrder, &mut out);
             }
             let per_fact = started.elapsed().as_secs_f64() * 1e9 / f64::from(FACTS);
             eprintln!(
@@ -544,8 +546,10 @@ fn bench_engine(
     for run in 0..runs {
         let started = Instant::now();
         let evaluation = match threads {
-            Some(threads) => regulars_engine::evaluate_on(&table, &engine_config, as_of, threads),
-            None => regulars_engine::evaluate(&table, &engine_config, as_of),
+            Some(threads) => {
+                regulars_engine::evaluate_on(&table, &IndexOrder, &engine_config, as_of, threads)
+            }
+            None => regulars_engine::evaluate(&table, &IndexOrder, &engine_config, as_of),
         };
         let elapsed = started.elapsed().as_secs_f64() * 1e3;
         eprintln!(
@@ -560,6 +564,7 @@ fn bench_engine(
     let started = Instant::now();
     let mut engine = regulars_engine::Engine::new(
         table,
+        &IndexOrder,
         engine_config,
         as_of,
         threads.unwrap_or_else(regulars_engine::default_threads),

@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use regulars_engine::{
-    Day, Engine, EngineConfig, Evaluation, Fact, FactTableBuilder, FrequencyUnit, Model, OrderFact,
-    StoreAggregation, Transition, ValueBins, evaluate,
+    Day, Engine, EngineConfig, Evaluation, Fact, FactTableBuilder, FrequencyUnit, IndexOrder,
+    MemberIds, Model, OrderFact, StoreAggregation, Transition, ValueBins, evaluate,
 };
 
 use crate::{Member, table};
@@ -21,15 +21,17 @@ struct Brand {
     members: Vec<(Vec<GeneratedOrder>, Vec<i32>)>,
 }
 
-/// The defaults, or a mix of the options that change what a member's facts mean (fixed R and M
-/// breakpoints, frequency counted in orders, the store cycle by order count, other aggregations).
+/// The defaults, or a mix of the options that change what a member's facts mean (fixed, value or
+/// rank bins for R, F and M, frequency counted in orders, the store cycle by order count, other
+/// aggregations).
 fn config() -> impl Strategy<Value = EngineConfig> {
     prop_oneof![
-        3 => Just(EngineConfig::default()),
-        1 => (any::<bool>(), any::<bool>(), 0..3usize).prop_map(|(fixed_r, fixed_m, aggregation)| {
+        2 => Just(EngineConfig::default()),
+        2 => (0..3usize, 0..3usize, 0..3usize, 0..3usize).prop_map(|(r, f, m, aggregation)| {
             EngineConfig {
-                r_bins: if fixed_r { ValueBins::Fixed([5, 20, 40, 90]) } else { ValueBins::QuintileValue },
-                m_bins: if fixed_m { ValueBins::Fixed([1, 2_000, 4_000, 8_000]) } else { ValueBins::QuintileValue },
+                r_bins: [ValueBins::QuintileValue, ValueBins::QuintileRank, ValueBins::Fixed([5, 20, 40, 90])][r],
+                f_bins: [ValueBins::Fixed([2, 3, 5, 8]), ValueBins::QuintileValue, ValueBins::QuintileRank][f],
+                m_bins: [ValueBins::QuintileValue, ValueBins::QuintileRank, ValueBins::Fixed([1, 2_000, 4_000, 8_000])][m],
                 frequency_unit: FrequencyUnit::Order,
                 store_aggregation: [
                     StoreAggregation::ByOrderCount,
@@ -122,6 +124,14 @@ impl Brand {
     }
 }
 
+/// Ids for `n` members that sort in an order of their own, not their indexes, so that the ties of
+/// rank bins are broken by id and not by accident of position.
+fn shuffled_ids(n: usize, seed: u64) -> Vec<String> {
+    let mut ids: Vec<String> = (0..n).map(|k| format!("M{k:03}")).collect();
+    shuffle(&mut ids, seed ^ 0x9e37_79b9_7f4a_7c15);
+    ids
+}
+
 /// A deterministic shuffle driven by `seed`.
 fn shuffle<T>(items: &mut [T], mut seed: u64) {
     for i in (1..items.len()).rev() {
@@ -134,9 +144,13 @@ fn shuffle<T>(items: &mut [T], mut seed: u64) {
 
 /// Every member placed by the engine equals the batch features placed against the engine's
 /// current cut points.
-fn assert_features_match(engine: &Engine, batch: &Evaluation) -> Result<(), TestCaseError> {
+fn assert_features_match(
+    engine: &Engine,
+    ids: &dyn MemberIds,
+    batch: &Evaluation,
+) -> Result<(), TestCaseError> {
     for (idx, expected) in batch.members.iter().enumerate() {
-        let live = engine.segments(idx as u32).unwrap();
+        let live = engine.segments(idx as u32, ids).unwrap();
         prop_assert_eq!(
             live.features,
             expected.features,
@@ -146,7 +160,9 @@ fn assert_features_match(engine: &Engine, batch: &Evaluation) -> Result<(), Test
         );
         prop_assert_eq!(
             live,
-            engine.cuts().label(expected.features, engine.config())
+            engine
+                .cuts()
+                .label(expected.features, idx as u32, ids, engine.config())
         );
         prop_assert_eq!(
             engine.codes(idx as u32).unwrap(),
@@ -182,7 +198,9 @@ proptest! {
 
     #[test]
     fn facts_applied_one_by_one_in_any_order_equal_a_full_evaluation(brand in brand(), config in config(), seed in any::<u64>(), start in 380..400i32) {
-        let mut engine = Engine::new(FactTableBuilder::new().finish(), config.clone(), Day(start), 1);
+        let ids = shuffled_ids(brand.members.len(), seed);
+        let ids: &dyn MemberIds = &ids;
+        let mut engine = Engine::new(FactTableBuilder::new().finish(), ids, config.clone(), Day(start), 1);
         let mut transitions = Vec::new();
         for _ in &brand.members {
             engine.add_member();
@@ -194,19 +212,19 @@ proptest! {
         let end = start + 20;
         let total = (first.len() + then.len()).max(1) as i32;
         for (n, (member, fact)) in first.into_iter().chain(then).enumerate() {
-            engine.advance_to(Day(start + (n as i32 * 20) / total), &mut transitions);
-            engine.apply(member, fact, &mut transitions).unwrap();
+            engine.advance_to(Day(start + (n as i32 * 20) / total), ids, &mut transitions);
+            engine.apply(member, fact, ids, &mut transitions).unwrap();
         }
-        engine.advance_to(Day(end), &mut transitions);
+        engine.advance_to(Day(end), ids, &mut transitions);
         let facts = table(&brand.members());
-        let batch = evaluate(&facts, &config, Day(end));
-        assert_features_match(&engine, &batch)?;
+        let batch = evaluate(&facts, ids, &config, Day(end));
+        assert_features_match(&engine, ids, &batch)?;
         assert_transitions_chain(&engine, &transitions)?;
 
-        engine.recompute(&mut transitions);
+        engine.recompute(ids, &mut transitions);
         prop_assert_eq!(engine.cuts(), &batch.cuts);
         for (idx, expected) in batch.members.iter().enumerate() {
-            prop_assert_eq!(&engine.segments(idx as u32).unwrap(), expected, "member {}", idx);
+            prop_assert_eq!(&engine.segments(idx as u32, ids).unwrap(), expected, "member {}", idx);
         }
         for model in Model::ALL {
             let mut counts = vec![0u64; model.segments().len()];
@@ -219,15 +237,17 @@ proptest! {
     }
 
     #[test]
-    fn each_day_boundary_moves_exactly_the_members_time_moves(brand in brand(), config in config(), start in 370..400i32) {
+    fn each_day_boundary_moves_exactly_the_members_time_moves(brand in brand(), config in config(), seed in any::<u64>(), start in 370..400i32) {
         let facts = table(&brand.members());
-        let mut engine = Engine::new(facts.clone(), config.clone(), Day(start), 1);
+        let ids = shuffled_ids(brand.members.len(), seed);
+        let ids: &dyn MemberIds = &ids;
+        let mut engine = Engine::new(facts.clone(), ids, config.clone(), Day(start), 1);
         let mut transitions = Vec::new();
         for day in start + 1..start + 60 {
-            engine.advance_to(Day(day), &mut transitions);
-            assert_features_match(&engine, &evaluate(&facts, &config, Day(day)))?;
+            engine.advance_to(Day(day), ids, &mut transitions);
+            assert_features_match(&engine, ids, &evaluate(&facts, ids, &config, Day(day)))?;
         }
-        assert_transitions_chain_from(&engine, &evaluate(&facts, &config, Day(start)), &transitions)?;
+        assert_transitions_chain_from(&engine, &evaluate(&facts, ids, &config, Day(start)), &transitions)?;
     }
 }
 
@@ -256,13 +276,24 @@ fn assert_transitions_chain_from(
 #[test]
 fn a_cancellation_of_an_unknown_order_is_refused_and_changes_nothing() {
     let config = EngineConfig::default();
-    let mut engine = Engine::new(FactTableBuilder::new().finish(), config, Day(100), 1);
+    let mut engine = Engine::new(
+        FactTableBuilder::new().finish(),
+        &IndexOrder,
+        config,
+        Day(100),
+        1,
+    );
     let member = engine.add_member();
     let mut out = Vec::new();
     engine
-        .apply(member, Fact::Order(OrderFact::paid(Day(90), 500)), &mut out)
+        .apply(
+            member,
+            Fact::Order(OrderFact::paid(Day(90), 500)),
+            &IndexOrder,
+            &mut out,
+        )
         .unwrap();
-    let before = engine.segments(member);
+    let before = engine.segments(member, &IndexOrder);
     let refused = engine.apply(
         member,
         Fact::Cancel {
@@ -270,12 +301,13 @@ fn a_cancellation_of_an_unknown_order_is_refused_and_changes_nothing() {
             amount: 500,
             from: Day(95),
         },
+        &IndexOrder,
         &mut out,
     );
     assert_eq!(refused, Err(regulars_engine::FactError::UnknownOrder));
-    assert_eq!(engine.segments(member), before);
+    assert_eq!(engine.segments(member, &IndexOrder), before);
     assert_eq!(
-        engine.apply(7, Fact::Interaction(Day(99)), &mut out),
+        engine.apply(7, Fact::Interaction(Day(99)), &IndexOrder, &mut out),
         Err(regulars_engine::FactError::UnknownMember)
     );
 }
@@ -283,13 +315,20 @@ fn a_cancellation_of_an_unknown_order_is_refused_and_changes_nothing() {
 #[test]
 fn a_first_order_makes_a_prospect_new_and_records_it() {
     let config = EngineConfig::default();
-    let mut engine = Engine::new(FactTableBuilder::new().finish(), config, Day(100), 1);
+    let mut engine = Engine::new(
+        FactTableBuilder::new().finish(),
+        &IndexOrder,
+        config,
+        Day(100),
+        1,
+    );
     let member = engine.add_member();
     let mut out = Vec::new();
     engine
         .apply(
             member,
             Fact::Order(OrderFact::paid(Day(100), 500)),
+            &IndexOrder,
             &mut out,
         )
         .unwrap();

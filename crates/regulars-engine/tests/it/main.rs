@@ -46,5 +46,10 @@ pub fn table(members: &[Member]) -> FactTable {
 }
 
 pub fn run(members: &[Member], as_of: i32) -> Evaluation {
-    evaluate(&table(members), &EngineConfig::default(), Day(as_of))
+    evaluate(
+        &table(members),
+        &regulars_engine::IndexOrder,
+        &EngineConfig::default(),
+        Day(as_of),
+    )
 }

@@ -107,10 +107,16 @@ fn the_result_does_not_depend_on_the_number_of_threads() {
         .collect();
     let table = crate::table(&members);
     let config = EngineConfig::default();
-    let one = evaluate_on(&table, &config, Day(1_000), 1);
+    let one = evaluate_on(&table, &regulars_engine::IndexOrder, &config, Day(1_000), 1);
     for threads in [2, 3] {
         assert_eq!(
-            evaluate_on(&table, &config, Day(1_000), threads),
+            evaluate_on(
+                &table,
+                &regulars_engine::IndexOrder,
+                &config,
+                Day(1_000),
+                threads
+            ),
             one,
             "{threads} threads"
         );

@@ -295,3 +295,59 @@ async fn under_completed_mode_an_order_counts_from_its_completion_until_its_canc
     let (_, log, _) = get::<TransitionsView>(&app.client, "/api/v1/transitions?model=nesl").await;
     assert_eq!(log.unwrap().transitions.len(), 2, "no restart transitions");
 }
+
+#[tokio::test]
+async fn rank_bins_break_ties_by_member_id_whatever_order_members_arrived_in() {
+    use regulars_engine::ValueBins;
+    let Some(app) = regulars_test_support::TestApp::spawn_configured(
+        regulars_test_support::TestBackend::from_env(),
+        |config| {
+            config.engine.r_bins = ValueBins::QuintileRank;
+            config.engine.f_bins = ValueBins::QuintileRank;
+            config.engine.m_bins = ValueBins::QuintileRank;
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    // Ten members with the same purchase arrive out of id order, so the engine's indexes are
+    // not the ids' order; every R, F and M ties.
+    let arrival = [
+        "M07", "M02", "M09", "M00", "M05", "M03", "M08", "M01", "M06", "M04",
+    ];
+    let orders: Vec<_> = arrival
+        .iter()
+        .map(|member| {
+            let mut o = order(&format!("O-{member}"), member, 10_000);
+            o.placed_at = "2026-11-20".into();
+            o
+        })
+        .collect();
+    app.client.batch("orders", &orders, None).await.unwrap();
+    app.app.recompute_segments().await.unwrap();
+
+    // Ranked by id, two members to a bin: M00 and M01 are ranks 1 and 2, and so on.
+    for (rank, member) in (0..10).map(|k| (k, format!("M{k:02}"))) {
+        let bin = 1 + rank / 2;
+        let (status, view, text) =
+            get::<MemberSegmentsView>(&app.client, &format!("/api/v1/members/{member}/segments"))
+                .await;
+        assert_eq!(status, 200, "{text}");
+        assert_eq!(
+            view.unwrap().rfm_scores,
+            Some([6 - bin, bin, bin]),
+            "{member}: R is better for the lower rank"
+        );
+    }
+    // A full evaluation of the stored facts, whose members come in the store's order, agrees.
+    let batch = app.app.segment(app.app.today()).await.unwrap();
+    for (idx, id) in batch.member_ids.iter().enumerate() {
+        let rank = u8::try_from(arrival.len()).unwrap()
+            - u8::try_from(arrival.iter().filter(|a| **a > id.as_str()).count()).unwrap()
+            - 1;
+        let bin = 1 + rank / 2;
+        let scores = batch.evaluation.members[idx].rfm.unwrap();
+        assert_eq!([scores.r, scores.f, scores.m], [6 - bin, bin, bin], "{id}");
+    }
+}
