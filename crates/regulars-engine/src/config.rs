@@ -170,17 +170,6 @@ pub enum ValueBins {
     Fixed([i64; 4]),
 }
 
-impl ValueBins {
-    /// `fixed`, `quintile_value`, `quintile_rank`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::QuintileValue => "quintile_value",
-            Self::QuintileRank => "quintile_rank",
-            Self::Fixed(_) => "fixed",
-        }
-    }
-}
-
 /// Every option of the models (defaults: `domain-spec.md` §10, pinned by §3.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineConfig {
