@@ -103,6 +103,10 @@ pub struct App {
     segment_settings: SegmentSettings,
     /// The live segments, once started.
     live: Arc<tokio::sync::RwLock<Option<Live>>>,
+    /// Held from the moment transitions leave the engine until the store has them, and always
+    /// taken while `live` is held: the log is written in the engine's order, while the next
+    /// batch is already applied to the engine.
+    transition_log: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl App {
@@ -125,6 +129,7 @@ impl App {
             segmentation: Arc::default(),
             segment_settings: SegmentSettings::default(),
             live: Arc::default(),
+            transition_log: Arc::default(),
         }
     }
 

@@ -291,7 +291,12 @@ impl App {
             moved.extend(out.drain(..).map(|t| (t, change.cause.clone())));
         }
         let (log, memberships) = live.records(&moved, self.now());
+        // The next batch may use the engine while this one's log is written; the log lock,
+        // taken before the engine is let go, keeps the writes in the engine's order.
+        let logging = self.transition_log.lock().await;
+        drop(guard);
         self.store.record_transitions(&log, &memberships).await?;
+        drop(logging);
         Ok(())
     }
 
@@ -304,6 +309,8 @@ impl App {
         let Some(live) = guard.as_mut() else {
             return Ok(());
         };
+        // Every transition an ingest took from the engine is logged before the day moves.
+        let _logging = self.transition_log.lock().await;
         if live.engine.today() < today {
             let ended = live.engine.today().to_date();
             let keep_from = Day(today.0 - self.segment_settings.snapshot_keep_days as i32);
@@ -333,6 +340,7 @@ impl App {
         let Some(live) = guard.as_mut() else {
             return Ok(0);
         };
+        let _logging = self.transition_log.lock().await;
         Self::recompute(self, live).await
     }
 

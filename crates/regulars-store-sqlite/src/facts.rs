@@ -27,6 +27,7 @@ use rusqlite::{Connection, Row, params};
 
 use crate::SqliteStore;
 use crate::connections::DbResult;
+use crate::insert::insert_rows;
 use crate::rows::{
     EVENT_COLUMNS, INTERACTION_COLUMNS, LINE_COLUMNS, ORDER_COLUMNS, RETURN_COLUMNS, STORE_SELECT,
     event_row, interaction_row, line_row, member_row, order_row, return_row, store_row,
@@ -218,49 +219,45 @@ fn write_stores(conn: &Connection, rows: &[StoreRow]) -> DbResult<()> {
 }
 
 fn write_orders(conn: &Connection, orders: &[Order], now: i64) -> DbResult<()> {
-    let mut statement = conn.prepare_cached(&insert_sql(
-        &format!("orders ({ORDER_COLUMNS}, recorded_at, completed_at)"),
-        13,
-        "",
-    ))?;
-    for order in orders {
+    let into = format!("orders ({ORDER_COLUMNS}, recorded_at, completed_at)");
+    insert_rows(conn, &into, 13, "", orders, |statement, at, order| {
         let row = OrderRow::from(order);
         let completed_at = (row.status == OrderStatus::Completed.as_str()).then_some(row.status_at);
-        statement.execute(params![
-            row.order_id,
-            row.member_id,
-            row.store_id,
-            row.placed_at,
-            row.status,
-            row.status_at,
-            row.currency,
-            row.amount,
-            row.discount,
-            row.shipping,
-            row.coupon_codes,
-            now,
-            completed_at,
-        ])?;
-    }
-    Ok(())
+        statement.raw_bind_parameter(at + 1, row.order_id)?;
+        statement.raw_bind_parameter(at + 2, row.member_id)?;
+        statement.raw_bind_parameter(at + 3, row.store_id)?;
+        statement.raw_bind_parameter(at + 4, row.placed_at)?;
+        statement.raw_bind_parameter(at + 5, row.status)?;
+        statement.raw_bind_parameter(at + 6, row.status_at)?;
+        statement.raw_bind_parameter(at + 7, row.currency)?;
+        statement.raw_bind_parameter(at + 8, row.amount)?;
+        statement.raw_bind_parameter(at + 9, row.discount)?;
+        statement.raw_bind_parameter(at + 10, row.shipping)?;
+        statement.raw_bind_parameter(at + 11, row.coupon_codes)?;
+        statement.raw_bind_parameter(at + 12, now)?;
+        statement.raw_bind_parameter(at + 13, completed_at)
+    })
 }
 
 fn write_lines(conn: &Connection, lines: &[(OrderId, OrderLine)]) -> DbResult<()> {
-    let mut statement =
-        conn.prepare_cached(&insert_sql(&format!("order_lines ({LINE_COLUMNS})"), 7, ""))?;
-    for (order_id, line) in lines {
-        let row = OrderLineRow::new(order_id, line);
-        statement.execute(params![
-            row.order_id,
-            row.line_no,
-            row.sku,
-            row.name,
-            row.category,
-            row.quantity,
-            row.unit_price,
-        ])?;
-    }
-    Ok(())
+    let into = format!("order_lines ({LINE_COLUMNS})");
+    insert_rows(
+        conn,
+        &into,
+        7,
+        "",
+        lines,
+        |statement, at, (order_id, line)| {
+            let row = OrderLineRow::new(order_id, line);
+            statement.raw_bind_parameter(at + 1, row.order_id)?;
+            statement.raw_bind_parameter(at + 2, row.line_no)?;
+            statement.raw_bind_parameter(at + 3, row.sku)?;
+            statement.raw_bind_parameter(at + 4, row.name)?;
+            statement.raw_bind_parameter(at + 5, row.category)?;
+            statement.raw_bind_parameter(at + 6, row.quantity)?;
+            statement.raw_bind_parameter(at + 7, row.unit_price)
+        },
+    )
 }
 
 fn write_status_changes(

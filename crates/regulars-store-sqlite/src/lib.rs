@@ -7,6 +7,7 @@
 
 mod connections;
 mod facts;
+mod insert;
 mod keys;
 mod migrations;
 mod rows;

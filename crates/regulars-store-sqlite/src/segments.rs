@@ -12,6 +12,7 @@ use rusqlite::{Row, params, params_from_iter};
 
 use crate::SqliteStore;
 use crate::connections::DbResult;
+use crate::insert::insert_rows;
 
 fn date(text: &str) -> DbResult<Date> {
     Ok(text
@@ -49,32 +50,28 @@ impl SegmentStore for SqliteStore {
         let memberships = memberships.to_vec();
         self.writer
             .write(move |tx| {
-                let mut log = tx.prepare_cached(
-                    "INSERT INTO segment_transitions \
-                     (member_id, model, from_segment, to_segment, day, at, cause) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?;
-                for t in &transitions {
-                    log.execute(params![
-                        t.member_id,
-                        t.model,
-                        t.from,
-                        t.to,
-                        t.day.to_string(),
-                        micros(t.at),
-                        t.cause
-                    ])?;
-                }
-                let mut upsert = tx.prepare_cached(
-                    "INSERT INTO segment_memberships (member_id, rfm, rfm8, nesl, rfim, lifecycle) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                     ON CONFLICT (member_id) DO UPDATE SET rfm = excluded.rfm, rfm8 = excluded.rfm8, \
-                     nesl = excluded.nesl, rfim = excluded.rfim, lifecycle = excluded.lifecycle",
-                )?;
-                for m in &memberships {
-                    let [rfm, rfm8, nesl, rfim, lifecycle] = &m.segments;
-                    upsert.execute(params![m.member_id, rfm, rfm8, nesl, rfim, lifecycle])?;
-                }
+                let into = "segment_transitions \
+                            (member_id, model, from_segment, to_segment, day, at, cause)";
+                insert_rows(tx, into, 7, "", &transitions, |statement, at, t| {
+                    statement.raw_bind_parameter(at + 1, &t.member_id)?;
+                    statement.raw_bind_parameter(at + 2, t.model)?;
+                    statement.raw_bind_parameter(at + 3, &t.from)?;
+                    statement.raw_bind_parameter(at + 4, &t.to)?;
+                    statement.raw_bind_parameter(at + 5, t.day.to_string())?;
+                    statement.raw_bind_parameter(at + 6, micros(t.at))?;
+                    statement.raw_bind_parameter(at + 7, &t.cause)
+                })?;
+                let into = "segment_memberships (member_id, rfm, rfm8, nesl, rfim, lifecycle)";
+                let tail = "ON CONFLICT (member_id) DO UPDATE SET rfm = excluded.rfm, \
+                            rfm8 = excluded.rfm8, nesl = excluded.nesl, rfim = excluded.rfim, \
+                            lifecycle = excluded.lifecycle";
+                insert_rows(tx, into, 6, tail, &memberships, |statement, at, m| {
+                    statement.raw_bind_parameter(at + 1, &m.member_id)?;
+                    for (column, segment) in m.segments.iter().enumerate() {
+                        statement.raw_bind_parameter(at + 2 + column, segment)?;
+                    }
+                    Ok(())
+                })?;
                 Ok(())
             })
             .await
