@@ -5,6 +5,7 @@
 //! its types has passed its rules, so the layers above never re-check them.
 #![warn(missing_docs)]
 
+pub mod audience;
 mod contact;
 mod error;
 mod event;

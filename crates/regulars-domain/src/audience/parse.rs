@@ -1,0 +1,498 @@
+//! Text → [`AudienceRule`]: a recursive-descent parser whose errors say the line, the column,
+//! what was expected there and what was found.
+
+use super::lex::{Spanned, Token, tokens};
+use super::{
+    Attribute, AttributeKind, AttributeTest, AudienceRule, CompareOp, Condition, FactFilter,
+    Measure, Number, Predicate, Value, Window,
+};
+use crate::{ConsentChannel, EventKind, InteractionChannel, StoreChannel};
+
+/// Why a rule's text was refused, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, column {column}: expected {expected}, found {found}")]
+pub struct ParseError {
+    /// The line, from 1.
+    pub line: usize,
+    /// The column in characters, from 1.
+    pub column: usize,
+    /// What would have been understood there.
+    pub expected: String,
+    /// What was there.
+    pub found: String,
+}
+
+impl ParseError {
+    /// An error at byte `offset` of `text`.
+    pub(super) fn at(text: &str, offset: usize, expected: &str, found: &str) -> Self {
+        let before = &text[..offset.min(text.len())];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Self {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+            expected: expected.to_owned(),
+            found: found.to_owned(),
+        }
+    }
+}
+
+/// Words that are never an attribute, a function or a bare value.
+pub(super) const KEYWORDS: [&str; 7] = ["and", "or", "not", "in", "within", "include", "exclude"];
+
+/// Reads a rule: `[include] CONDITION [exclude CONDITION]`.
+pub fn parse_rule(text: &str) -> Result<AudienceRule, ParseError> {
+    let mut parser = Parser {
+        text,
+        tokens: tokens(text)?,
+        pos: 0,
+    };
+    parser.eat_keyword("include");
+    let include = parser.condition()?;
+    let exclude = if parser.eat_keyword("exclude") {
+        Some(parser.condition()?)
+    } else {
+        None
+    };
+    if parser.peek() != &Token::End {
+        let expected = if exclude.is_some() {
+            "`and`, `or` or the end of the rule"
+        } else {
+            "`and`, `or`, `exclude` or the end of the rule"
+        };
+        return Err(parser.error(expected));
+    }
+    Ok(AudienceRule { include, exclude })
+}
+
+/// What a function's arguments may name.
+#[derive(Clone, Copy)]
+struct Allowed {
+    items: bool,
+    store: bool,
+    interaction_channel: bool,
+    no_purchase_since: bool,
+}
+
+const ORDER_ARGS: Allowed = Allowed {
+    items: true,
+    store: true,
+    interaction_channel: false,
+    no_purchase_since: false,
+};
+
+impl Allowed {
+    fn names(self) -> String {
+        let mut names = vec!["within", "between"];
+        if self.items {
+            names.extend(["sku", "category"]);
+        }
+        if self.store {
+            names.extend(["channel", "store"]);
+        }
+        if self.interaction_channel {
+            names.push("channel");
+        }
+        if self.no_purchase_since {
+            names.push("no_purchase_since");
+        }
+        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        quoted.join(", ")
+    }
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    tokens: Vec<Spanned>,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> &Token {
+        &self.tokens[self.pos].token
+    }
+
+    fn next(&mut self) -> Spanned {
+        let token = self.tokens[self.pos].clone();
+        if token.token != Token::End {
+            self.pos += 1;
+        }
+        token
+    }
+
+    fn is_keyword(&self, word: &str) -> bool {
+        matches!(self.peek(), Token::Ident(name) if name.eq_ignore_ascii_case(word))
+    }
+
+    fn eat_keyword(&mut self, word: &str) -> bool {
+        let found = self.is_keyword(word);
+        if found {
+            self.pos += 1;
+        }
+        found
+    }
+
+    /// An error at the next token.
+    fn error(&self, expected: &str) -> ParseError {
+        let next = &self.tokens[self.pos];
+        ParseError::at(self.text, next.at, expected, &next.token.describe())
+    }
+
+    /// An error at an earlier token.
+    fn error_at(&self, at: &Spanned, expected: &str) -> ParseError {
+        ParseError::at(self.text, at.at, expected, &at.token.describe())
+    }
+
+    fn expect(&mut self, token: &Token, expected: &str) -> Result<(), ParseError> {
+        if self.peek() == token {
+            self.next();
+            Ok(())
+        } else {
+            Err(self.error(expected))
+        }
+    }
+
+    /// `a or b or …`
+    fn condition(&mut self) -> Result<Condition, ParseError> {
+        let mut any = vec![self.conjunction()?];
+        while self.eat_keyword("or") {
+            any.push(self.conjunction()?);
+        }
+        Ok(if any.len() == 1 {
+            any.remove(0)
+        } else {
+            Condition::Any(any)
+        })
+    }
+
+    /// `a and b and …`
+    fn conjunction(&mut self) -> Result<Condition, ParseError> {
+        let mut all = vec![self.unary()?];
+        while self.eat_keyword("and") {
+            all.push(self.unary()?);
+        }
+        Ok(if all.len() == 1 {
+            all.remove(0)
+        } else {
+            Condition::All(all)
+        })
+    }
+
+    fn unary(&mut self) -> Result<Condition, ParseError> {
+        if self.eat_keyword("not") {
+            return Ok(Condition::Not(Box::new(self.unary()?)));
+        }
+        if self.peek() == &Token::Open {
+            self.next();
+            let inner = self.condition()?;
+            self.expect(&Token::Close, "`and`, `or` or `)`")?;
+            return Ok(inner);
+        }
+        self.predicate().map(Condition::Test)
+    }
+
+    fn predicate(&mut self) -> Result<Predicate, ParseError> {
+        const A_CONDITION: &str = "a condition: an attribute such as `nesl` or `age`, a measure \
+             such as `orders(…)`, `bought(…)`, `event(…)`, `consent(…)`, `tag(…)`, \
+             `segment(…)`, `not` or `(`";
+        let Token::Ident(name) = self.peek().clone() else {
+            return Err(self.error(A_CONDITION));
+        };
+        if KEYWORDS.iter().any(|k| name.eq_ignore_ascii_case(k)) {
+            return Err(self.error(A_CONDITION));
+        }
+        if let Some(attribute) = Attribute::parse(&name) {
+            self.next();
+            return self.attribute_test(attribute);
+        }
+        if let Some(measure) = Measure::parse(&name) {
+            self.next();
+            let allowed = if measure.over_interactions() {
+                Allowed {
+                    items: false,
+                    store: false,
+                    interaction_channel: true,
+                    no_purchase_since: false,
+                }
+            } else {
+                ORDER_ARGS
+            };
+            let filter = if self.peek() == &Token::Open {
+                self.next();
+                self.arguments(allowed, FactFilter::default(), &mut false)?
+            } else {
+                FactFilter::default()
+            };
+            let op = self.operator(&format!("a comparison after `{name}`"), true)?;
+            let value = self.number()?;
+            return Ok(Predicate::Measure {
+                measure,
+                filter,
+                op,
+                value,
+            });
+        }
+        let call = self.next();
+        match name.as_str() {
+            "bought" => {
+                self.expect(&Token::Open, "`(` after `bought`")?;
+                let filter = self.arguments(ORDER_ARGS, FactFilter::default(), &mut false)?;
+                Ok(Predicate::Bought(filter))
+            }
+            "event" => {
+                self.expect(&Token::Open, "`(` after `event`")?;
+                let kind = self.name_of("an event kind", EventKind::parse)?;
+                let mut no_purchase_since = false;
+                let filter = if self.peek() == &Token::Comma {
+                    self.next();
+                    let allowed = Allowed {
+                        items: true,
+                        store: false,
+                        interaction_channel: false,
+                        no_purchase_since: true,
+                    };
+                    self.arguments(allowed, FactFilter::default(), &mut no_purchase_since)?
+                } else {
+                    self.expect(&Token::Close, "`,` or `)`")?;
+                    FactFilter::default()
+                };
+                Ok(Predicate::Event {
+                    kind,
+                    filter,
+                    no_purchase_since,
+                })
+            }
+            "consent" => {
+                self.expect(&Token::Open, "`(` after `consent`")?;
+                let channel = self.name_of("a consent channel", ConsentChannel::parse)?;
+                self.expect(&Token::Close, "`)`")?;
+                Ok(Predicate::Consent(channel))
+            }
+            "tag" | "segment" => {
+                self.expect(&Token::Open, &format!("`(` after `{name}`"))?;
+                let what = if name == "tag" {
+                    "a tag name"
+                } else {
+                    "a segment name"
+                };
+                let value = self.text(what)?;
+                self.expect(&Token::Close, "`)`")?;
+                Ok(if name == "tag" {
+                    Predicate::Tag(value)
+                } else {
+                    Predicate::Segment(value)
+                })
+            }
+            _ => Err(self.error_at(&call, A_CONDITION)),
+        }
+    }
+
+    fn attribute_test(&mut self, attribute: Attribute) -> Result<Predicate, ParseError> {
+        let name = attribute.as_str();
+        let kind = attribute.kind();
+        let ordered = matches!(kind, AttributeKind::Number | AttributeKind::Date);
+        let test = if self.eat_keyword("in") {
+            self.expect(&Token::Open, &format!("`(` after `{name} in`"))?;
+            let mut values = vec![self.value(attribute)?];
+            while self.peek() == &Token::Comma {
+                self.next();
+                values.push(self.value(attribute)?);
+            }
+            self.expect(&Token::Close, "`,` or `)`")?;
+            AttributeTest::In(values)
+        } else if kind == AttributeKind::Date && self.eat_keyword("within") {
+            match self.next() {
+                Spanned {
+                    token: Token::Days(days),
+                    ..
+                } => AttributeTest::Within(days),
+                other => return Err(self.error_at(&other, "a number of days such as 30d")),
+            }
+        } else {
+            let expected = match kind {
+                AttributeKind::Date => format!("a comparison, `in` or `within` after `{name}`"),
+                AttributeKind::Number => format!("a comparison or `in` after `{name}`"),
+                _ => format!("`=`, `!=` or `in` after `{name}`"),
+            };
+            let op = self.operator(&expected, ordered)?;
+            AttributeTest::Compare(op, self.value(attribute)?)
+        };
+        Ok(Predicate::Attribute { attribute, test })
+    }
+
+    /// A comparison operator; only `=` and `!=` unless `ordered`.
+    fn operator(&mut self, expected: &str, ordered: bool) -> Result<CompareOp, ParseError> {
+        match self.peek() {
+            Token::Op(symbol) => {
+                let op = CompareOp::parse(symbol).expect("the lexer makes only operators");
+                if !ordered && !matches!(op, CompareOp::Eq | CompareOp::Ne) {
+                    return Err(self.error(expected));
+                }
+                self.next();
+                Ok(op)
+            }
+            _ => Err(self.error(expected)),
+        }
+    }
+
+    fn number(&mut self) -> Result<Number, ParseError> {
+        let token = self.next();
+        match &token.token {
+            Token::Number(text) => Number::parse(text)
+                .map_err(|reason| ParseError::at(self.text, token.at, "a number", &reason)),
+            _ => Err(self.error_at(&token, "a number")),
+        }
+    }
+
+    fn value(&mut self, attribute: Attribute) -> Result<Value, ParseError> {
+        let name = attribute.as_str();
+        match attribute.kind() {
+            AttributeKind::Number => self.number().map(Value::Number).map_err(|mut e| {
+                e.expected = format!("a number for `{name}`");
+                e
+            }),
+            AttributeKind::Date => {
+                let token = self.next();
+                match token.token {
+                    Token::Date(date) => Ok(Value::Date(date)),
+                    _ => Err(self.error_at(&token, &format!("a date for `{name}`"))),
+                }
+            }
+            AttributeKind::Text | AttributeKind::Name => {
+                self.text(&format!("a value for `{name}`")).map(Value::Text)
+            }
+        }
+    }
+
+    /// A quoted string, or a bare name that is not a keyword.
+    fn text(&mut self, expected: &str) -> Result<String, ParseError> {
+        let token = self.next();
+        match token.token {
+            Token::Str(text) => Ok(text),
+            Token::Ident(name) if !KEYWORDS.iter().any(|k| name.eq_ignore_ascii_case(k)) => {
+                Ok(name)
+            }
+            _ => Err(self.error_at(&token, expected)),
+        }
+    }
+
+    /// One of a fixed set of names, read by `parse`.
+    fn name_of<T>(
+        &mut self,
+        expected: &str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Result<T, ParseError> {
+        let token = self.next();
+        match &token.token {
+            Token::Ident(name) | Token::Str(name) => {
+                parse(name).map_err(|reason| ParseError::at(self.text, token.at, expected, &reason))
+            }
+            _ => Err(self.error_at(&token, expected)),
+        }
+    }
+
+    /// `name = value, …)` after an opening `(`; `flag` is set by a bare `no_purchase_since`.
+    fn arguments(
+        &mut self,
+        allowed: Allowed,
+        mut filter: FactFilter,
+        flag: &mut bool,
+    ) -> Result<FactFilter, ParseError> {
+        let mut seen: Vec<String> = Vec::new();
+        if self.peek() == &Token::Close {
+            self.next();
+            return Ok(filter);
+        }
+        loop {
+            let token = self.next();
+            let Token::Ident(name) = &token.token else {
+                return Err(self.error_at(&token, &format!("an argument: {}", allowed.names())));
+            };
+            let group = if name == "between" {
+                "within"
+            } else {
+                name.as_str()
+            };
+            if seen.iter().any(|s| s == group) {
+                return Err(self.error_at(
+                    &token,
+                    "each argument once (and `within` or `between`, not both)",
+                ));
+            }
+            seen.push(group.to_owned());
+            match name.as_str() {
+                "no_purchase_since" if allowed.no_purchase_since => *flag = true,
+                _ => {
+                    let known = match name.as_str() {
+                        "within" | "between" => true,
+                        "sku" | "category" => allowed.items,
+                        "store" => allowed.store,
+                        "channel" => allowed.store || allowed.interaction_channel,
+                        _ => false,
+                    };
+                    if !known {
+                        return Err(
+                            self.error_at(&token, &format!("an argument: {}", allowed.names()))
+                        );
+                    }
+                    self.expect(&Token::Op("="), &format!("`=` after `{name}`"))?;
+                    self.argument(name, allowed, &mut filter)?;
+                }
+            }
+            match self.next() {
+                Spanned {
+                    token: Token::Comma,
+                    ..
+                } => {}
+                Spanned {
+                    token: Token::Close,
+                    ..
+                } => return Ok(filter),
+                other => return Err(self.error_at(&other, "`,` or `)`")),
+            }
+        }
+    }
+
+    fn argument(
+        &mut self,
+        name: &str,
+        allowed: Allowed,
+        filter: &mut FactFilter,
+    ) -> Result<(), ParseError> {
+        match name {
+            "within" => {
+                let token = self.next();
+                let Token::Days(days) = token.token else {
+                    return Err(self.error_at(&token, "a number of days such as 30d"));
+                };
+                filter.window = Window::Last(days);
+            }
+            "between" => {
+                let from = self.next();
+                let Token::Date(start) = from.token else {
+                    return Err(self.error_at(&from, "a date such as 2026-01-01"));
+                };
+                self.expect(&Token::Range, "`..` and the last day")?;
+                let to = self.next();
+                let Token::Date(end) = to.token else {
+                    return Err(self.error_at(&to, "a date such as 2026-03-31"));
+                };
+                if end < start {
+                    return Err(self.error_at(&to, &format!("a last day on or after {start}")));
+                }
+                filter.window = Window::Between(start, end);
+            }
+            "sku" => filter.sku = Some(self.text("a sku")?),
+            "category" => filter.category = Some(self.text("a category")?),
+            "store" => filter.store = Some(self.text("a store id")?),
+            "channel" if allowed.interaction_channel => {
+                filter.interaction_channel =
+                    Some(self.name_of("an interaction channel", InteractionChannel::parse)?);
+            }
+            _ => {
+                filter.store_channel =
+                    Some(self.name_of("online or offline", StoreChannel::parse)?);
+            }
+        }
+        Ok(())
+    }
+}
