@@ -6,10 +6,15 @@
 //! `TWD` is 123.45 TWD); instants are RFC 3339 text; optional fields may be left out.
 #![warn(missing_docs)]
 
+mod audience;
 mod error;
 mod facts;
 mod views;
 
+pub use audience::{
+    AttributeTestJson, AudienceRuleJson, ConditionJson, DateRangeJson, EventJson, FactFilterJson,
+    MeasureJson, ScalarJson,
+};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use facts::{
     ConsentRequest, EventRequest, InteractionRequest, MemberRequest, OrderLineImportRequest,

@@ -5,6 +5,7 @@
 //! field errors that refused it, so one bad row never stops a file and memory stays flat.
 //! The request-to-fact conversion in [`convert`] is the same one the HTTP API uses.
 
+pub mod audience;
 pub mod convert;
 mod csv_read;
 mod csv_write;

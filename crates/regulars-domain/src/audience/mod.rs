@@ -17,6 +17,8 @@
 mod lex;
 mod parse;
 mod print;
+#[cfg(any(test, feature = "proptest"))]
+pub mod strategies;
 #[cfg(test)]
 mod tests;
 

@@ -1,6 +1,7 @@
 //! The file formats from the outside: every kind of bad input gets a row- and field-level error
 //! while good rows still come through, written facts read back unchanged, and no input panics.
 
+mod audience;
 mod bad_input;
 mod properties;
 mod shopify;

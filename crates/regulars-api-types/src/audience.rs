@@ -1,0 +1,142 @@
+//! Audience rules as JSON: the same rules the text form writes (`nesl in (S1, S2) and …`), as a
+//! tree of conditions, each an object with exactly one key.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Who is in an audience: the members matching `include` and not matching `exclude`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceRuleJson {
+    /// Who is in.
+    pub include: ConditionJson,
+    /// Who is taken out again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<ConditionJson>,
+}
+
+/// One condition: an object with exactly one of these keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ConditionJson {
+    /// Every condition holds (at least one).
+    #[schema(no_recursion)]
+    All(Vec<Self>),
+    /// At least one holds (at least one).
+    #[schema(no_recursion)]
+    Any(Vec<Self>),
+    /// The condition does not hold.
+    #[schema(no_recursion)]
+    Not(Box<Self>),
+    /// A member attribute tested: `{"name": "age", "op": ">=", "value": 30}`,
+    /// `{"name": "nesl", "in": ["S1", "S2"]}`, `{"name": "last_purchase", "within_days": 30}`.
+    Attribute(AttributeTestJson),
+    /// A number over the member's orders or interactions compared with a value:
+    /// `{"name": "orders", "op": ">=", "value": 3, "filter": {"within_days": 90}}`.
+    Measure(MeasureJson),
+    /// Bought an item matching the filter: `{"category": "pastry", "within_days": 30}`.
+    Bought(FactFilterJson),
+    /// Had a behaviour event: `{"kind": "cart_add", "no_purchase_since": true, "filter": {…}}`.
+    Event(EventJson),
+    /// Consented to a channel: `line`, `sms`, `email` or `push`.
+    Consent(String),
+    /// Carries the tag.
+    Tag(String),
+    /// Is a member of the saved segment.
+    Segment(String),
+}
+
+/// A test of one member attribute: `op` with `value`, or `in`, or `within_days` (dates).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeTestJson {
+    /// The attribute: `gender`, `age`, `birthday_month`, `birthday_day`, `region`, `joined`,
+    /// `home_store`, `first_purchase`, `last_purchase`, `days_since_purchase`, `r_score`,
+    /// `f_score`, `m_score`, `rfm_cell`, `rfm_segment`, `rfm8`, `nesl`, `rfim`, `lifecycle`.
+    pub name: String,
+    /// `=`, `!=`, `<`, `<=`, `>` or `>=` (names and text take `=` and `!=` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<String>,
+    /// The value `op` compares with: a number, a `YYYY-MM-DD` date or text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<ScalarJson>,
+    /// Equal to one of these.
+    #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<ScalarJson>>,
+    /// A date within the last this many days, the evaluated day included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_days: Option<u32>,
+}
+
+/// A number or text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum ScalarJson {
+    /// A number, at most two decimal places.
+    Number(f64),
+    /// Text, a name or a `YYYY-MM-DD` date.
+    Text(String),
+}
+
+/// A measure compared with a value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureJson {
+    /// `orders`, `spent`, `purchase_days`, `average_order` or `interactions`.
+    pub name: String,
+    /// `=`, `!=`, `<`, `<=`, `>` or `>=`.
+    pub op: String,
+    /// The value (amounts in the currency's major units), at most two decimal places.
+    pub value: f64,
+    /// Which facts count; all of them when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<FactFilterJson>,
+}
+
+/// A behaviour event test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventJson {
+    /// `view`, `cart_add`, `favorite`, `search` or `checkout_started`.
+    pub kind: String,
+    /// Only an event after the member's last purchase counts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_purchase_since: bool,
+    /// Which events count (window, sku, category); all of them when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<FactFilterJson>,
+}
+
+/// Which facts count; every key left out keeps everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FactFilterJson {
+    /// The last this many days, the evaluated day included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_days: Option<u32>,
+    /// From one day to another, both included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub between: Option<DateRangeJson>,
+    /// Only this sku.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Only this category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Orders: `online` or `offline` stores; interactions: the interaction channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Only orders in this store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+}
+
+/// Two days, both included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DateRangeJson {
+    /// The first day, `YYYY-MM-DD`.
+    pub from: String,
+    /// The last day, `YYYY-MM-DD`.
+    pub to: String,
+}
