@@ -9,6 +9,7 @@
 //! agrees member by member.
 #![warn(missing_docs)]
 
+mod audience;
 mod config;
 mod cuts;
 mod cycle;
@@ -22,6 +23,9 @@ mod quantile;
 mod rfm8;
 mod ties;
 
+pub use audience::{
+    Audience, AudienceEvent, AudienceMember, AudienceOrder, AudienceTable, RuleContext, RuleError,
+};
 pub use config::{
     CYCLE_COUNTS, ConfigError, CustomerMode, EngineConfig, FrequencyUnit, Ratio, Rfm8Monetary,
     Rfm8Threshold, StoreAggregation, ValueBins,

@@ -1,0 +1,267 @@
+//! Testing members against a compiled [`Audience`]: one member at a time (live segments), or
+//! every member on the engine's threads (previews and exports).
+
+use regulars_domain::audience::Measure;
+
+use super::compile::{Audience, DateAttribute, DateTest, Filter, Node, NumberAttribute};
+use super::table::{AudienceTable, OrderView};
+use crate::MemberSegments;
+
+/// A member's model verdicts, computed at most once and only when a rule reads them.
+struct Models<'a> {
+    of: &'a dyn Fn() -> MemberSegments,
+    cached: Option<MemberSegments>,
+}
+
+impl Models<'_> {
+    fn get(&mut self) -> &MemberSegments {
+        self.cached.get_or_insert_with(self.of)
+    }
+}
+
+impl Audience {
+    /// Whether member `m` of `table` is in the audience; `models` gives their verdicts as of
+    /// the compiled day (called at most once, and only when [`Audience::reads_models`]).
+    pub fn matches(
+        &self,
+        table: &AudienceTable,
+        m: usize,
+        models: &dyn Fn() -> MemberSegments,
+    ) -> bool {
+        let mut models = Models {
+            of: models,
+            cached: None,
+        };
+        let member = Member {
+            table,
+            m,
+            rule: self,
+        };
+        member.holds(&self.include, &mut models)
+            && !self
+                .exclude
+                .as_ref()
+                .is_some_and(|exclude| member.holds(exclude, &mut models))
+    }
+
+    /// Every member of `table` in the audience, in member order, tested on `threads` threads;
+    /// `models(m)` gives member `m`'s verdicts.
+    pub fn select(
+        &self,
+        table: &AudienceTable,
+        models: &(dyn Fn(usize) -> MemberSegments + Sync),
+        threads: usize,
+    ) -> Vec<u32> {
+        let n = table.len();
+        let threads = threads.clamp(1, 64).min(n.max(1));
+        let chunk = n.div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = (0..threads)
+                .map(|t| {
+                    scope.spawn(move || {
+                        let range = (t * chunk).min(n)..((t + 1) * chunk).min(n);
+                        range
+                            .filter(|&m| self.matches(table, m, &|| models(m)))
+                            .map(|m| u32::try_from(m).expect("fewer than 2^32 members"))
+                            .collect::<Vec<u32>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|p| p.join().expect("a selection thread panicked"))
+                .collect()
+        })
+    }
+}
+
+struct Member<'a> {
+    table: &'a AudienceTable,
+    m: usize,
+    rule: &'a Audience,
+}
+
+fn in_window(filter: &Filter, day: i32) -> bool {
+    filter.from <= day && day <= filter.to
+}
+
+impl Member<'_> {
+    fn valid(&self, order: &OrderView<'_>) -> bool {
+        order.row.day <= self.rule.as_of && order.row.cancelled_from > self.rule.as_of
+    }
+
+    /// The member's valid orders inside the filter's window, store and channel.
+    fn orders<'b>(&'b self, filter: &'b Filter) -> impl Iterator<Item = OrderView<'b>> + 'b {
+        self.table.orders_of(self.m).filter(move |order| {
+            self.valid(order)
+                && in_window(filter, order.row.day)
+                && filter.store.is_none_or(|s| order.row.store == s)
+                && filter.channel.is_none_or(|c| order.row.channel == c)
+        })
+    }
+
+    fn line_matches(filter: &Filter, sku: u32, category: u32) -> bool {
+        filter.sku.is_none_or(|s| s == sku) && filter.category.is_none_or(|c| c == category)
+    }
+
+    /// The order's amount net of the returns completed by the evaluated day (never below 0).
+    fn net(&self, order: &OrderView<'_>) -> i64 {
+        let returned: i64 = order
+            .returns
+            .iter()
+            .filter(|(day, _)| *day <= self.rule.as_of)
+            .map(|(_, amount)| amount)
+            .sum();
+        (order.row.amount - returned).max(0)
+    }
+
+    /// What a measure adds up to, in hundredths (amounts: hundredths of a minor unit).
+    fn measure(&self, measure: Measure, filter: &Filter) -> Option<i128> {
+        if measure == Measure::Interactions {
+            let count = self
+                .table
+                .interactions_of(self.m)
+                .iter()
+                .filter(|(day, channel)| {
+                    in_window(filter, *day) && filter.channel.is_none_or(|c| c == *channel)
+                })
+                .count();
+            return Some(count as i128 * 100);
+        }
+        let (mut orders, mut days, mut spent, mut last_day) = (0i128, 0i128, 0i128, None);
+        for order in self.orders(filter) {
+            let amount = if filter.has_items() {
+                let lines: Vec<i64> = order
+                    .lines
+                    .iter()
+                    .filter(|l| Self::line_matches(filter, l.sku, l.category))
+                    .map(|l| l.amount)
+                    .collect();
+                if lines.is_empty() {
+                    continue;
+                }
+                lines.iter().sum()
+            } else {
+                self.net(&order)
+            };
+            orders += 1;
+            spent += i128::from(amount);
+            if last_day != Some(order.row.day) {
+                days += 1;
+                last_day = Some(order.row.day);
+            }
+        }
+        match measure {
+            Measure::Orders => Some(orders * 100),
+            Measure::PurchaseDays => Some(days * 100),
+            Measure::Spent => Some(spent * 100),
+            Measure::AverageOrder => (orders > 0).then(|| spent * 100 / orders),
+            Measure::Interactions => unreachable!("counted above"),
+        }
+    }
+
+    fn bought(&self, filter: &Filter) -> bool {
+        self.orders(filter).any(|order| {
+            !filter.has_items()
+                || order
+                    .lines
+                    .iter()
+                    .any(|l| Self::line_matches(filter, l.sku, l.category))
+        })
+    }
+
+    fn event(&self, kind: u8, filter: &Filter, no_purchase_since: bool) -> bool {
+        let last_purchase = || {
+            self.table
+                .orders_of(self.m)
+                .filter(|o| self.valid(o))
+                .map(|o| o.row.day)
+                .max()
+        };
+        self.table.events_of(self.m).iter().any(|event| {
+            event.kind == kind
+                && in_window(filter, event.day)
+                && Self::line_matches(filter, event.sku, event.category)
+                && (!no_purchase_since || last_purchase().is_none_or(|last| last < event.day))
+        })
+    }
+
+    /// (year, month, day) of the member's birthday, when known.
+    fn birthday(&self) -> Option<(i32, u32, u32)> {
+        let packed = self.table.birthday[self.m];
+        (packed != 0).then(|| {
+            let year = i32::try_from(packed >> 9).unwrap_or(0);
+            (year, (packed >> 5) & 0xF, packed & 0x1F)
+        })
+    }
+
+    fn number(&self, attribute: NumberAttribute, models: &mut Models<'_>) -> Option<i128> {
+        let value: i64 = match attribute {
+            NumberAttribute::Age => {
+                let (year, month, day) = self.birthday()?;
+                let (ty, tm, td) = self.rule.today;
+                i64::from(ty - year - i32::from((tm, td) < (month, day)))
+            }
+            NumberAttribute::BirthdayMonth => i64::from(self.birthday()?.1),
+            NumberAttribute::BirthdayDay => i64::from(self.birthday()?.2),
+            NumberAttribute::DaysSincePurchase => models.get().features.recency?,
+            NumberAttribute::RScore => i64::from(models.get().rfm?.r),
+            NumberAttribute::FScore => i64::from(models.get().rfm?.f),
+            NumberAttribute::MScore => i64::from(models.get().rfm?.m),
+            NumberAttribute::RfmCell => i64::from(models.get().rfm?.cell()),
+        };
+        Some(i128::from(value) * 100)
+    }
+
+    fn date(&self, attribute: DateAttribute, models: &mut Models<'_>) -> Option<i32> {
+        match attribute {
+            DateAttribute::Joined => {
+                let joined = self.table.joined[self.m];
+                (joined != i32::MIN).then_some(joined)
+            }
+            DateAttribute::FirstPurchase => models.get().features.first_day.map(|d| d.0),
+            DateAttribute::LastPurchase => models.get().features.last_day.map(|d| d.0),
+        }
+    }
+
+    fn holds(&self, node: &Node, models: &mut Models<'_>) -> bool {
+        match node {
+            Node::All(parts) => parts.iter().all(|p| self.holds(p, models)),
+            Node::Any(parts) => parts.iter().any(|p| self.holds(p, models)),
+            Node::Not(inner) => !self.holds(inner, models),
+            Node::Number(attribute, test) => self
+                .number(*attribute, models)
+                .is_some_and(|value| test.holds(value)),
+            Node::Date(attribute, test) => {
+                self.date(*attribute, models).is_some_and(|day| match test {
+                    DateTest::Compare(op, value) => op.holds(day, *value),
+                    DateTest::In(values) => values.contains(&day),
+                    DateTest::Since(from) => *from <= day && day <= self.rule.as_of,
+                })
+            }
+            Node::Label(model, set) => set & (1 << models.get().code(*model)) != 0,
+            Node::Gender(set, negate) => {
+                let code = self.table.gender[self.m];
+                code != 0 && (set & (1 << code) != 0) != *negate
+            }
+            Node::Region(ids, negate) => set_test(self.table.region[self.m], ids, *negate),
+            Node::HomeStore(ids, negate) => set_test(self.table.home_store[self.m], ids, *negate),
+            Node::Measure(measure, filter, test) => self
+                .measure(*measure, filter)
+                .is_some_and(|value| test.holds(value)),
+            Node::Bought(filter) => self.bought(filter),
+            Node::Event {
+                kind,
+                filter,
+                no_purchase_since,
+            } => self.event(*kind, filter, *no_purchase_since),
+            Node::Consent(bit) => self.table.consent[self.m] & bit != 0,
+            Node::Tag(tag) => self.table.tags_of(self.m).binary_search(tag).is_ok(),
+        }
+    }
+}
+
+/// A member's id (maybe unknown) in a set, or, negated, known and outside it.
+fn set_test(id: u32, ids: &[u32], negate: bool) -> bool {
+    id != super::table::UNSEEN && ids.contains(&id) != negate
+}

@@ -1,0 +1,25 @@
+//! Audiences: the domain's rule language (`regulars_domain::audience`) run over the members.
+//!
+//! [`AudienceTable`] holds what rules read beyond the models' columns (profile, orders with
+//! their store and lines, returns, events, interactions, tags); [`Audience::compile`] checks a
+//! rule against a brand as of a day; [`Audience::matches`] and [`Audience::select`] test
+//! members. The semantics, pinned by the tests against a plain reading of the facts:
+//!
+//! * A valid order counts from its day until the day it is cancelled, as in the models.
+//! * Windows end on the evaluated day: `within = 30d` is that day and the 29 before it.
+//! * `orders`, `purchase_days` and `bought` count valid orders in the window (and store or
+//!   channel); with `sku` or `category`, only orders with such a line. `spent` is the orders'
+//!   amount net of the returns completed by the evaluated day, or, with `sku` or `category`, the
+//!   matching lines' quantity × unit price. `average_order` is `spent` / `orders`.
+//! * `event(kind, no_purchase_since)` needs an event after the day of the last valid order.
+//! * A member with no value for an attribute (no birthday, no purchase) fails every test of
+//!   it, `!=` included; `not` turns that around.
+
+mod compile;
+mod eval;
+mod table;
+#[cfg(test)]
+mod tests;
+
+pub use compile::{Audience, RuleContext, RuleError};
+pub use table::{AudienceEvent, AudienceMember, AudienceOrder, AudienceTable};
