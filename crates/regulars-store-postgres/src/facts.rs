@@ -19,8 +19,8 @@ use regulars_store::rows::{
     StoreRow, json_array, micros, placeholder_member, placeholder_store,
 };
 use regulars_store::{
-    FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome, MemberFacts, OrderScan,
-    Recorded, ReturnScan, StoreError, StoreResult,
+    AudienceVisitor, EventScan, FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome,
+    LineScan, MemberFacts, MemberScan, OrderScan, Recorded, ReturnScan, StoreError, StoreResult,
 };
 use sqlx::postgres::PgRow;
 use sqlx::query_builder::Separated;
@@ -763,6 +763,109 @@ impl FactStore for PostgresStore {
                 row.try_get_unchecked(1).map_err(db_error)?,
             );
         }
+        Ok(())
+    }
+
+    async fn scan_audience_facts(&self, visitor: &mut dyn AudienceVisitor) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let mut rows = sqlx::query(
+            "SELECT member_id, gender, birthday, region, joined_at, home_store_id, \
+             consent_line, consent_sms, consent_email, consent_push FROM members ORDER BY member_id",
+        )
+        .fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await.map_err(db_error)? {
+            let consent = |c: usize| row.try_get::<Option<bool>, _>(c).map_err(db_error);
+            visitor.member(MemberScan {
+                member_id: row.try_get_unchecked(0).map_err(db_error)?,
+                gender: row.try_get_unchecked(1).map_err(db_error)?,
+                birthday: row.try_get_unchecked(2).map_err(db_error)?,
+                region: row.try_get_unchecked(3).map_err(db_error)?,
+                joined_at: row.try_get_unchecked(4).map_err(db_error)?,
+                home_store_id: row.try_get_unchecked(5).map_err(db_error)?,
+                consents: [consent(6)?, consent(7)?, consent(8)?, consent(9)?],
+            });
+        }
+        drop(rows);
+        let mut rows = sqlx::query(
+            "SELECT o.member_id, o.order_id, o.placed_at, o.status, o.status_at, o.amount, \
+             o.shipping, o.completed_at, o.store_id, s.channel \
+             FROM orders o LEFT JOIN stores s ON s.store_id = o.store_id",
+        )
+        .fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await.map_err(db_error)? {
+            visitor.order(
+                OrderScan {
+                    member_id: row.try_get_unchecked(0).map_err(db_error)?,
+                    order_id: row.try_get_unchecked(1).map_err(db_error)?,
+                    placed_at: row.try_get_unchecked(2).map_err(db_error)?,
+                    status: row.try_get_unchecked(3).map_err(db_error)?,
+                    status_at: row.try_get_unchecked(4).map_err(db_error)?,
+                    amount: row.try_get_unchecked(5).map_err(db_error)?,
+                    shipping: row.try_get_unchecked(6).map_err(db_error)?,
+                    completed_at: row.try_get_unchecked(7).map_err(db_error)?,
+                },
+                row.try_get_unchecked(8).map_err(db_error)?,
+                row.try_get_unchecked(9).map_err(db_error)?,
+            );
+        }
+        drop(rows);
+        let mut rows = sqlx::query(
+            "SELECT o.member_id, l.order_id, l.sku, l.category, l.quantity, l.unit_price \
+             FROM order_lines l JOIN orders o ON o.order_id = l.order_id",
+        )
+        .fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await.map_err(db_error)? {
+            visitor.line(LineScan {
+                member_id: row.try_get_unchecked(0).map_err(db_error)?,
+                order_id: row.try_get_unchecked(1).map_err(db_error)?,
+                sku: row.try_get_unchecked(2).map_err(db_error)?,
+                category: row.try_get_unchecked(3).map_err(db_error)?,
+                quantity: row.try_get_unchecked(4).map_err(db_error)?,
+                unit_price: row.try_get_unchecked(5).map_err(db_error)?,
+            });
+        }
+        drop(rows);
+        let mut rows = sqlx::query(
+            "SELECT o.member_id, r.order_id, r.completed_at, r.amount FROM returns r JOIN orders o ON o.order_id = r.order_id",
+        )
+        .fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await.map_err(db_error)? {
+            visitor.return_(ReturnScan {
+                member_id: row.try_get_unchecked(0).map_err(db_error)?,
+                order_id: row.try_get_unchecked(1).map_err(db_error)?,
+                completed_at: row.try_get_unchecked(2).map_err(db_error)?,
+                amount: row.try_get_unchecked(3).map_err(db_error)?,
+            });
+        }
+        drop(rows);
+        let mut rows =
+            sqlx::query("SELECT member_id, at, kind, sku, category FROM behaviour_events")
+                .fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await.map_err(db_error)? {
+            visitor.event(EventScan {
+                member_id: row.try_get_unchecked(0).map_err(db_error)?,
+                at: row.try_get_unchecked(1).map_err(db_error)?,
+                kind: row.try_get_unchecked(2).map_err(db_error)?,
+                sku: row.try_get_unchecked(3).map_err(db_error)?,
+                category: row.try_get_unchecked(4).map_err(db_error)?,
+            });
+        }
+        drop(rows);
+        let mut rows =
+            sqlx::query("SELECT member_id, at, channel FROM interactions").fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await.map_err(db_error)? {
+            visitor.interaction(
+                row.try_get_unchecked(0).map_err(db_error)?,
+                row.try_get_unchecked(1).map_err(db_error)?,
+                row.try_get_unchecked(2).map_err(db_error)?,
+            );
+        }
+        drop(rows);
+        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 

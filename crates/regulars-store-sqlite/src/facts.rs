@@ -19,8 +19,8 @@ use regulars_store::rows::{
     StoreRow, json_array, micros, placeholder_member, placeholder_store,
 };
 use regulars_store::{
-    FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome, MemberFacts, Recorded,
-    StoreError, StoreResult,
+    AudienceVisitor, FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome, MemberFacts,
+    Recorded, StoreError, StoreResult,
 };
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, params};
@@ -745,6 +745,10 @@ impl FactStore for SqliteStore {
 
     async fn scan_facts(&self, visitor: &mut dyn FactVisitor) -> StoreResult<()> {
         crate::scan::scan_facts(&self.path, visitor).await
+    }
+
+    async fn scan_audience_facts(&self, visitor: &mut dyn AudienceVisitor) -> StoreResult<()> {
+        crate::scan::scan_audience_facts(&self.path, visitor).await
     }
 
     async fn count_facts(&self) -> StoreResult<FactCounts> {

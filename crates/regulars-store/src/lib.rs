@@ -6,6 +6,7 @@
 //! re-sent fact means are written once.
 #![warn(missing_docs)]
 
+mod audience;
 mod error;
 mod ingest;
 mod keys;
@@ -21,6 +22,7 @@ use regulars_domain::{
     OrderLine, Store as ShopStore,
 };
 
+pub use audience::{AudienceVisitor, EventScan, LineScan, MemberScan};
 pub use error::{StoreError, StoreResult};
 pub use ingest::{Accepted, IngestOptions, ItemOutcome, Rejection};
 pub use keys::{ApiKeyRecord, IdempotencyClaim};
@@ -192,6 +194,9 @@ pub trait FactStore: Send + Sync {
     /// Streams every member, return, order and interaction to `visitor`, reading only the columns
     /// the segmentation engine needs, in sequential scans: the engine's cold start.
     async fn scan_facts(&self, visitor: &mut dyn FactVisitor) -> StoreResult<()>;
+    /// Streams what audience rules read to `visitor`, from one snapshot: profiles, orders with
+    /// their store, lines, returns, events and interactions.
+    async fn scan_audience_facts(&self, visitor: &mut dyn AudienceVisitor) -> StoreResult<()>;
 }
 
 /// API keys, stored hashed.

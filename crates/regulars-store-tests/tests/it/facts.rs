@@ -693,3 +693,174 @@ store_test!(
         assert!(store.get_orders(&[]).await.unwrap().is_empty());
     }
 );
+
+store_test!(
+    the_audience_scan_reads_profiles_orders_with_stores_and_lines_returns_events_and_interactions,
+    |store: DynStore| async move {
+        #[derive(Default)]
+        struct Seen {
+            members: Vec<String>,
+            orders: Vec<String>,
+            lines: Vec<String>,
+            returns: Vec<String>,
+            events: Vec<String>,
+            interactions: Vec<String>,
+            orders_before_lines: bool,
+        }
+        impl regulars_store::AudienceVisitor for Seen {
+            fn member(&mut self, row: regulars_store::MemberScan<'_>) {
+                self.members.push(format!(
+                    "{} {:?} {:?} {:?} {:?} {:?} {:?}",
+                    row.member_id,
+                    row.gender,
+                    row.birthday,
+                    row.region,
+                    row.joined_at,
+                    row.home_store_id,
+                    row.consents
+                ));
+            }
+            fn order(
+                &mut self,
+                row: regulars_store::OrderScan<'_>,
+                store: Option<&str>,
+                channel: Option<&str>,
+            ) {
+                self.orders.push(format!(
+                    "{} {} {} {:?} {:?}",
+                    row.member_id, row.order_id, row.amount, store, channel
+                ));
+            }
+            fn line(&mut self, row: regulars_store::LineScan<'_>) {
+                self.orders_before_lines = !self.orders.is_empty();
+                self.lines.push(format!(
+                    "{} {} {} {:?} {}x{}",
+                    row.member_id,
+                    row.order_id,
+                    row.sku,
+                    row.category,
+                    row.quantity,
+                    row.unit_price
+                ));
+            }
+            fn return_(&mut self, row: regulars_store::ReturnScan<'_>) {
+                self.returns
+                    .push(format!("{} {} {}", row.member_id, row.order_id, row.amount));
+            }
+            fn event(&mut self, row: regulars_store::EventScan<'_>) {
+                self.events.push(format!(
+                    "{} {} {} {:?} {:?}",
+                    row.member_id, row.at, row.kind, row.sku, row.category
+                ));
+            }
+            fn interaction(&mut self, member_id: &str, at: i64, channel: &str) {
+                self.interactions
+                    .push(format!("{member_id} {at} {channel}"));
+            }
+        }
+        let web = Store {
+            store_id: StoreId::parse("WEB").unwrap(),
+            name: "網路商店".to_owned(),
+            channel: StoreChannel::Online,
+            time_zone: Store::parse_time_zone("Asia/Taipei").unwrap(),
+            created_from_order: false,
+        };
+        store.upsert_stores(&[web]).await.unwrap();
+        let mut profile = MemberProfile::empty(MemberId::parse("M2").unwrap());
+        profile.gender = Some(regulars_domain::Gender::Female);
+        profile.birthday = Some(jiff::civil::date(1990, 11, 5));
+        profile.region = Some("Taipei".to_owned());
+        profile.joined_at = Some(at("2025-01-01T00:00:00Z"));
+        profile.home_store = Some(StoreId::parse("WEB").unwrap());
+        profile.set_consent(Consent {
+            channel: ConsentChannel::Line,
+            granted: true,
+            at: Some(at("2025-01-01T00:00:00Z")),
+            source: None,
+        });
+        store.upsert_members(&[profile], at(NOW)).await.unwrap();
+        let mut online = order("O1", "M2", 500);
+        online.store_id = Some(StoreId::parse("WEB").unwrap());
+        online.lines = vec![line(1, "CF-LAT", 2, 120), line(2, "PS-CRO", 1, 260)];
+        store
+            .record_orders(&[online, order("O2", "M1", 200)], lenient(), at(NOW))
+            .await
+            .unwrap();
+        let refund = NewReturn {
+            return_id: ReturnId::parse("R1").unwrap(),
+            order_id: OrderId::parse("O1").unwrap(),
+            amount: Money::from_minor(120, Currency::TWD),
+            completed_at: at("2026-03-02T00:00:00Z"),
+            lines: vec![],
+        };
+        store.record_returns(&[refund], at(NOW)).await.unwrap();
+        let event = BehaviourEvent {
+            event_id: EventId::parse("E1").unwrap(),
+            member_id: MemberId::parse("M1").unwrap(),
+            at: at("2026-03-04T00:00:00Z"),
+            kind: EventKind::CartAdd,
+            sku: Some(Sku::parse("CF-BEAN").unwrap()),
+            category: Some("beans".to_owned()),
+            query: None,
+        };
+        store
+            .record_events(&[event], lenient(), at(NOW))
+            .await
+            .unwrap();
+        let interaction = Interaction {
+            interaction_id: InteractionId::parse("I1").unwrap(),
+            member_id: MemberId::parse("M2").unwrap(),
+            at: at("2026-03-03T00:00:00Z"),
+            channel: InteractionChannel::Line,
+            kind: InteractionKind::Like,
+        };
+        store
+            .record_interactions(&[interaction], lenient(), at(NOW))
+            .await
+            .unwrap();
+
+        let mut seen = Seen::default();
+        store.scan_audience_facts(&mut seen).await.unwrap();
+        let micros = |when: &str| at(when).as_microsecond();
+        assert_eq!(
+            seen.members,
+            [
+                "M1 None None None None None [None, None, None, None]".to_owned(),
+                format!(
+                    "M2 Some(\"female\") Some(\"1990-11-05\") Some(\"Taipei\") Some({}) Some(\"WEB\") [Some(true), None, None, None]",
+                    micros("2025-01-01T00:00:00Z")
+                ),
+            ],
+            "members come first, in id order, with their profiles"
+        );
+        seen.orders.sort();
+        assert_eq!(
+            seen.orders,
+            [
+                "M1 O2 200 Some(\"S01\") Some(\"offline\")",
+                "M2 O1 500 Some(\"WEB\") Some(\"online\")",
+            ]
+        );
+        seen.lines.sort();
+        assert_eq!(
+            seen.lines,
+            [
+                "M2 O1 CF-LAT Some(\"coffee\") 2x120",
+                "M2 O1 PS-CRO Some(\"coffee\") 1x260",
+            ]
+        );
+        assert!(seen.orders_before_lines, "orders come before their lines");
+        assert_eq!(seen.returns, ["M2 O1 120"]);
+        assert_eq!(
+            seen.events,
+            [format!(
+                "M1 {} cart_add Some(\"CF-BEAN\") Some(\"beans\")",
+                micros("2026-03-04T00:00:00Z")
+            )]
+        );
+        assert_eq!(
+            seen.interactions,
+            [format!("M2 {} line", micros("2026-03-03T00:00:00Z"))]
+        );
+    }
+);
