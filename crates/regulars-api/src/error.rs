@@ -103,6 +103,7 @@ impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
         match error {
             AppError::NotFound(what) => Self::new(ErrorCode::NotFound, format!("{what} not found")),
+            AppError::InvalidRule(reason) => Self::new(ErrorCode::ValidationFailed, reason),
             AppError::Store(store) => Self::internal(format!("{store:#}")),
         }
     }

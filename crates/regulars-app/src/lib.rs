@@ -4,6 +4,7 @@
 //! It knows no HTTP and no SQL. It owns the one place that reads the system clock
 //! ([`SystemClock`]) and the import pipeline that streams files into the store.
 
+mod audience;
 mod clock;
 mod generate;
 mod import;
@@ -19,6 +20,7 @@ use jiff::tz::TimeZone;
 use regulars_domain::Currency;
 use regulars_store::{Store, StoreError};
 
+pub use audience::AudiencePreview;
 pub use clock::{Clock, SystemClock};
 pub use generate::{GeneratedFile, write_brand};
 pub use import::{ImportObserver, ImportOptions, ImportSummary, RowError, SilentObserver};
@@ -75,6 +77,9 @@ pub enum AppError {
     /// What was asked for does not exist.
     #[error("{0} not found")]
     NotFound(String),
+    /// An audience rule cannot run (an unknown label, gender or segment).
+    #[error("{0}")]
+    InvalidRule(String),
     /// The storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

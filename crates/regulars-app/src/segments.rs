@@ -242,12 +242,53 @@ pub struct Segmentation {
 /// Refunds of one order: completion day and amount.
 type Refunds = Vec<(Day, i64)>;
 
+/// How a scanned order row becomes the engine's fact: the engine's and the audiences' loaders
+/// read orders alike.
+#[derive(Debug, Clone)]
+pub(crate) struct OrderReader {
+    pub(crate) zone: TimeZone,
+    pub(crate) rules: OrderRules,
+    /// Under `completed`, orders completed after this day do not count.
+    pub(crate) as_of: Day,
+}
+
+impl OrderReader {
+    /// The civil day of an instant in Unix microseconds.
+    pub(crate) fn day(&self, micros: i64) -> Day {
+        Timestamp::from_microsecond(micros).map_or(Day(0), |at| day_of(at, &self.zone))
+    }
+
+    /// The order as the engine counts it, or `None` when it does not count by `as_of` (under
+    /// `completed`, an order not completed by then).
+    pub(crate) fn fact(&self, row: &regulars_store::OrderScan<'_>) -> Option<OrderFact> {
+        if self.rules.valid_order_mode == ValidOrderMode::Completed
+            && row
+                .completed_at
+                .is_none_or(|completed| self.day(completed) > self.as_of)
+        {
+            return None;
+        }
+        let cancelled_from = if row.status == OrderStatus::Cancelled.as_str() {
+            self.day(row.status_at)
+        } else {
+            Day(i32::MAX)
+        };
+        let shipping = if self.rules.include_shipping {
+            0
+        } else {
+            row.shipping
+        };
+        Some(OrderFact {
+            day: self.day(row.placed_at),
+            cancelled_from,
+            amount: row.amount - shipping,
+        })
+    }
+}
+
 /// Collects a full scan of the store into the engine's columns.
 struct Loader {
-    zone: TimeZone,
-    rules: OrderRules,
-    /// Under `completed`, orders completed after this day are not loaded.
-    as_of: Day,
+    orders_read: OrderReader,
     member_index: HashMap<String, u32, FastHash>,
     member_ids: Vec<regulars_domain::MemberId>,
     refunds: HashMap<String, Refunds, FastHash>,
@@ -260,9 +301,7 @@ struct Loader {
 impl Loader {
     fn new(zone: TimeZone, rules: OrderRules, as_of: Day) -> Self {
         Self {
-            zone,
-            rules,
-            as_of,
+            orders_read: OrderReader { zone, rules, as_of },
             member_index: HashMap::default(),
             member_ids: Vec::new(),
             refunds: HashMap::default(),
@@ -273,7 +312,7 @@ impl Loader {
     }
 
     fn day(&self, micros: i64) -> Day {
-        Timestamp::from_microsecond(micros).map_or(Day(0), |at| day_of(at, &self.zone))
+        self.orders_read.day(micros)
     }
 
     /// Orders and interactions grouped by member, in member order.
@@ -328,39 +367,15 @@ impl regulars_store::FactVisitor for Loader {
         let Some(&member) = self.member_index.get(row.member_id) else {
             return;
         };
-        if self.rules.valid_order_mode == ValidOrderMode::Completed
-            && row
-                .completed_at
-                .is_none_or(|completed| self.day(completed) > self.as_of)
-        {
+        let Some(fact) = self.orders_read.fact(&row) else {
             return;
-        }
-        let day = self.day(row.placed_at);
-        let cancelled = row.status == OrderStatus::Cancelled.as_str();
-        let cancelled_from = if cancelled {
-            self.day(row.status_at)
-        } else {
-            Day(i32::MAX)
         };
         let refunds = if self.refunds.is_empty() {
             Refunds::new()
         } else {
             self.refunds.remove(row.order_id).unwrap_or_default()
         };
-        self.orders.push((
-            member,
-            OrderFact {
-                day,
-                cancelled_from,
-                amount: row.amount
-                    - if self.rules.include_shipping {
-                        0
-                    } else {
-                        row.shipping
-                    },
-            },
-            refunds,
-        ));
+        self.orders.push((member, fact, refunds));
     }
 
     fn interaction(&mut self, member_id: &str, at: i64) {

@@ -54,6 +54,8 @@ pub enum Command {
     Stats,
     /// Every member's segments (RFM, RFM-8, NESL, RFIM) as of a day.
     Segment(crate::segment::SegmentArgs),
+    /// Audience rules: check one, or count the members it selects.
+    Audience(crate::audience::AudienceArgs),
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -339,6 +341,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&overrides, true)?;
             let app = open_app(&config).await?;
             crate::segment::run(&app, &args, json).await
+        }
+        Command::Audience(args) => {
+            if !args.needs_database() {
+                return crate::audience::run(None, &args, json).await;
+            }
+            let config = load_config(&overrides, true)?;
+            let app = open_app(&config).await?;
+            crate::audience::run(Some(&app), &args, json).await
         }
         Command::Bench(args) => {
             let config = load_config(&overrides, true)?;

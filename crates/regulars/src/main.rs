@@ -3,6 +3,7 @@
 //!
 //! Exit status: 0 on success, 1 on an error, 2 on a usage error, 3 when an import refused rows.
 
+mod audience;
 mod bench;
 mod cli;
 mod demo;

@@ -1,6 +1,7 @@
 //! The `regulars` binary from the outside: the commands a newcomer types, their output, their
 //! exit statuses and the files they write. Each test works in its own temp folder.
 
+mod audience;
 mod import;
 mod misc;
 mod segment;

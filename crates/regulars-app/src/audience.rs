@@ -1,0 +1,235 @@
+//! Audiences: a rule (text or JSON, see `regulars_domain::audience`) checked against the brand
+//! and run over every member as of a day, the models read from the same segments the rest of
+//! the app serves (the live engine for today, a full evaluation for another day).
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+use regulars_domain::audience::AudienceRule;
+use regulars_domain::{
+    ConsentChannel, EventKind, Gender, InteractionChannel, MemberId, StoreChannel,
+};
+use regulars_engine::{
+    Audience, AudienceEvent, AudienceMember, AudienceOrder, AudienceTable, Day, RuleContext,
+};
+use regulars_store::{AudienceVisitor, EventScan, LineScan, MemberScan, OrderScan, ReturnScan};
+
+use crate::segments::{FastHash, OrderReader, run_engine};
+use crate::{App, AppError, AppResult};
+
+/// What a rule selects as of a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudiencePreview {
+    /// The day it was evaluated as of.
+    pub as_of: Date,
+    /// How many members match.
+    pub count: u64,
+    /// How many members there are.
+    pub members: u64,
+    /// The first matching members, in id order.
+    pub sample: Vec<MemberId>,
+}
+
+/// Collects the audience scan into member-major facts, members in id order.
+struct AudienceLoader {
+    orders_read: OrderReader,
+    index: HashMap<String, u32, FastHash>,
+    ids: Vec<MemberId>,
+    members: Vec<AudienceMember>,
+    /// Each member's order ids, parallel to their `orders`, so lines and returns find them.
+    order_ids: Vec<Vec<String>>,
+    error: Option<String>,
+}
+
+impl AudienceLoader {
+    fn fail(&mut self, what: String) {
+        self.error.get_or_insert(what);
+    }
+
+    fn member_of(&self, member_id: &str) -> Option<usize> {
+        self.index.get(member_id).map(|m| *m as usize)
+    }
+
+    fn order_of(&mut self, member_id: &str, order_id: &str) -> Option<&mut AudienceOrder> {
+        let m = self.member_of(member_id)?;
+        let at = self.order_ids[m].iter().position(|id| id == order_id)?;
+        Some(&mut self.members[m].orders[at])
+    }
+}
+
+impl AudienceVisitor for AudienceLoader {
+    fn member(&mut self, row: MemberScan<'_>) {
+        let id = match MemberId::parse(row.member_id) {
+            Ok(id) => id,
+            Err(reason) => {
+                return self.fail(format!("stored member id `{}`: {reason}", row.member_id));
+            }
+        };
+        let gender = row.gender.and_then(|g| Gender::parse(g).ok());
+        let birthday = row
+            .birthday
+            .and_then(|b| regulars_domain::parse_date(b).ok());
+        let consents = ConsentChannel::ALL
+            .iter()
+            .zip(row.consents)
+            .filter(|(_, granted)| *granted == Some(true))
+            .map(|(channel, _)| *channel)
+            .collect();
+        self.index
+            .insert(row.member_id.to_owned(), self.ids.len() as u32);
+        self.ids.push(id);
+        self.order_ids.push(Vec::new());
+        self.members.push(AudienceMember {
+            gender,
+            birthday,
+            region: row.region.map(str::to_owned),
+            joined: row.joined_at.map(|at| self.orders_read.day(at)),
+            home_store: row.home_store_id.map(str::to_owned),
+            consents,
+            ..AudienceMember::default()
+        });
+    }
+
+    fn order(&mut self, row: OrderScan<'_>, store_id: Option<&str>, channel: Option<&str>) {
+        let Some(m) = self.member_of(row.member_id) else {
+            return;
+        };
+        let Some(fact) = self.orders_read.fact(&row) else {
+            return;
+        };
+        self.order_ids[m].push(row.order_id.to_owned());
+        self.members[m].orders.push(AudienceOrder {
+            day: fact.day,
+            cancelled_from: fact.cancelled_from,
+            amount: fact.amount,
+            store: store_id.map(str::to_owned),
+            channel: channel.and_then(|c| StoreChannel::parse(c).ok()),
+            lines: Vec::new(),
+            returns: Vec::new(),
+        });
+    }
+
+    fn line(&mut self, row: LineScan<'_>) {
+        if let Some(order) = self.order_of(row.member_id, row.order_id) {
+            order.lines.push((
+                row.sku.to_owned(),
+                row.category.map(str::to_owned),
+                row.quantity.saturating_mul(row.unit_price),
+            ));
+        }
+    }
+
+    fn return_(&mut self, row: ReturnScan<'_>) {
+        let day = self.orders_read.day(row.completed_at);
+        if let Some(order) = self.order_of(row.member_id, row.order_id) {
+            order.returns.push((day, row.amount));
+        }
+    }
+
+    fn event(&mut self, row: EventScan<'_>) {
+        let Some(m) = self.member_of(row.member_id) else {
+            return;
+        };
+        match EventKind::parse(row.kind) {
+            Ok(kind) => {
+                let day = self.orders_read.day(row.at);
+                self.members[m].events.push(AudienceEvent {
+                    day,
+                    kind,
+                    sku: row.sku.map(str::to_owned),
+                    category: row.category.map(str::to_owned),
+                });
+            }
+            Err(reason) => self.fail(format!("a stored event of {}: {reason}", row.member_id)),
+        }
+    }
+
+    fn interaction(&mut self, member_id: &str, at: i64, channel: &str) {
+        let Some(m) = self.member_of(member_id) else {
+            return;
+        };
+        match InteractionChannel::parse(channel) {
+            Ok(channel) => {
+                let day = self.orders_read.day(at);
+                self.members[m].interactions.push((day, channel));
+            }
+            Err(reason) => self.fail(format!("a stored interaction of {member_id}: {reason}")),
+        }
+    }
+}
+
+impl App {
+    /// What audience rules read of every member, as of `as_of`, with the members' ids in the
+    /// table's order (id order).
+    pub async fn load_audience_table(
+        &self,
+        as_of: Date,
+    ) -> AppResult<(Vec<MemberId>, AudienceTable)> {
+        let mut loader = AudienceLoader {
+            orders_read: OrderReader {
+                zone: self.brand.time_zone.clone(),
+                rules: self.order_rules,
+                as_of: Day::from_date(as_of),
+            },
+            index: HashMap::default(),
+            ids: Vec::new(),
+            members: Vec::new(),
+            order_ids: Vec::new(),
+            error: None,
+        };
+        self.store.scan_audience_facts(&mut loader).await?;
+        if let Some(error) = loader.error {
+            return Err(regulars_store::StoreError::Other(anyhow::anyhow!(error)).into());
+        }
+        let AudienceLoader { ids, members, .. } = loader;
+        run_engine(move || {
+            let mut table = AudienceTable::new();
+            for member in &members {
+                table.push(member);
+            }
+            (ids, table)
+        })
+        .await
+    }
+
+    /// How many members `rule` selects as of `as_of` (default today), and the first `sample`
+    /// of them; an invalid rule is refused with the reason.
+    pub async fn preview_audience(
+        &self,
+        rule: &AudienceRule,
+        as_of: Option<Date>,
+        sample: usize,
+    ) -> AppResult<AudiencePreview> {
+        let segments = self.segments(as_of).await?;
+        let as_of = segments.as_of();
+        let (ids, table) = self.load_audience_table(as_of).await?;
+        let context = RuleContext {
+            as_of: Day::from_date(as_of),
+            currency_exponent: self.brand.currency.exponent(),
+        };
+        let audience = Audience::compile(rule, &table, context, &[])
+            .map_err(|e| AppError::InvalidRule(e.to_string()))?;
+        let (selected, ids) = run_engine(move || {
+            let reader = &*segments;
+            let positions: Vec<Option<usize>> = ids.iter().map(|id| reader.position(id)).collect();
+            let models = |m: usize| {
+                positions[m].map_or_else(regulars_engine::MemberSegments::default, |at| {
+                    reader.member(at)
+                })
+            };
+            let selected = audience.select(&table, &models, regulars_engine::default_threads());
+            (selected, ids)
+        })
+        .await?;
+        Ok(AudiencePreview {
+            as_of,
+            count: selected.len() as u64,
+            members: ids.len() as u64,
+            sample: selected
+                .iter()
+                .take(sample)
+                .map(|m| ids[*m as usize].clone())
+                .collect(),
+        })
+    }
+}
