@@ -200,9 +200,10 @@ impl App {
         as_of: Option<Date>,
         sample: usize,
     ) -> AppResult<AudiencePreview> {
-        let segments = self.segments(as_of).await?;
-        let as_of = segments.as_of();
+        // The facts first: the live segments stay unlocked while the store is scanned.
+        let as_of = as_of.unwrap_or_else(|| self.today());
         let (ids, table) = self.load_audience_table(as_of).await?;
+        let segments = self.segments(Some(as_of)).await?;
         let context = RuleContext {
             as_of: Day::from_date(as_of),
             currency_exponent: self.brand.currency.exponent(),
