@@ -140,3 +140,38 @@ pub struct DateRangeJson {
     /// The last day, `YYYY-MM-DD`.
     pub to: String,
 }
+
+/// A rule to preview: as JSON (`rule`) or as text (`text`), exactly one of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AudiencePreviewRequest {
+    /// The rule as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<AudienceRuleJson>,
+    /// The rule as text: `nesl in (S1, S2) and bought(category = "pastry", within = 30d)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Evaluate as of the end of this date, `YYYY-MM-DD` (default: today).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// How many member ids to return, 0 to 1,000 (default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<usize>,
+}
+
+/// What a rule selects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AudiencePreviewView {
+    /// The day it was evaluated as of.
+    pub as_of: String,
+    /// Members selected.
+    pub count: u64,
+    /// Members in all.
+    pub members: u64,
+    /// The first selected member ids, in id order.
+    pub sample: Vec<String>,
+    /// The rule in canonical text.
+    pub text: String,
+    /// The rule as JSON.
+    pub rule: AudienceRuleJson,
+}

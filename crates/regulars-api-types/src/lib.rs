@@ -12,8 +12,8 @@ mod facts;
 mod views;
 
 pub use audience::{
-    AttributeTestJson, AudienceRuleJson, ConditionJson, DateRangeJson, EventJson, FactFilterJson,
-    MeasureJson, ScalarJson,
+    AttributeTestJson, AudiencePreviewRequest, AudiencePreviewView, AudienceRuleJson,
+    ConditionJson, DateRangeJson, EventJson, FactFilterJson, MeasureJson, ScalarJson,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use facts::{

@@ -51,6 +51,7 @@ impl Default for ApiSettings {
     components(schemas(regulars_api_types::ErrorBody, regulars_api_types::ErrorCode, regulars_api_types::ErrorDetail)),
     modifiers(&SecurityAddon),
     tags(
+        (name = "audiences", description = "Audience rules over profiles, purchases, events and the models: preview what a rule selects"),
         (name = "facts", description = "Recording members, stores, orders, returns, interactions and behaviour events"),
         (name = "members", description = "Reading members with their facts"),
         (name = "segments", description = "Who each member is: RFM, RFM-8, NESL, RFIM and lifecycle, with explanations"),
@@ -73,6 +74,7 @@ impl utoipa::Modify for SecurityAddon {
 
 fn api_routes() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::audiences())
         .merge(routes::facts())
         .merge(routes::members())
         .merge(routes::segments())

@@ -206,6 +206,14 @@ impl Client {
         self.call(reqwest::Method::GET, &path, None, None).await
     }
 
+    /// `POST /api/v1/audiences/preview`
+    pub async fn preview_audience(
+        &self,
+        request: &regulars_api_types::AudiencePreviewRequest,
+    ) -> Result<regulars_api_types::AudiencePreviewView, ClientError> {
+        self.post("/api/v1/audiences/preview", request, None).await
+    }
+
     /// `POST /api/v1/stores`
     pub async fn upsert_store(
         &self,

@@ -1,6 +1,7 @@
 //! The HTTP API end to end: the real server on 127.0.0.1:0 over a fresh database, driven through
 //! `regulars-client`. Runs on SQLite, or PostgreSQL with `REGULARS_TEST_BACKEND=postgres`.
 
+mod audiences;
 mod auth;
 mod facts;
 mod idempotency;
