@@ -8,7 +8,7 @@ use regulars_api_types::{
 };
 use regulars_domain::audience::{
     Attribute, AttributeKind, AttributeTest, AudienceRule, CompareOp, Condition, FactFilter,
-    Measure, Number, Predicate, Value, Window,
+    FilterScope, Measure, Number, Predicate, Value, Window,
 };
 use regulars_domain::{
     ConsentChannel, EventKind, FieldError, FieldErrors, InteractionChannel, StoreChannel,
@@ -88,7 +88,7 @@ fn condition(json: &ConditionJson, path: &str, errors: &mut FieldErrors) -> Opti
             let filter = filter(
                 filter_json,
                 &format!("{path}.bought"),
-                Filtering::Orders,
+                FilterScope::Orders,
                 errors,
             )?;
             Some(Condition::Test(Predicate::Bought(filter)))
@@ -220,18 +220,10 @@ fn attribute(json: &AttributeTestJson, path: &str, errors: &mut FieldErrors) -> 
     Some(Predicate::Attribute { attribute, test })
 }
 
-/// What a filter may name where it is used.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Filtering {
-    Orders,
-    Interactions,
-    Events,
-}
-
 fn filter(
     json: &FactFilterJson,
     path: &str,
-    filtering: Filtering,
+    scope: FilterScope,
     errors: &mut FieldErrors,
 ) -> Option<FactFilter> {
     let before = errors.0.len();
@@ -253,40 +245,35 @@ fn filter(
         }
         (None, None) => {}
     }
-    let not_here = |errors: &mut FieldErrors, key: &str| {
-        errors.push(format!("{path}.{key}"), "does not apply here");
-    };
-    if filtering == Filtering::Interactions {
-        for (key, given) in [
-            ("sku", json.sku.is_some()),
-            ("category", json.category.is_some()),
-            ("store", json.store.is_some()),
-        ] {
-            if given {
-                not_here(errors, key);
-            }
+    for (key, given, applies) in [
+        ("sku", json.sku.is_some(), scope.takes_items()),
+        ("category", json.category.is_some(), scope.takes_items()),
+        ("store", json.store.is_some(), scope.takes_store()),
+        ("channel", json.channel.is_some(), scope.takes_channel()),
+    ] {
+        if given && !applies {
+            errors.push(format!("{path}.{key}"), "does not apply here");
         }
-    } else {
+    }
+    if scope.takes_items() {
         out.sku.clone_from(&json.sku);
         out.category.clone_from(&json.category);
     }
-    if filtering == Filtering::Events && json.store.is_some() {
-        not_here(errors, "store");
-    } else if filtering == Filtering::Orders {
+    if scope.takes_store() {
         out.store.clone_from(&json.store);
     }
-    if let Some(channel) = &json.channel {
+    if let Some(channel) = json.channel.as_deref().filter(|_| scope.takes_channel()) {
         let channel_path = format!("{path}.channel");
-        match filtering {
-            Filtering::Orders => match StoreChannel::parse(channel) {
-                Ok(c) => out.store_channel = Some(c),
-                Err(reason) => errors.push(channel_path, reason),
-            },
-            Filtering::Interactions => match InteractionChannel::parse(channel) {
+        if scope == FilterScope::Interactions {
+            match InteractionChannel::parse(channel) {
                 Ok(c) => out.interaction_channel = Some(c),
                 Err(reason) => errors.push(channel_path, reason),
-            },
-            Filtering::Events => not_here(errors, "channel"),
+            }
+        } else {
+            match StoreChannel::parse(channel) {
+                Ok(c) => out.store_channel = Some(c),
+                Err(reason) => errors.push(channel_path, reason),
+            }
         }
     }
     (errors.0.len() == before).then_some(out)
@@ -303,13 +290,13 @@ fn measure(json: &MeasureJson, path: &str, errors: &mut FieldErrors) -> Option<P
     };
     let op = operator(&json.op, &format!("{path}.op"), errors);
     let value = number(json.value, &format!("{path}.value"), errors);
-    let filtering = if measure.over_interactions() {
-        Filtering::Interactions
-    } else {
-        Filtering::Orders
-    };
     let filter = match &json.filter {
-        Some(f) => filter(f, &format!("{path}.filter"), filtering, errors),
+        Some(f) => filter(
+            f,
+            &format!("{path}.filter"),
+            FilterScope::of_measure(measure),
+            errors,
+        ),
         None => Some(FactFilter::default()),
     };
     Some(Predicate::Measure {
@@ -325,7 +312,7 @@ fn event(json: &EventJson, path: &str, errors: &mut FieldErrors) -> Option<Predi
         .map_err(|reason| errors.push(format!("{path}.kind"), reason))
         .ok();
     let filter = match &json.filter {
-        Some(f) => filter(f, &format!("{path}.filter"), Filtering::Events, errors),
+        Some(f) => filter(f, &format!("{path}.filter"), FilterScope::Events, errors),
         None => Some(FactFilter::default()),
     };
     Some(Predicate::Event {

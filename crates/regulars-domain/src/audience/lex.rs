@@ -97,8 +97,8 @@ pub(super) fn tokens(text: &str) -> Result<Vec<Spanned>, ParseError> {
                 chars.next();
                 let equals = chars.next_if(|&(_, c)| c == '=').is_some();
                 match (c, equals) {
-                    ('=', false) => Token::Op("="),
-                    ('=', true) => Token::Op("="),
+                    // `==` reads as `=`.
+                    ('=', _) => Token::Op("="),
                     ('!', true) => Token::Op("!="),
                     ('<', false) => Token::Op("<"),
                     ('<', true) => Token::Op("<="),

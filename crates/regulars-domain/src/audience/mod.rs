@@ -317,10 +317,62 @@ impl Measure {
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.as_str() == name)
     }
+}
 
-    /// Whether it is over interactions rather than orders.
-    pub fn over_interactions(self) -> bool {
-        self == Self::Interactions
+/// Where a [`FactFilter`] is used, which decides the parts it may name: the text parser and
+/// the JSON conversion both ask here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterScope {
+    /// Orders (`orders(…)`, `spent(…)`, `bought(…)`, …): window, items, store and its channel.
+    Orders,
+    /// Interactions (`interactions(…)`): window and the interaction channel.
+    Interactions,
+    /// Behaviour events (`event(…)`): window and items.
+    Events,
+}
+
+impl FilterScope {
+    /// The scope of a measure's filter.
+    pub fn of_measure(measure: Measure) -> Self {
+        if measure == Measure::Interactions {
+            Self::Interactions
+        } else {
+            Self::Orders
+        }
+    }
+
+    /// Whether `sku` and `category` apply.
+    pub fn takes_items(self) -> bool {
+        self != Self::Interactions
+    }
+
+    /// Whether `store` applies.
+    pub fn takes_store(self) -> bool {
+        self == Self::Orders
+    }
+
+    /// Whether `channel` applies (a store channel for orders, an interaction channel else).
+    pub fn takes_channel(self) -> bool {
+        self != Self::Events
+    }
+
+    /// The argument names it takes, as an error lists them: `` `within`, `between`, … ``.
+    pub fn argument_names(self) -> String {
+        let mut names = vec!["within", "between"];
+        if self.takes_items() {
+            names.extend(["sku", "category"]);
+        }
+        if self.takes_channel() {
+            names.push("channel");
+        }
+        if self.takes_store() {
+            names.push("store");
+        }
+        if self == Self::Events {
+            names.push("no_purchase_since");
+        }
+        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        quoted.join(", ")
     }
 }
 

@@ -4,7 +4,7 @@
 use super::lex::{Spanned, Token, tokens};
 use super::{
     Attribute, AttributeKind, AttributeTest, AudienceRule, CompareOp, Condition, FactFilter,
-    Measure, Number, Predicate, Value, Window,
+    FilterScope, Measure, Number, Predicate, Value, Window,
 };
 use crate::{ConsentChannel, EventKind, InteractionChannel, StoreChannel};
 
@@ -62,42 +62,6 @@ pub fn parse_rule(text: &str) -> Result<AudienceRule, ParseError> {
         return Err(parser.error(expected));
     }
     Ok(AudienceRule { include, exclude })
-}
-
-/// What a function's arguments may name.
-#[derive(Clone, Copy)]
-struct Allowed {
-    items: bool,
-    store: bool,
-    interaction_channel: bool,
-    no_purchase_since: bool,
-}
-
-const ORDER_ARGS: Allowed = Allowed {
-    items: true,
-    store: true,
-    interaction_channel: false,
-    no_purchase_since: false,
-};
-
-impl Allowed {
-    fn names(self) -> String {
-        let mut names = vec!["within", "between"];
-        if self.items {
-            names.extend(["sku", "category"]);
-        }
-        if self.store {
-            names.extend(["channel", "store"]);
-        }
-        if self.interaction_channel {
-            names.push("channel");
-        }
-        if self.no_purchase_since {
-            names.push("no_purchase_since");
-        }
-        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-        quoted.join(", ")
-    }
 }
 
 struct Parser<'a> {
@@ -206,19 +170,10 @@ impl Parser<'_> {
         }
         if let Some(measure) = Measure::parse(&name) {
             self.next();
-            let allowed = if measure.over_interactions() {
-                Allowed {
-                    items: false,
-                    store: false,
-                    interaction_channel: true,
-                    no_purchase_since: false,
-                }
-            } else {
-                ORDER_ARGS
-            };
             let filter = if self.peek() == &Token::Open {
                 self.next();
-                self.arguments(allowed, FactFilter::default(), &mut false)?
+                let scope = FilterScope::of_measure(measure);
+                self.arguments(scope, FactFilter::default(), &mut false)?
             } else {
                 FactFilter::default()
             };
@@ -235,7 +190,8 @@ impl Parser<'_> {
         match name.as_str() {
             "bought" => {
                 self.expect(&Token::Open, "`(` after `bought`")?;
-                let filter = self.arguments(ORDER_ARGS, FactFilter::default(), &mut false)?;
+                let filter =
+                    self.arguments(FilterScope::Orders, FactFilter::default(), &mut false)?;
                 Ok(Predicate::Bought(filter))
             }
             "event" => {
@@ -244,13 +200,8 @@ impl Parser<'_> {
                 let mut no_purchase_since = false;
                 let filter = if self.peek() == &Token::Comma {
                     self.next();
-                    let allowed = Allowed {
-                        items: true,
-                        store: false,
-                        interaction_channel: false,
-                        no_purchase_since: true,
-                    };
-                    self.arguments(allowed, FactFilter::default(), &mut no_purchase_since)?
+                    let scope = FilterScope::Events;
+                    self.arguments(scope, FactFilter::default(), &mut no_purchase_since)?
                 } else {
                     self.expect(&Token::Close, "`,` or `)`")?;
                     FactFilter::default()
@@ -393,7 +344,7 @@ impl Parser<'_> {
     /// `name = value, …)` after an opening `(`; `flag` is set by a bare `no_purchase_since`.
     fn arguments(
         &mut self,
-        allowed: Allowed,
+        scope: FilterScope,
         mut filter: FactFilter,
         flag: &mut bool,
     ) -> Result<FactFilter, ParseError> {
@@ -405,7 +356,9 @@ impl Parser<'_> {
         loop {
             let token = self.next();
             let Token::Ident(name) = &token.token else {
-                return Err(self.error_at(&token, &format!("an argument: {}", allowed.names())));
+                return Err(
+                    self.error_at(&token, &format!("an argument: {}", scope.argument_names()))
+                );
             };
             let group = if name == "between" {
                 "within"
@@ -420,22 +373,23 @@ impl Parser<'_> {
             }
             seen.push(group.to_owned());
             match name.as_str() {
-                "no_purchase_since" if allowed.no_purchase_since => *flag = true,
+                "no_purchase_since" if scope == FilterScope::Events => *flag = true,
                 _ => {
                     let known = match name.as_str() {
                         "within" | "between" => true,
-                        "sku" | "category" => allowed.items,
-                        "store" => allowed.store,
-                        "channel" => allowed.store || allowed.interaction_channel,
+                        "sku" | "category" => scope.takes_items(),
+                        "store" => scope.takes_store(),
+                        "channel" => scope.takes_channel(),
                         _ => false,
                     };
                     if !known {
-                        return Err(
-                            self.error_at(&token, &format!("an argument: {}", allowed.names()))
-                        );
+                        return Err(self.error_at(
+                            &token,
+                            &format!("an argument: {}", scope.argument_names()),
+                        ));
                     }
                     self.expect(&Token::Op("="), &format!("`=` after `{name}`"))?;
-                    self.argument(name, allowed, &mut filter)?;
+                    self.argument(name, scope, &mut filter)?;
                 }
             }
             match self.next() {
@@ -455,7 +409,7 @@ impl Parser<'_> {
     fn argument(
         &mut self,
         name: &str,
-        allowed: Allowed,
+        scope: FilterScope,
         filter: &mut FactFilter,
     ) -> Result<(), ParseError> {
         match name {
@@ -484,7 +438,7 @@ impl Parser<'_> {
             "sku" => filter.sku = Some(self.text("a sku")?),
             "category" => filter.category = Some(self.text("a category")?),
             "store" => filter.store = Some(self.text("a store id")?),
-            "channel" if allowed.interaction_channel => {
+            "channel" if scope == FilterScope::Interactions => {
                 filter.interaction_channel =
                     Some(self.name_of("an interaction channel", InteractionChannel::parse)?);
             }

@@ -98,7 +98,7 @@ fn predicates() -> impl Strategy<Value = Predicate> {
             numbers()
         )
             .prop_map(|(measure, filter, window, channel, op, value)| {
-                let filter = if measure.over_interactions() {
+                let filter = if measure == Measure::Interactions {
                     FactFilter {
                         window,
                         interaction_channel: channel,

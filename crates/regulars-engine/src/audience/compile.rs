@@ -37,14 +37,6 @@ pub struct Audience {
     pub(crate) as_of: i32,
     /// The evaluated day as (year, month, day), for ages and birthdays.
     pub(crate) today: (i32, u32, u32),
-    reads_models: bool,
-}
-
-impl Audience {
-    /// Whether testing a member needs their model verdicts.
-    pub fn reads_models(&self) -> bool {
-        self.reads_models
-    }
 }
 
 /// Numbers are compared as `lhs × lhs_scale` against `value`, both in a common unit.
@@ -146,7 +138,6 @@ impl Audience {
             table,
             context,
             segments,
-            reads_models: false,
         };
         let include = compiler.condition(&rule.include)?;
         let exclude = rule
@@ -164,7 +155,6 @@ impl Audience {
                 u32::from(date.month().unsigned_abs()),
                 u32::from(date.day().unsigned_abs()),
             ),
-            reads_models: compiler.reads_models,
         })
     }
 }
@@ -173,7 +163,6 @@ struct Compiler<'a> {
     table: &'a AudienceTable,
     context: RuleContext,
     segments: &'a [&'a str],
-    reads_models: bool,
 }
 
 fn label_model(attribute: Attribute) -> Option<Model> {
@@ -354,7 +343,6 @@ impl Compiler<'_> {
             Ok(Node::Number(a, number_test(test)?))
         };
         if let Some(model) = label_model(attribute) {
-            self.reads_models = true;
             let (op, names) = values_of(test, |v| text(attribute, v))?;
             let negate = equality(op)?;
             let labels = model.segments();
@@ -412,22 +400,19 @@ impl Compiler<'_> {
             | Attribute::RScore
             | Attribute::FScore
             | Attribute::MScore
-            | Attribute::RfmCell => {
-                self.reads_models = true;
-                match attribute {
-                    Attribute::FirstPurchase => {
-                        Node::Date(DateAttribute::FirstPurchase, date_test(test)?)
-                    }
-                    Attribute::LastPurchase => {
-                        Node::Date(DateAttribute::LastPurchase, date_test(test)?)
-                    }
-                    Attribute::DaysSincePurchase => numeric(NumberAttribute::DaysSincePurchase)?,
-                    Attribute::RScore => numeric(NumberAttribute::RScore)?,
-                    Attribute::FScore => numeric(NumberAttribute::FScore)?,
-                    Attribute::MScore => numeric(NumberAttribute::MScore)?,
-                    _ => numeric(NumberAttribute::RfmCell)?,
+            | Attribute::RfmCell => match attribute {
+                Attribute::FirstPurchase => {
+                    Node::Date(DateAttribute::FirstPurchase, date_test(test)?)
                 }
-            }
+                Attribute::LastPurchase => {
+                    Node::Date(DateAttribute::LastPurchase, date_test(test)?)
+                }
+                Attribute::DaysSincePurchase => numeric(NumberAttribute::DaysSincePurchase)?,
+                Attribute::RScore => numeric(NumberAttribute::RScore)?,
+                Attribute::FScore => numeric(NumberAttribute::FScore)?,
+                Attribute::MScore => numeric(NumberAttribute::MScore)?,
+                _ => numeric(NumberAttribute::RfmCell)?,
+            },
             Attribute::RfmSegment
             | Attribute::Rfm8
             | Attribute::Nesl

@@ -21,7 +21,7 @@ impl Models<'_> {
 
 impl Audience {
     /// Whether member `m` of `table` is in the audience; `models` gives their verdicts as of
-    /// the compiled day (called at most once, and only when [`Audience::reads_models`]).
+    /// the compiled day (called at most once, and only when the rule reads a model).
     pub fn matches(
         &self,
         table: &AudienceTable,

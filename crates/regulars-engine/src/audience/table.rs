@@ -327,18 +327,6 @@ impl AudienceTable {
     pub(crate) fn tags_of(&self, m: usize) -> &[u32] {
         &self.tags[self.tag_start[m] as usize..self.tag_start[m + 1] as usize]
     }
-
-    /// Heap bytes held.
-    pub fn heap_bytes(&self) -> usize {
-        use std::mem::size_of;
-        self.len() * (1 + 4 + 4 + 4 + 4 + 1 + 4 * 4)
-            + self.orders.capacity() * size_of::<OrderRow>()
-            + self.lines.capacity() * size_of::<LineRow>()
-            + self.returns.capacity() * size_of::<(i32, i64)>()
-            + self.events.capacity() * size_of::<EventRow>()
-            + self.interactions.capacity() * size_of::<(i32, u8)>()
-            + self.tags.capacity() * 4
-    }
 }
 
 /// One order with its lines and returns.
