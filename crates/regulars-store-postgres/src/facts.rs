@@ -247,6 +247,36 @@ async fn write_lines(conn: &mut PgConnection, lines: &[(OrderId, OrderLine)]) ->
     .await
 }
 
+/// Returns with their order's member, as both scans read them.
+const RETURNS_WITH_MEMBERS: &str = "SELECT o.member_id, r.order_id, r.completed_at, r.amount \
+     FROM returns r JOIN orders o ON o.order_id = r.order_id";
+
+fn return_scan(row: &PgRow) -> StoreResult<ReturnScan<'_>> {
+    Ok(ReturnScan {
+        member_id: row.try_get_unchecked(0).map_err(db_error)?,
+        order_id: row.try_get_unchecked(1).map_err(db_error)?,
+        completed_at: row.try_get_unchecked(2).map_err(db_error)?,
+        amount: row.try_get_unchecked(3).map_err(db_error)?,
+    })
+}
+
+/// The order columns both scans select first, in this order.
+const ORDER_SCAN_COLUMNS: &str = "o.member_id, o.order_id, o.placed_at, o.status, o.status_at, \
+     o.amount, o.shipping, o.completed_at";
+
+fn order_scan(row: &PgRow) -> StoreResult<OrderScan<'_>> {
+    Ok(OrderScan {
+        member_id: row.try_get_unchecked(0).map_err(db_error)?,
+        order_id: row.try_get_unchecked(1).map_err(db_error)?,
+        placed_at: row.try_get_unchecked(2).map_err(db_error)?,
+        status: row.try_get_unchecked(3).map_err(db_error)?,
+        status_at: row.try_get_unchecked(4).map_err(db_error)?,
+        amount: row.try_get_unchecked(5).map_err(db_error)?,
+        shipping: row.try_get_unchecked(6).map_err(db_error)?,
+        completed_at: row.try_get_unchecked(7).map_err(db_error)?,
+    })
+}
+
 #[async_trait]
 impl FactStore for PostgresStore {
     async fn upsert_stores(&self, stores: &[ShopStore]) -> StoreResult<Vec<ItemOutcome>> {
@@ -725,35 +755,15 @@ impl FactStore for PostgresStore {
             visitor.member(row.try_get_unchecked::<&str, _>(0).map_err(db_error)?);
         }
         drop(rows);
-        let mut rows = sqlx::query(
-            "SELECT o.member_id, r.order_id, r.completed_at, r.amount FROM returns r JOIN orders o ON o.order_id = r.order_id",
-        )
-        .fetch(&mut *conn);
+        let mut rows = sqlx::query(RETURNS_WITH_MEMBERS).fetch(&mut *conn);
         while let Some(row) = rows.try_next().await.map_err(db_error)? {
-            visitor.return_(ReturnScan {
-                member_id: row.try_get_unchecked(0).map_err(db_error)?,
-                order_id: row.try_get_unchecked(1).map_err(db_error)?,
-                completed_at: row.try_get_unchecked(2).map_err(db_error)?,
-                amount: row.try_get_unchecked(3).map_err(db_error)?,
-            });
+            visitor.return_(return_scan(&row)?);
         }
         drop(rows);
-        let mut rows = sqlx::query(
-            "SELECT member_id, order_id, placed_at, status, status_at, amount, shipping, completed_at \
-             FROM orders",
-        )
-        .fetch(&mut *conn);
+        let sql = format!("SELECT {ORDER_SCAN_COLUMNS} FROM orders o");
+        let mut rows = sqlx::query(&sql).fetch(&mut *conn);
         while let Some(row) = rows.try_next().await.map_err(db_error)? {
-            visitor.order(OrderScan {
-                member_id: row.try_get_unchecked(0).map_err(db_error)?,
-                order_id: row.try_get_unchecked(1).map_err(db_error)?,
-                placed_at: row.try_get_unchecked(2).map_err(db_error)?,
-                status: row.try_get_unchecked(3).map_err(db_error)?,
-                status_at: row.try_get_unchecked(4).map_err(db_error)?,
-                amount: row.try_get_unchecked(5).map_err(db_error)?,
-                shipping: row.try_get_unchecked(6).map_err(db_error)?,
-                completed_at: row.try_get_unchecked(7).map_err(db_error)?,
-            });
+            visitor.order(order_scan(&row)?);
         }
         drop(rows);
         let mut rows = sqlx::query("SELECT member_id, at FROM interactions").fetch(&mut *conn);
@@ -790,24 +800,14 @@ impl FactStore for PostgresStore {
             });
         }
         drop(rows);
-        let mut rows = sqlx::query(
-            "SELECT o.member_id, o.order_id, o.placed_at, o.status, o.status_at, o.amount, \
-             o.shipping, o.completed_at, o.store_id, s.channel \
-             FROM orders o LEFT JOIN stores s ON s.store_id = o.store_id",
-        )
-        .fetch(&mut *tx);
+        let sql = format!(
+            "SELECT {ORDER_SCAN_COLUMNS}, o.store_id, s.channel \
+             FROM orders o LEFT JOIN stores s ON s.store_id = o.store_id"
+        );
+        let mut rows = sqlx::query(&sql).fetch(&mut *tx);
         while let Some(row) = rows.try_next().await.map_err(db_error)? {
             visitor.order(
-                OrderScan {
-                    member_id: row.try_get_unchecked(0).map_err(db_error)?,
-                    order_id: row.try_get_unchecked(1).map_err(db_error)?,
-                    placed_at: row.try_get_unchecked(2).map_err(db_error)?,
-                    status: row.try_get_unchecked(3).map_err(db_error)?,
-                    status_at: row.try_get_unchecked(4).map_err(db_error)?,
-                    amount: row.try_get_unchecked(5).map_err(db_error)?,
-                    shipping: row.try_get_unchecked(6).map_err(db_error)?,
-                    completed_at: row.try_get_unchecked(7).map_err(db_error)?,
-                },
+                order_scan(&row)?,
                 row.try_get_unchecked(8).map_err(db_error)?,
                 row.try_get_unchecked(9).map_err(db_error)?,
             );
@@ -829,17 +829,9 @@ impl FactStore for PostgresStore {
             });
         }
         drop(rows);
-        let mut rows = sqlx::query(
-            "SELECT o.member_id, r.order_id, r.completed_at, r.amount FROM returns r JOIN orders o ON o.order_id = r.order_id",
-        )
-        .fetch(&mut *tx);
+        let mut rows = sqlx::query(RETURNS_WITH_MEMBERS).fetch(&mut *tx);
         while let Some(row) = rows.try_next().await.map_err(db_error)? {
-            visitor.return_(ReturnScan {
-                member_id: row.try_get_unchecked(0).map_err(db_error)?,
-                order_id: row.try_get_unchecked(1).map_err(db_error)?,
-                completed_at: row.try_get_unchecked(2).map_err(db_error)?,
-                amount: row.try_get_unchecked(3).map_err(db_error)?,
-            });
+            visitor.return_(return_scan(&row)?);
         }
         drop(rows);
         let mut rows =

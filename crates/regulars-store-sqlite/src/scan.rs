@@ -40,6 +40,32 @@ struct ReturnRow {
     amount: i64,
 }
 
+impl OrderRow {
+    fn scan(&self) -> OrderScan<'_> {
+        OrderScan {
+            member_id: &self.member_id,
+            order_id: &self.order_id,
+            placed_at: self.placed_at,
+            status: &self.status,
+            status_at: self.status_at,
+            amount: self.amount,
+            shipping: self.shipping,
+            completed_at: self.completed_at,
+        }
+    }
+}
+
+impl ReturnRow {
+    fn scan(&self) -> ReturnScan<'_> {
+        ReturnScan {
+            member_id: &self.member_id,
+            order_id: &self.order_id,
+            completed_at: self.completed_at,
+            amount: self.amount,
+        }
+    }
+}
+
 /// A member's profile, owned.
 struct ProfileRow {
     member_id: String,
@@ -115,28 +141,10 @@ pub(crate) async fn scan_facts(path: &Path, visitor: &mut dyn FactVisitor) -> St
         match message {
             Message::Members(ids) => ids.iter().for_each(|id| visitor.member(id)),
             Message::Returns(rows) => {
-                for row in &rows {
-                    visitor.return_(ReturnScan {
-                        member_id: &row.member_id,
-                        order_id: &row.order_id,
-                        completed_at: row.completed_at,
-                        amount: row.amount,
-                    });
-                }
+                rows.iter().for_each(|row| visitor.return_(row.scan()));
             }
             Message::Orders(rows) => {
-                for row in &rows {
-                    visitor.order(OrderScan {
-                        member_id: &row.member_id,
-                        order_id: &row.order_id,
-                        placed_at: row.placed_at,
-                        status: &row.status,
-                        status_at: row.status_at,
-                        amount: row.amount,
-                        shipping: row.shipping,
-                        completed_at: row.completed_at,
-                    });
-                }
+                rows.iter().for_each(|row| visitor.order(row.scan()));
             }
             Message::Interactions(rows) => {
                 for (member_id, at) in &rows {
@@ -173,20 +181,7 @@ pub(crate) async fn scan_audience_facts(
             }
             Message::StoreOrders(rows) => {
                 for (row, store_id, channel) in &rows {
-                    visitor.order(
-                        OrderScan {
-                            member_id: &row.member_id,
-                            order_id: &row.order_id,
-                            placed_at: row.placed_at,
-                            status: &row.status,
-                            status_at: row.status_at,
-                            amount: row.amount,
-                            shipping: row.shipping,
-                            completed_at: row.completed_at,
-                        },
-                        store_id.as_deref(),
-                        channel.as_deref(),
-                    );
+                    visitor.order(row.scan(), store_id.as_deref(), channel.as_deref());
                 }
             }
             Message::Lines(rows) => {
@@ -202,14 +197,7 @@ pub(crate) async fn scan_audience_facts(
                 }
             }
             Message::Returns(rows) => {
-                for row in &rows {
-                    visitor.return_(ReturnScan {
-                        member_id: &row.member_id,
-                        order_id: &row.order_id,
-                        completed_at: row.completed_at,
-                        amount: row.amount,
-                    });
-                }
+                rows.iter().for_each(|row| visitor.return_(row.scan()));
             }
             Message::Events(rows) => {
                 for row in &rows {
