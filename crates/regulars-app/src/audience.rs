@@ -10,7 +10,8 @@ use regulars_domain::{
     ConsentChannel, EventKind, Gender, InteractionChannel, MemberId, StoreChannel,
 };
 use regulars_engine::{
-    Audience, AudienceEvent, AudienceMember, AudienceOrder, AudienceTable, Day, RuleContext,
+    Audience, AudienceEvent, AudienceMember, AudienceOrder, AudienceProfile, AudienceTable, Day,
+    Lookups, RuleContext, order_key,
 };
 use regulars_store::{AudienceVisitor, EventScan, LineScan, MemberScan, OrderScan, ReturnScan};
 
@@ -36,8 +37,6 @@ struct AudienceLoader {
     index: HashMap<String, u32, FastHash>,
     ids: Vec<MemberId>,
     members: Vec<AudienceMember>,
-    /// Each member's order ids, parallel to their `orders`, so lines and returns find them.
-    order_ids: Vec<Vec<String>>,
     error: Option<String>,
 }
 
@@ -52,8 +51,8 @@ impl AudienceLoader {
 
     fn order_of(&mut self, member_id: &str, order_id: &str) -> Option<&mut AudienceOrder> {
         let m = self.member_of(member_id)?;
-        let at = self.order_ids[m].iter().position(|id| id == order_id)?;
-        Some(&mut self.members[m].orders[at])
+        let key = order_key(order_id);
+        self.members[m].orders.iter_mut().find(|o| o.key == key)
     }
 }
 
@@ -78,14 +77,15 @@ impl AudienceVisitor for AudienceLoader {
         self.index
             .insert(row.member_id.to_owned(), self.ids.len() as u32);
         self.ids.push(id);
-        self.order_ids.push(Vec::new());
         self.members.push(AudienceMember {
-            gender,
-            birthday,
-            region: row.region.map(str::to_owned),
-            joined: row.joined_at.map(|at| self.orders_read.day(at)),
-            home_store: row.home_store_id.map(str::to_owned),
-            consents,
+            profile: AudienceProfile {
+                gender,
+                birthday,
+                region: row.region.map(str::to_owned),
+                joined: row.joined_at.map(|at| self.orders_read.day(at)),
+                home_store: row.home_store_id.map(str::to_owned),
+                consents,
+            },
             ..AudienceMember::default()
         });
     }
@@ -97,8 +97,8 @@ impl AudienceVisitor for AudienceLoader {
         let Some(fact) = self.orders_read.fact(&row) else {
             return;
         };
-        self.order_ids[m].push(row.order_id.to_owned());
         self.members[m].orders.push(AudienceOrder {
+            key: order_key(row.order_id),
             day: fact.day,
             cancelled_from: fact.cancelled_from,
             amount: fact.amount,
@@ -174,7 +174,6 @@ impl App {
             index: HashMap::default(),
             ids: Vec::new(),
             members: Vec::new(),
-            order_ids: Vec::new(),
             error: None,
         };
         self.store.scan_audience_facts(&mut loader).await?;
@@ -218,7 +217,11 @@ impl App {
                     reader.member(at)
                 })
             };
-            let selected = audience.select(&table, &models, regulars_engine::default_threads());
+            let lookups = Lookups {
+                models: &models,
+                segment: &|_, _| unreachable!("saved segments are refused above"),
+            };
+            let selected = audience.select(&table, lookups, regulars_engine::default_threads());
             (selected, ids)
         })
         .await?;

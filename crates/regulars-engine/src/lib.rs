@@ -24,7 +24,8 @@ mod rfm8;
 mod ties;
 
 pub use audience::{
-    Audience, AudienceEvent, AudienceMember, AudienceOrder, AudienceTable, RuleContext, RuleError,
+    Audience, AudienceChange, AudienceEvent, AudienceMember, AudienceOrder, AudienceProfile,
+    AudienceTable, ChangeError, Lookups, RuleContext, RuleError, order_key,
 };
 pub use config::{
     CYCLE_COUNTS, ConfigError, CustomerMode, EngineConfig, FrequencyUnit, Ratio, Rfm8Monetary,

@@ -37,6 +37,45 @@ pub struct AudienceRule {
     pub exclude: Option<Condition>,
 }
 
+impl AudienceRule {
+    /// Every test of the rule, include block first, in reading order.
+    pub fn predicates(&self) -> Vec<&Predicate> {
+        let mut out = Vec::new();
+        self.include.collect_predicates(&mut out);
+        if let Some(exclude) = &self.exclude {
+            exclude.collect_predicates(&mut out);
+        }
+        out
+    }
+
+    /// The saved segments the rule reads (`segment("…")`), each once, in reading order.
+    pub fn segments_read(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for predicate in self.predicates() {
+            if let Predicate::Segment(name) = predicate
+                && !names.contains(&name.as_str())
+            {
+                names.push(name);
+            }
+        }
+        names
+    }
+}
+
+impl Condition {
+    fn collect_predicates<'a>(&'a self, out: &mut Vec<&'a Predicate>) {
+        match self {
+            Self::All(parts) | Self::Any(parts) => {
+                for part in parts {
+                    part.collect_predicates(out);
+                }
+            }
+            Self::Not(inner) => inner.collect_predicates(out),
+            Self::Test(predicate) => out.push(predicate),
+        }
+    }
+}
+
 /// A condition on one member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {

@@ -123,11 +123,15 @@ pub(crate) enum Node {
     },
     Consent(u8),
     Tag(u32),
+    /// Member of the saved segment at this position of the list compiled with.
+    Segment(usize),
 }
 
 impl Audience {
     /// Compiles `rule` for members of `table` as of `context.as_of`; `segments` names the
-    /// saved segments a rule may refer to.
+    /// saved segments a rule may refer to, and `segment("…")` tests ask [`super::Lookups::segment`]
+    /// with the name's position in that list. A name the table has not seen matches nobody
+    /// (see [`AudienceTable::learn_names`] for a rule kept live).
     pub fn compile(
         rule: &AudienceRule,
         table: &AudienceTable,
@@ -296,14 +300,14 @@ impl Compiler<'_> {
             },
             Predicate::Consent(channel) => Node::Consent(consent_bit(*channel)),
             Predicate::Tag(tag) => Node::Tag(self.table.tag_names.get(tag)),
-            Predicate::Segment(name) => {
-                let known = self.segments.iter().any(|s| s == name);
-                return Err(RuleError(if known {
-                    format!("segment(\"{name}\"): a rule cannot use other segments yet")
-                } else {
-                    format!("there is no saved segment named \"{name}\"")
-                }));
-            }
+            Predicate::Segment(name) => match self.segments.iter().position(|s| s == name) {
+                Some(k) => Node::Segment(k),
+                None => {
+                    return Err(RuleError(format!(
+                        "there is no saved segment named \"{name}\""
+                    )));
+                }
+            },
         })
     }
 

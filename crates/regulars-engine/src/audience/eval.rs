@@ -7,35 +7,54 @@ use super::compile::{Audience, DateAttribute, DateTest, Filter, Node, NumberAttr
 use super::table::{AudienceTable, OrderView};
 use crate::MemberSegments;
 
+/// What a member's test reads besides the table: for member `m`, their model verdicts as of
+/// the compiled day, and whether they are in the `k`-th saved segment the rule was compiled
+/// with.
+#[derive(Clone, Copy)]
+pub struct Lookups<'a> {
+    /// Member `m`'s verdicts (asked at most once per test, and only when the rule reads a model).
+    pub models: &'a (dyn Fn(usize) -> MemberSegments + Sync),
+    /// Whether member `m` is in saved segment `k`.
+    pub segment: &'a (dyn Fn(usize, usize) -> bool + Sync),
+}
+
+impl Lookups<'_> {
+    /// Lookups for rules that read neither models nor segments (a test that reads one panics).
+    pub fn none() -> Lookups<'static> {
+        Lookups {
+            models: &|_| panic!("this rule was said not to read the models"),
+            segment: &|_, _| panic!("this rule was said not to read segments"),
+        }
+    }
+}
+
 /// A member's model verdicts, computed at most once and only when a rule reads them.
 struct Models<'a> {
-    of: &'a dyn Fn() -> MemberSegments,
+    of: &'a (dyn Fn(usize) -> MemberSegments + Sync),
+    m: usize,
     cached: Option<MemberSegments>,
 }
 
 impl Models<'_> {
     fn get(&mut self) -> &MemberSegments {
-        self.cached.get_or_insert_with(self.of)
+        let (of, m) = (self.of, self.m);
+        self.cached.get_or_insert_with(|| of(m))
     }
 }
 
 impl Audience {
-    /// Whether member `m` of `table` is in the audience; `models` gives their verdicts as of
-    /// the compiled day (called at most once, and only when the rule reads a model).
-    pub fn matches(
-        &self,
-        table: &AudienceTable,
-        m: usize,
-        models: &dyn Fn() -> MemberSegments,
-    ) -> bool {
+    /// Whether member `m` of `table` is in the audience.
+    pub fn matches(&self, table: &AudienceTable, m: usize, lookups: Lookups<'_>) -> bool {
         let mut models = Models {
-            of: models,
+            of: lookups.models,
+            m,
             cached: None,
         };
         let member = Member {
             table,
             m,
             rule: self,
+            segment: lookups.segment,
         };
         member.holds(&self.include, &mut models)
             && !self
@@ -44,14 +63,8 @@ impl Audience {
                 .is_some_and(|exclude| member.holds(exclude, &mut models))
     }
 
-    /// Every member of `table` in the audience, in member order, tested on `threads` threads;
-    /// `models(m)` gives member `m`'s verdicts.
-    pub fn select(
-        &self,
-        table: &AudienceTable,
-        models: &(dyn Fn(usize) -> MemberSegments + Sync),
-        threads: usize,
-    ) -> Vec<u32> {
+    /// Every member of `table` in the audience, in member order, tested on `threads` threads.
+    pub fn select(&self, table: &AudienceTable, lookups: Lookups<'_>, threads: usize) -> Vec<u32> {
         let n = table.len();
         let threads = threads.clamp(1, 64).min(n.max(1));
         let chunk = n.div_ceil(threads).max(1);
@@ -61,7 +74,7 @@ impl Audience {
                     scope.spawn(move || {
                         let range = (t * chunk).min(n)..((t + 1) * chunk).min(n);
                         range
-                            .filter(|&m| self.matches(table, m, &|| models(m)))
+                            .filter(|&m| self.matches(table, m, lookups))
                             .map(|m| u32::try_from(m).expect("fewer than 2^32 members"))
                             .collect::<Vec<u32>>()
                     })
@@ -79,6 +92,7 @@ struct Member<'a> {
     table: &'a AudienceTable,
     m: usize,
     rule: &'a Audience,
+    segment: &'a (dyn Fn(usize, usize) -> bool + Sync),
 }
 
 fn in_window(filter: &Filter, day: i32) -> bool {
@@ -92,7 +106,7 @@ impl Member<'_> {
 
     /// The member's valid orders inside the filter's window, store and channel.
     fn orders<'b>(&'b self, filter: &'b Filter) -> impl Iterator<Item = OrderView<'b>> + 'b {
-        self.table.orders_of(self.m).filter(move |order| {
+        self.table.rows(self.m).orders().filter(move |order| {
             self.valid(order)
                 && in_window(filter, order.row.day)
                 && filter.store.is_none_or(|s| order.row.store == s)
@@ -120,7 +134,8 @@ impl Member<'_> {
         if measure == Measure::Interactions {
             let count = self
                 .table
-                .interactions_of(self.m)
+                .rows(self.m)
+                .interactions()
                 .iter()
                 .filter(|(day, channel)| {
                     in_window(filter, *day) && filter.channel.is_none_or(|c| c == *channel)
@@ -173,12 +188,13 @@ impl Member<'_> {
     fn event(&self, kind: u8, filter: &Filter, no_purchase_since: bool) -> bool {
         let last_purchase = || {
             self.table
-                .orders_of(self.m)
+                .rows(self.m)
+                .orders()
                 .filter(|o| self.valid(o))
                 .map(|o| o.row.day)
                 .max()
         };
-        self.table.events_of(self.m).iter().any(|event| {
+        self.table.rows(self.m).events().iter().any(|event| {
             event.kind == kind
                 && in_window(filter, event.day)
                 && Self::line_matches(filter, event.sku, event.category)
@@ -256,7 +272,8 @@ impl Member<'_> {
                 no_purchase_since,
             } => self.event(*kind, filter, *no_purchase_since),
             Node::Consent(bit) => self.table.consent[self.m] & bit != 0,
-            Node::Tag(tag) => self.table.tags_of(self.m).binary_search(tag).is_ok(),
+            Node::Segment(k) => (self.segment)(self.m, *k),
+            Node::Tag(tag) => self.table.rows(self.m).tags().binary_search(tag).is_ok(),
         }
     }
 }

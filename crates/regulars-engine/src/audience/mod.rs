@@ -22,4 +22,8 @@ mod table;
 mod tests;
 
 pub use compile::{Audience, RuleContext, RuleError};
-pub use table::{AudienceEvent, AudienceMember, AudienceOrder, AudienceTable};
+pub use eval::Lookups;
+pub use table::{
+    AudienceChange, AudienceEvent, AudienceMember, AudienceOrder, AudienceProfile, AudienceTable,
+    ChangeError, order_key,
+};

@@ -2,6 +2,10 @@
 //! member's profile, orders with their store and lines, returns, behaviour events,
 //! interactions and tags. Names (regions, stores, skus, categories, tags) are interned to small
 //! integers once, so a scan compares integers.
+//!
+//! The table is kept live like the engine: [`AudienceTable::apply`] changes one member, whose
+//! rows then move from the shared columns to rows of their own (copied once, on their first
+//! change), and the columns are rebuilt when a quarter of the members have moved out.
 
 use std::collections::HashMap;
 
@@ -38,9 +42,9 @@ impl Names {
     }
 }
 
-/// One member's facts, as the builder takes them.
+/// A member's profile as audiences read it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AudienceMember {
+pub struct AudienceProfile {
     /// Gender, when known.
     pub gender: Option<Gender>,
     /// Birthday, when known.
@@ -53,6 +57,13 @@ pub struct AudienceMember {
     pub home_store: Option<String>,
     /// The channels the member consents to now.
     pub consents: Vec<ConsentChannel>,
+}
+
+/// One member's facts, as the builder takes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AudienceMember {
+    /// The profile.
+    pub profile: AudienceProfile,
     /// Orders, in any order.
     pub orders: Vec<AudienceOrder>,
     /// Behaviour events, in any order.
@@ -63,9 +74,67 @@ pub struct AudienceMember {
     pub tags: Vec<String>,
 }
 
+/// One change to a member, as ingest makes it. Orders are named by [`order_key`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AudienceChange {
+    /// The profile now.
+    Profile(AudienceProfile),
+    /// A new order (valid or already cancelled).
+    Order(AudienceOrder),
+    /// An order's lines now (they replace what it had).
+    Lines {
+        /// The order.
+        order: u64,
+        /// Sku, category, and quantity × unit price in minor units.
+        lines: Vec<(String, Option<String>, i64)>,
+    },
+    /// An order stops counting from a day.
+    Cancel {
+        /// The order.
+        order: u64,
+        /// The first day it no longer counts.
+        from: Day,
+    },
+    /// A completed return against an order.
+    Return {
+        /// The order.
+        order: u64,
+        /// The day it completed.
+        day: Day,
+        /// Money refunded, minor units.
+        amount: i64,
+    },
+    /// A behaviour event.
+    Event(AudienceEvent),
+    /// An interaction on a channel.
+    Interaction(Day, InteractionChannel),
+    /// The member's tags now.
+    Tags(Vec<String>),
+}
+
+/// Why a change could not be applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ChangeError {
+    /// No member has that index.
+    #[error("no member has that index")]
+    UnknownMember,
+    /// The member has no order with that key.
+    #[error("the member has no such order")]
+    UnknownOrder,
+}
+
+/// The key that names an order in [`AudienceChange`]s: a hash of its id, unique among one
+/// member's orders for any practical purpose.
+pub fn order_key(order_id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5EED_A0D1_E9CE).hash_one(order_id)
+}
+
 /// One order as audiences read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudienceOrder {
+    /// Its [`order_key`].
+    pub key: u64,
     /// The day it counts from (placement, or completion under `valid_order_mode = "completed"`).
     pub day: Day,
     /// The day it stops counting (a cancellation), or `Day(i32::MAX)`.
@@ -97,6 +166,7 @@ pub struct AudienceEvent {
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OrderRow {
+    pub(crate) key: u64,
     pub(crate) day: i32,
     pub(crate) cancelled_from: i32,
     pub(crate) amount: i64,
@@ -174,6 +244,129 @@ pub(crate) fn interaction_code(channel: InteractionChannel) -> u8 {
     .expect("few")
 }
 
+/// The rows of one member who changed after the columns were built: orders in day order, each
+/// order's lines and returns running to the next order's start.
+#[derive(Debug, Clone, Default)]
+struct OwnRows {
+    orders: Vec<OrderRow>,
+    lines: Vec<LineRow>,
+    returns: Vec<(i32, i64)>,
+    events: Vec<EventRow>,
+    interactions: Vec<(i32, u8)>,
+    tags: Vec<u32>,
+}
+
+impl OwnRows {
+    fn of(rows: MemberRows<'_>) -> Self {
+        let line_base = rows.orders.first().map_or(0, |o| o.lines);
+        let return_base = rows.orders.first().map_or(0, |o| o.returns);
+        Self {
+            orders: rows
+                .orders
+                .iter()
+                .map(|o| OrderRow {
+                    lines: o.lines - line_base,
+                    returns: o.returns - return_base,
+                    ..*o
+                })
+                .collect(),
+            lines: rows.lines.to_vec(),
+            returns: rows.returns.to_vec(),
+            events: rows.events.to_vec(),
+            interactions: rows.interactions.to_vec(),
+            tags: rows.tags.to_vec(),
+        }
+    }
+
+    fn rows(&self) -> MemberRows<'_> {
+        MemberRows {
+            orders: &self.orders,
+            lines: &self.lines,
+            returns: &self.returns,
+            events: &self.events,
+            interactions: &self.interactions,
+            tags: &self.tags,
+        }
+    }
+
+    fn order_at(&self, key: u64) -> Result<usize, ChangeError> {
+        self.orders
+            .iter()
+            .position(|o| o.key == key)
+            .ok_or(ChangeError::UnknownOrder)
+    }
+
+    /// Where order `o`'s lines and returns end.
+    fn ends(&self, o: usize) -> (usize, usize) {
+        self.orders
+            .get(o + 1)
+            .map_or((self.lines.len(), self.returns.len()), |next| {
+                (next.lines as usize, next.returns as usize)
+            })
+    }
+
+    /// Moves the line and return starts of the orders after `o` by the rows added there.
+    fn shift_after(&mut self, o: usize, lines: i64, returns: i64) {
+        for order in &mut self.orders[o + 1..] {
+            order.lines = offset((i64::from(order.lines) + lines) as usize);
+            order.returns = offset((i64::from(order.returns) + returns) as usize);
+        }
+    }
+}
+
+/// One member's rows, wherever they live.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MemberRows<'a> {
+    /// Orders in day order; their `lines`/`returns` starts count from `lines[0]`/`returns[0]`
+    /// plus the first order's start.
+    orders: &'a [OrderRow],
+    lines: &'a [LineRow],
+    returns: &'a [(i32, i64)],
+    events: &'a [EventRow],
+    interactions: &'a [(i32, u8)],
+    tags: &'a [u32],
+}
+
+impl<'a> MemberRows<'a> {
+    /// The orders, each with its lines and returns.
+    pub(crate) fn orders(self) -> impl Iterator<Item = OrderView<'a>> + 'a {
+        let line_base = self.orders.first().map_or(0, |o| o.lines as usize);
+        let return_base = self.orders.first().map_or(0, |o| o.returns as usize);
+        (0..self.orders.len()).map(move |o| {
+            let row = &self.orders[o];
+            let (line_end, return_end) =
+                self.orders
+                    .get(o + 1)
+                    .map_or((self.lines.len(), self.returns.len()), |next| {
+                        (
+                            next.lines as usize - line_base,
+                            next.returns as usize - return_base,
+                        )
+                    });
+            OrderView {
+                row,
+                lines: &self.lines[row.lines as usize - line_base..line_end],
+                returns: &self.returns[row.returns as usize - return_base..return_end],
+            }
+        })
+    }
+
+    pub(crate) fn events(self) -> &'a [EventRow] {
+        self.events
+    }
+
+    pub(crate) fn interactions(self) -> &'a [(i32, u8)] {
+        self.interactions
+    }
+
+    pub(crate) fn tags(self) -> &'a [u32] {
+        self.tags
+    }
+}
+
+/// `own` for a member whose rows are still in the shared columns.
+const SHARED: u32 = u32::MAX;
+
 /// Every member's audience facts, in the engine's member order.
 #[derive(Debug, Clone, Default)]
 pub struct AudienceTable {
@@ -185,16 +378,19 @@ pub struct AudienceTable {
     pub(crate) consent: Vec<u8>,
     /// Member `m`'s orders are `orders[order_start[m]..order_start[m + 1]]`; each order's
     /// lines and returns run to the next order's start.
-    pub(crate) order_start: Vec<u32>,
-    pub(crate) orders: Vec<OrderRow>,
-    pub(crate) lines: Vec<LineRow>,
-    pub(crate) returns: Vec<(i32, i64)>,
-    pub(crate) event_start: Vec<u32>,
-    pub(crate) events: Vec<EventRow>,
-    pub(crate) interaction_start: Vec<u32>,
-    pub(crate) interactions: Vec<(i32, u8)>,
-    pub(crate) tag_start: Vec<u32>,
-    pub(crate) tags: Vec<u32>,
+    order_start: Vec<u32>,
+    orders: Vec<OrderRow>,
+    lines: Vec<LineRow>,
+    returns: Vec<(i32, i64)>,
+    event_start: Vec<u32>,
+    events: Vec<EventRow>,
+    interaction_start: Vec<u32>,
+    interactions: Vec<(i32, u8)>,
+    tag_start: Vec<u32>,
+    tags: Vec<u32>,
+    /// Per member, [`SHARED`] or their index in `own_rows`.
+    own: Vec<u32>,
+    own_rows: Vec<OwnRows>,
     pub(crate) regions: Names,
     pub(crate) stores: Names,
     pub(crate) skus: Names,
@@ -228,39 +424,78 @@ impl AudienceTable {
         self.gender.is_empty()
     }
 
+    /// How many members have rows of their own (changed since the columns were built).
+    pub fn changed_members(&self) -> usize {
+        self.own_rows.len()
+    }
+
+    fn set_profile(&mut self, m: usize, profile: &AudienceProfile) {
+        self.gender[m] = gender_code(profile.gender);
+        self.birthday[m] = profile.birthday.map_or(0, pack_birthday);
+        self.region[m] = self.regions.intern_opt(profile.region.as_deref());
+        self.joined[m] = profile.joined.map_or(i32::MIN, |d| d.0);
+        self.home_store[m] = self.stores.intern_opt(profile.home_store.as_deref());
+        self.consent[m] = profile
+            .consents
+            .iter()
+            .fold(0, |bits, c| bits | consent_bit(*c));
+    }
+
+    fn order_row(&mut self, order: &AudienceOrder, lines: usize, returns: usize) -> OrderRow {
+        OrderRow {
+            key: order.key,
+            day: order.day.0,
+            cancelled_from: order.cancelled_from.0,
+            amount: order.amount,
+            store: self.stores.intern_opt(order.store.as_deref()),
+            channel: store_channel_code(order.channel),
+            lines: offset(lines),
+            returns: offset(returns),
+        }
+    }
+
+    fn line_row(&mut self, (sku, category, amount): &(String, Option<String>, i64)) -> LineRow {
+        LineRow {
+            sku: self.skus.intern(sku),
+            category: self.categories.intern_opt(category.as_deref()),
+            amount: *amount,
+        }
+    }
+
+    fn event_row(&mut self, event: &AudienceEvent) -> EventRow {
+        EventRow {
+            day: event.day.0,
+            kind: event_code(event.kind),
+            sku: self.skus.intern_opt(event.sku.as_deref()),
+            category: self.categories.intern_opt(event.category.as_deref()),
+        }
+    }
+
+    fn tag_ids(&mut self, tags: &[String]) -> Vec<u32> {
+        let mut ids: Vec<u32> = tags.iter().map(|t| self.tag_names.intern(t)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// Appends the next member (index [`Self::len`] before the call).
     pub fn push(&mut self, member: &AudienceMember) {
-        self.gender.push(gender_code(member.gender));
-        self.birthday.push(member.birthday.map_or(0, pack_birthday));
-        self.region
-            .push(self.regions.intern_opt(member.region.as_deref()));
-        self.joined.push(member.joined.map_or(i32::MIN, |d| d.0));
-        self.home_store
-            .push(self.stores.intern_opt(member.home_store.as_deref()));
-        self.consent.push(
-            member
-                .consents
-                .iter()
-                .fold(0, |bits, c| bits | consent_bit(*c)),
-        );
+        let m = self.len();
+        self.gender.push(0);
+        self.birthday.push(0);
+        self.region.push(UNSEEN);
+        self.joined.push(i32::MIN);
+        self.home_store.push(UNSEEN);
+        self.consent.push(0);
+        self.own.push(SHARED);
+        self.set_profile(m, &member.profile);
         let mut orders: Vec<&AudienceOrder> = member.orders.iter().collect();
         orders.sort_by_key(|o| o.day);
         for order in orders {
-            self.orders.push(OrderRow {
-                day: order.day.0,
-                cancelled_from: order.cancelled_from.0,
-                amount: order.amount,
-                store: self.stores.intern_opt(order.store.as_deref()),
-                channel: store_channel_code(order.channel),
-                lines: offset(self.lines.len()),
-                returns: offset(self.returns.len()),
-            });
-            for (sku, category, amount) in &order.lines {
-                let line = LineRow {
-                    sku: self.skus.intern(sku),
-                    category: self.categories.intern_opt(category.as_deref()),
-                    amount: *amount,
-                };
+            let row = self.order_row(order, self.lines.len(), self.returns.len());
+            self.orders.push(row);
+            for line in &order.lines {
+                let line = self.line_row(line);
                 self.lines.push(line);
             }
             self.returns
@@ -268,12 +503,7 @@ impl AudienceTable {
         }
         self.order_start.push(offset(self.orders.len()));
         for event in &member.events {
-            let row = EventRow {
-                day: event.day.0,
-                kind: event_code(event.kind),
-                sku: self.skus.intern_opt(event.sku.as_deref()),
-                category: self.categories.intern_opt(event.category.as_deref()),
-            };
+            let row = self.event_row(event);
             self.events.push(row);
         }
         self.event_start.push(offset(self.events.len()));
@@ -284,48 +514,304 @@ impl AudienceTable {
                 .map(|(day, channel)| (day.0, interaction_code(*channel))),
         );
         self.interaction_start.push(offset(self.interactions.len()));
-        let mut tags: Vec<u32> = member
-            .tags
-            .iter()
-            .map(|t| self.tag_names.intern(t))
-            .collect();
-        tags.sort_unstable();
-        tags.dedup();
+        let tags = self.tag_ids(&member.tags);
         self.tags.extend(tags);
         self.tag_start.push(offset(self.tags.len()));
     }
 
-    /// Member `m`'s orders, each with its lines and returns.
-    pub(crate) fn orders_of(&self, m: usize) -> impl Iterator<Item = OrderView<'_>> + '_ {
-        let (start, end) = (
+    /// Adds a member without facts; returns their index.
+    pub fn add_member(&mut self) -> usize {
+        self.push(&AudienceMember::default());
+        self.len() - 1
+    }
+
+    /// Member `m`'s rows in the shared columns (their old rows once they have their own).
+    fn shared_rows(&self, m: usize) -> MemberRows<'_> {
+        let (os, oe) = (
             self.order_start[m] as usize,
             self.order_start[m + 1] as usize,
         );
-        (start..end).map(move |o| {
-            let row = &self.orders[o];
-            let (line_end, return_end) = match self.orders.get(o + 1) {
-                Some(next) => (next.lines as usize, next.returns as usize),
-                None => (self.lines.len(), self.returns.len()),
-            };
-            OrderView {
-                row,
-                lines: &self.lines[row.lines as usize..line_end],
-                returns: &self.returns[row.returns as usize..return_end],
+        let (lines, returns) = if os == oe {
+            (&self.lines[..0], &self.returns[..0])
+        } else {
+            let (line_end, return_end) = self
+                .orders
+                .get(oe)
+                .map_or((self.lines.len(), self.returns.len()), |next| {
+                    (next.lines as usize, next.returns as usize)
+                });
+            (
+                &self.lines[self.orders[os].lines as usize..line_end],
+                &self.returns[self.orders[os].returns as usize..return_end],
+            )
+        };
+        MemberRows {
+            orders: &self.orders[os..oe],
+            lines,
+            returns,
+            events: &self.events[self.event_start[m] as usize..self.event_start[m + 1] as usize],
+            interactions: &self.interactions
+                [self.interaction_start[m] as usize..self.interaction_start[m + 1] as usize],
+            tags: &self.tags[self.tag_start[m] as usize..self.tag_start[m + 1] as usize],
+        }
+    }
+
+    /// Member `m`'s rows.
+    pub(crate) fn rows(&self, m: usize) -> MemberRows<'_> {
+        match self.own[m] {
+            SHARED => self.shared_rows(m),
+            at => self.own_rows[at as usize].rows(),
+        }
+    }
+
+    /// Member `m`'s own rows, copied out of the shared columns on the first change.
+    fn own_rows_of(&mut self, m: usize) -> &mut OwnRows {
+        if self.own[m] == SHARED {
+            let rows = OwnRows::of(self.shared_rows(m));
+            self.own[m] = offset(self.own_rows.len());
+            self.own_rows.push(rows);
+        }
+        &mut self.own_rows[self.own[m] as usize]
+    }
+
+    /// Applies one change to member `m`.
+    pub fn apply(&mut self, m: usize, change: &AudienceChange) -> Result<(), ChangeError> {
+        if m >= self.len() {
+            return Err(ChangeError::UnknownMember);
+        }
+        match change {
+            AudienceChange::Profile(profile) => self.set_profile(m, profile),
+            AudienceChange::Order(order) => {
+                let mut row = self.order_row(order, 0, 0);
+                let lines: Vec<LineRow> = order.lines.iter().map(|l| self.line_row(l)).collect();
+                let own = self.own_rows_of(m);
+                let at = own.orders.partition_point(|o| o.day <= row.day);
+                let (line_at, return_at) = own
+                    .orders
+                    .get(at)
+                    .map_or((own.lines.len(), own.returns.len()), |next| {
+                        (next.lines as usize, next.returns as usize)
+                    });
+                row.lines = offset(line_at);
+                row.returns = offset(return_at);
+                own.orders.insert(at, row);
+                let returns: Vec<(i32, i64)> =
+                    order.returns.iter().map(|(d, a)| (d.0, *a)).collect();
+                own.shift_after(at, lines.len() as i64, returns.len() as i64);
+                own.lines.splice(line_at..line_at, lines);
+                own.returns.splice(return_at..return_at, returns);
             }
-        })
+            AudienceChange::Lines { order, lines } => {
+                let lines: Vec<LineRow> = lines.iter().map(|l| self.line_row(l)).collect();
+                let own = self.own_rows_of(m);
+                let at = own.order_at(*order)?;
+                let start = own.orders[at].lines as usize;
+                let (end, _) = own.ends(at);
+                let added = lines.len() as i64 - (end - start) as i64;
+                own.lines.splice(start..end, lines);
+                own.shift_after(at, added, 0);
+            }
+            AudienceChange::Cancel { order, from } => {
+                let own = self.own_rows_of(m);
+                let at = own.order_at(*order)?;
+                own.orders[at].cancelled_from = from.0;
+            }
+            AudienceChange::Return { order, day, amount } => {
+                let own = self.own_rows_of(m);
+                let at = own.order_at(*order)?;
+                let (_, end) = own.ends(at);
+                own.returns.insert(end, (day.0, *amount));
+                own.shift_after(at, 0, 1);
+            }
+            AudienceChange::Event(event) => {
+                let row = self.event_row(event);
+                self.own_rows_of(m).events.push(row);
+            }
+            AudienceChange::Interaction(day, channel) => {
+                let row = (day.0, interaction_code(*channel));
+                self.own_rows_of(m).interactions.push(row);
+            }
+            AudienceChange::Tags(tags) => {
+                let ids = self.tag_ids(tags);
+                self.own_rows_of(m).tags = ids;
+            }
+        }
+        if self.own_rows.len() > (self.len() / 4).max(4096) {
+            self.compact();
+        }
+        Ok(())
     }
 
-    pub(crate) fn events_of(&self, m: usize) -> &[EventRow] {
-        &self.events[self.event_start[m] as usize..self.event_start[m + 1] as usize]
+    /// Moves every member's rows back into shared columns.
+    pub fn compact(&mut self) {
+        if self.own_rows.is_empty() {
+            return;
+        }
+        let mut order_start = Vec::with_capacity(self.len() + 1);
+        let mut orders = Vec::with_capacity(self.orders.len());
+        let mut lines = Vec::with_capacity(self.lines.len());
+        let mut returns = Vec::with_capacity(self.returns.len());
+        let mut event_start = Vec::with_capacity(self.len() + 1);
+        let mut events = Vec::with_capacity(self.events.len());
+        let mut interaction_start = Vec::with_capacity(self.len() + 1);
+        let mut interactions = Vec::with_capacity(self.interactions.len());
+        let mut tag_start = Vec::with_capacity(self.len() + 1);
+        let mut tags = Vec::with_capacity(self.tags.len());
+        order_start.push(0);
+        event_start.push(0);
+        interaction_start.push(0);
+        tag_start.push(0);
+        for m in 0..self.len() {
+            let rows = self.rows(m);
+            for order in rows.orders() {
+                orders.push(OrderRow {
+                    lines: offset(lines.len()),
+                    returns: offset(returns.len()),
+                    ..*order.row
+                });
+                lines.extend_from_slice(order.lines);
+                returns.extend_from_slice(order.returns);
+            }
+            order_start.push(offset(orders.len()));
+            events.extend_from_slice(rows.events);
+            event_start.push(offset(events.len()));
+            interactions.extend_from_slice(rows.interactions);
+            interaction_start.push(offset(interactions.len()));
+            tags.extend_from_slice(rows.tags);
+            tag_start.push(offset(tags.len()));
+        }
+        self.order_start = order_start;
+        self.orders = orders;
+        self.lines = lines;
+        self.returns = returns;
+        self.event_start = event_start;
+        self.events = events;
+        self.interaction_start = interaction_start;
+        self.interactions = interactions;
+        self.tag_start = tag_start;
+        self.tags = tags;
+        self.own.fill(SHARED);
+        self.own_rows = Vec::new();
     }
 
-    pub(crate) fn interactions_of(&self, m: usize) -> &[(i32, u8)] {
-        &self.interactions
-            [self.interaction_start[m] as usize..self.interaction_start[m + 1] as usize]
+    /// Interns every name `rule` mentions, so a compiled rule kept live matches the facts that
+    /// bring those names later.
+    pub fn learn_names(&mut self, rule: &regulars_domain::audience::AudienceRule) {
+        use regulars_domain::audience::{Attribute, AttributeTest, Predicate, Value};
+        fn learn_filter(table: &mut AudienceTable, filter: &regulars_domain::audience::FactFilter) {
+            if let Some(sku) = &filter.sku {
+                table.skus.intern(sku);
+            }
+            if let Some(category) = &filter.category {
+                table.categories.intern(category);
+            }
+            if let Some(store) = &filter.store {
+                table.stores.intern(store);
+            }
+        }
+        for predicate in rule.predicates() {
+            match predicate {
+                Predicate::Attribute { attribute, test } => {
+                    let names = match attribute {
+                        Attribute::Region => &mut self.regions,
+                        Attribute::HomeStore => &mut self.stores,
+                        _ => continue,
+                    };
+                    let values = match test {
+                        AttributeTest::Compare(_, value) => std::slice::from_ref(value),
+                        AttributeTest::In(values) => values.as_slice(),
+                        AttributeTest::Within(_) => &[],
+                    };
+                    for value in values {
+                        if let Value::Text(name) = value {
+                            names.intern(name);
+                        }
+                    }
+                }
+                Predicate::Measure { filter, .. }
+                | Predicate::Bought(filter)
+                | Predicate::Event { filter, .. } => learn_filter(self, filter),
+                Predicate::Tag(tag) => {
+                    self.tag_names.intern(tag);
+                }
+                Predicate::Consent(_) | Predicate::Segment(_) => {}
+            }
+        }
     }
+}
 
-    pub(crate) fn tags_of(&self, m: usize) -> &[u32] {
-        &self.tags[self.tag_start[m] as usize..self.tag_start[m + 1] as usize]
+#[cfg(test)]
+impl Names {
+    fn name(&self, id: u32) -> &str {
+        self.ids
+            .iter()
+            .find(|(_, i)| **i == id)
+            .map_or("-", |(name, _)| name.as_str())
+    }
+}
+
+#[cfg(test)]
+impl AudienceTable {
+    /// Member `m`'s facts with their names, in a canonical order, for comparing tables built
+    /// different ways.
+    pub(crate) fn canonical(&self, m: usize) -> String {
+        let rows = self.rows(m);
+        let mut orders: Vec<String> = rows
+            .orders()
+            .map(|o| {
+                let mut lines: Vec<_> = o
+                    .lines
+                    .iter()
+                    .map(|l| {
+                        (
+                            self.skus.name(l.sku),
+                            self.categories.name(l.category),
+                            l.amount,
+                        )
+                    })
+                    .collect();
+                lines.sort_unstable();
+                let mut returns = o.returns.to_vec();
+                returns.sort_unstable();
+                let r = o.row;
+                format!(
+                    "{}:{}:{}:{}:{}:{}:{lines:?}:{returns:?}",
+                    r.key,
+                    r.day,
+                    r.cancelled_from,
+                    r.amount,
+                    self.stores.name(r.store),
+                    r.channel
+                )
+            })
+            .collect();
+        orders.sort();
+        let mut events: Vec<_> = rows
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    e.day,
+                    e.kind,
+                    self.skus.name(e.sku),
+                    self.categories.name(e.category),
+                )
+            })
+            .collect();
+        events.sort_unstable();
+        let mut interactions = rows.interactions.to_vec();
+        interactions.sort_unstable();
+        let mut tags: Vec<&str> = rows.tags.iter().map(|t| self.tag_names.name(*t)).collect();
+        tags.sort_unstable();
+        format!(
+            "{}/{}/{}/{}/{}/{} {orders:?} {events:?} {interactions:?} {tags:?}",
+            self.gender[m],
+            self.birthday[m],
+            self.regions.name(self.region[m]),
+            self.joined[m],
+            self.stores.name(self.home_store[m]),
+            self.consent[m],
+        )
     }
 }
 
