@@ -9,6 +9,7 @@ mod facts;
 mod keys;
 mod migrations;
 mod rows;
+mod saved;
 mod segments;
 
 use std::time::Duration;

@@ -10,12 +10,8 @@ use regulars_store::{
 use sqlx::{Postgres, QueryBuilder, Row as _};
 
 use crate::facts::insert_values;
+use crate::saved::{date, timestamp};
 use crate::{PostgresStore, db_error};
-
-fn date(text: &str) -> StoreResult<Date> {
-    text.parse()
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("stored day `{text}` is invalid: {e}")))
-}
 
 fn transition(row: &sqlx::postgres::PgRow) -> StoreResult<LoggedTransition> {
     let model: String = row.try_get("model").map_err(db_error)?;
@@ -29,8 +25,7 @@ fn transition(row: &sqlx::postgres::PgRow) -> StoreResult<LoggedTransition> {
             from: row.try_get("from_segment").map_err(db_error)?,
             to: row.try_get("to_segment").map_err(db_error)?,
             day: date(row.try_get("day").map_err(db_error)?)?,
-            at: jiff::Timestamp::from_microsecond(row.try_get("at").map_err(db_error)?)
-                .map_err(|e| StoreError::Other(e.into()))?,
+            at: timestamp(row.try_get("at").map_err(db_error)?)?,
             cause: row.try_get("cause").map_err(db_error)?,
         },
     })

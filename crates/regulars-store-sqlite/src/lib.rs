@@ -11,6 +11,7 @@ mod insert;
 mod keys;
 mod migrations;
 mod rows;
+mod saved;
 mod scan;
 mod segments;
 

@@ -27,6 +27,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "order completion",
         include_str!("../migrations/0005_order_completion.sql"),
     ),
+    (
+        6,
+        "audiences",
+        include_str!("../migrations/0006_audiences.sql"),
+    ),
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -8,17 +8,12 @@ use regulars_store::{
     StoreResult, TransitionFilter,
 };
 use rusqlite::types::Value;
-use rusqlite::{Row, params, params_from_iter};
+use rusqlite::{Row, params};
 
 use crate::SqliteStore;
 use crate::connections::DbResult;
 use crate::insert::insert_rows;
-
-fn date(text: &str) -> DbResult<Date> {
-    Ok(text
-        .parse()
-        .map_err(|e| anyhow::anyhow!("stored day `{text}` is invalid: {e}"))?)
-}
+use crate::saved::{date, timestamp};
 
 /// The columns `list_transitions` selects, as a logged transition.
 fn transition(row: &Row<'_>) -> DbResult<LoggedTransition> {
@@ -33,7 +28,7 @@ fn transition(row: &Row<'_>) -> DbResult<LoggedTransition> {
             from: row.get(3)?,
             to: row.get(4)?,
             day: date(&day)?,
-            at: jiff::Timestamp::from_microsecond(row.get(6)?).map_err(anyhow::Error::from)?,
+            at: timestamp(row.get(6)?)?,
             cause: row.get(7)?,
         },
     })
@@ -114,17 +109,7 @@ impl SegmentStore for SqliteStore {
         }
         sql.push_str(" ORDER BY seq LIMIT ?");
         values.push(Value::Integer(i64::from(filter.limit)));
-        self.readers
-            .read(move |conn| {
-                let mut statement = conn.prepare_cached(&sql)?;
-                let mut rows = statement.query(params_from_iter(values))?;
-                let mut out = Vec::new();
-                while let Some(row) = rows.next()? {
-                    out.push(transition(row)?);
-                }
-                Ok(out)
-            })
-            .await
+        self.read_all(sql, values, transition).await
     }
 
     async fn snapshot_memberships(&self, day: Date, keep_from: Date) -> StoreResult<u64> {

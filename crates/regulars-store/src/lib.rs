@@ -12,6 +12,7 @@ mod ingest;
 mod keys;
 pub mod plan;
 pub mod rows;
+mod saved;
 mod segments;
 mod url;
 
@@ -26,6 +27,7 @@ pub use audience::{AudienceVisitor, EventScan, LineScan, MemberScan};
 pub use error::{StoreError, StoreResult};
 pub use ingest::{Accepted, IngestOptions, ItemOutcome, Rejection};
 pub use keys::{ApiKeyRecord, IdempotencyClaim};
+pub use saved::{AudienceMove, AudienceStore, LogFilter, Logged, SavedAudience, TagChange};
 pub use segments::{
     LoggedTransition, Membership, MigrationCell, SEGMENT_MODELS, SegmentStore, SegmentTransition,
     TransitionFilter, model_column,
@@ -241,7 +243,7 @@ pub trait IdempotencyStore: Send + Sync {
 
 /// A whole store: every port, plus migrations.
 #[async_trait]
-pub trait Store: FactStore + KeyStore + IdempotencyStore + SegmentStore {
+pub trait Store: FactStore + KeyStore + IdempotencyStore + SegmentStore + AudienceStore {
     /// Which backend this is.
     fn backend(&self) -> Backend;
     /// Applies the migrations not yet applied.
