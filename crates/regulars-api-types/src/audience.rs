@@ -175,3 +175,162 @@ pub struct AudiencePreviewView {
     /// The rule as JSON.
     pub rule: AudienceRuleJson,
 }
+
+/// A saved audience to create or replace: a rule (as `rule` JSON or `text`) kept live, or a
+/// static list of `members`; exactly one of the three.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceSaveRequest {
+    /// The rule as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<AudienceRuleJson>,
+    /// The rule as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The members of a static list, by the brand's ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<String>>,
+    /// A tag its members carry while they are in it (an auto tag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// What it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A saved audience.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AudienceView {
+    /// Its name.
+    pub name: String,
+    /// `rule` (kept live) or `list` (fixed members).
+    pub kind: String,
+    /// The rule in canonical text (rules only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The rule as JSON (rules only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<AudienceRuleJson>,
+    /// The tag its members carry, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// What it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// When it was first saved (RFC 3339).
+    pub created_at: String,
+    /// When it was last saved.
+    pub updated_at: String,
+    /// How many members it has now.
+    pub members: u64,
+}
+
+/// What saving an audience did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AudienceSavedView {
+    /// The audience as saved.
+    pub audience: AudienceView,
+    /// True when the name was new.
+    pub created: bool,
+    /// Members who entered.
+    pub entered: u64,
+    /// Members who left.
+    pub left: u64,
+}
+
+/// Every saved audience.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AudienceListView {
+    /// By name.
+    pub audiences: Vec<AudienceView>,
+}
+
+/// A page of a saved audience's members, in id order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AudienceMembersView {
+    /// The audience.
+    pub name: String,
+    /// Its members in all.
+    pub total: u64,
+    /// This page's member ids.
+    pub members: Vec<String>,
+    /// Pass as `after` for the next page; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
+}
+
+/// A member entering or leaving a saved audience.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AudienceMoveView {
+    /// Its place in the log, for paging.
+    pub seq: i64,
+    /// The audience.
+    pub audience: String,
+    /// The member.
+    pub member_id: String,
+    /// True when they entered, false when they left.
+    pub entered: bool,
+    /// The brand's day it happened on.
+    pub day: String,
+    /// When it was recorded (RFC 3339).
+    pub at: String,
+    /// What moved them: a fact (`order:ID`, …), `time`, `recompute`, `saved`, `edited`,
+    /// `list`, `deleted`, `restart`, `audience:NAME` or `tag:TAG`.
+    pub cause: String,
+}
+
+/// Entries of the move log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AudienceMovesView {
+    /// In log order.
+    pub moves: Vec<AudienceMoveView>,
+}
+
+/// Members to tag and untag with one tag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagRequest {
+    /// Members to give the tag.
+    #[serde(default)]
+    pub add: Vec<String>,
+    /// Members to take it from.
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+/// What a tagging did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TagOutcomeView {
+    /// Members whose tags changed.
+    pub changed: u64,
+    /// Members who had it that way already.
+    pub unchanged: u64,
+}
+
+/// A tag added to or removed from a member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TagChangeView {
+    /// Its place in the log.
+    pub seq: i64,
+    /// The member.
+    pub member_id: String,
+    /// The tag.
+    pub tag: String,
+    /// True when added.
+    pub added: bool,
+    /// `manual` or `audience:NAME` (an auto tag).
+    pub source: String,
+    /// The brand's day.
+    pub day: String,
+    /// When it was recorded (RFC 3339).
+    pub at: String,
+    /// Who or what did it.
+    pub cause: String,
+}
+
+/// Entries of the tag log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TagChangesView {
+    /// In log order.
+    pub changes: Vec<TagChangeView>,
+}

@@ -12,8 +12,10 @@ mod facts;
 mod views;
 
 pub use audience::{
-    AttributeTestJson, AudiencePreviewRequest, AudiencePreviewView, AudienceRuleJson,
-    ConditionJson, DateRangeJson, EventJson, FactFilterJson, MeasureJson, ScalarJson,
+    AttributeTestJson, AudienceListView, AudienceMembersView, AudienceMoveView, AudienceMovesView,
+    AudiencePreviewRequest, AudiencePreviewView, AudienceRuleJson, AudienceSaveRequest,
+    AudienceSavedView, AudienceView, ConditionJson, DateRangeJson, EventJson, FactFilterJson,
+    MeasureJson, ScalarJson, TagChangeView, TagChangesView, TagOutcomeView, TagRequest,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use facts::{

@@ -104,6 +104,12 @@ impl From<AppError> for ApiError {
         match error {
             AppError::NotFound(what) => Self::new(ErrorCode::NotFound, format!("{what} not found")),
             AppError::InvalidRule(reason) => Self::new(ErrorCode::ValidationFailed, reason),
+            AppError::Invalid { field, reason } => {
+                let mut errors = FieldErrors::default();
+                errors.push(field, reason);
+                Self::validation(&errors)
+            }
+            AppError::Conflict(reason) => Self::new(ErrorCode::Conflict, reason),
             AppError::Store(store) => Self::internal(format!("{store:#}")),
         }
     }

@@ -15,6 +15,7 @@ use regulars_engine::{
 };
 use regulars_store::{AudienceVisitor, EventScan, LineScan, MemberScan, OrderScan, ReturnScan};
 
+use crate::saved::{LiveAudiences, from_definition};
 use crate::segments::{FastHash, OrderReader, run_engine};
 use crate::{App, AppError, AppResult};
 
@@ -159,12 +160,11 @@ impl AudienceVisitor for AudienceLoader {
 }
 
 impl App {
-    /// What audience rules read of every member, as of `as_of`, with the members' ids in the
-    /// table's order (id order).
-    pub async fn load_audience_table(
+    /// Every member's audience facts as of `as_of`, members in id order.
+    async fn load_audience_members(
         &self,
         as_of: Date,
-    ) -> AppResult<(Vec<MemberId>, AudienceTable)> {
+    ) -> AppResult<(Vec<MemberId>, Vec<AudienceMember>)> {
         let mut loader = AudienceLoader {
             orders_read: OrderReader {
                 zone: self.brand.time_zone.clone(),
@@ -180,7 +180,16 @@ impl App {
         if let Some(error) = loader.error {
             return Err(regulars_store::StoreError::Other(anyhow::anyhow!(error)).into());
         }
-        let AudienceLoader { ids, members, .. } = loader;
+        Ok((loader.ids, loader.members))
+    }
+
+    /// What audience rules read of every member, as of `as_of`, with the members' ids in the
+    /// table's order (id order).
+    pub async fn load_audience_table(
+        &self,
+        as_of: Date,
+    ) -> AppResult<(Vec<MemberId>, AudienceTable)> {
+        let (ids, members) = self.load_audience_members(as_of).await?;
         run_engine(move || {
             let mut table = AudienceTable::new();
             for member in &members {
@@ -191,24 +200,131 @@ impl App {
         .await
     }
 
+    /// The saved audiences over the live engine's members (`member_ids`, in the engine's
+    /// order) as stored: their facts, definitions, stored members and manual tags. The caller
+    /// re-tests them.
+    pub(crate) async fn load_live_audiences(
+        &self,
+        member_ids: &[MemberId],
+        today: Day,
+    ) -> AppResult<LiveAudiences> {
+        let (ids, members) = self.load_audience_members(today.to_date()).await?;
+        let order: Vec<Option<usize>> = {
+            let at: HashMap<&MemberId, usize, FastHash> =
+                ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
+            member_ids.iter().map(|id| at.get(id).copied()).collect()
+        };
+        let table = run_engine(move || {
+            let mut table = AudienceTable::new();
+            let none = AudienceMember::default();
+            for at in order {
+                table.push(at.map_or(&none, |i| &members[i]));
+            }
+            table
+        })
+        .await?;
+        let mut audiences = LiveAudiences::new(table, today, self.brand.currency.exponent());
+        let index: HashMap<&str, u32, FastHash> = member_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i as u32))
+            .collect();
+        let mut stored: HashMap<String, Vec<u32>> = HashMap::new();
+        for (audience, member) in self.store.audience_memberships().await? {
+            if let Some(m) = index.get(member.as_str()) {
+                stored.entry(audience).or_default().push(*m);
+            }
+        }
+        for definition in self.store.list_audiences().await? {
+            let mut saved = from_definition(definition).map_err(AppError::InvalidRule)?;
+            let members = stored.remove(&saved.definition.name).unwrap_or_default();
+            saved.members = crate::saved::Bits::of(&members);
+            audiences.put(saved).map_err(AppError::InvalidRule)?;
+        }
+        let tags: Vec<(u32, String)> = self
+            .store
+            .manual_tags()
+            .await?
+            .into_iter()
+            .filter_map(|(member, tag)| index.get(member.as_str()).map(|m| (*m, tag)))
+            .collect();
+        audiences.load_manual_tags(tags);
+        Ok(audiences)
+    }
+
     /// How many members `rule` selects as of `as_of` (default today), and the first `sample`
-    /// of them; an invalid rule is refused with the reason.
+    /// of them; an invalid rule is refused with the reason. Today's preview runs on the live
+    /// audiences when they run (and may read saved audiences); another day's loads the facts.
     pub async fn preview_audience(
         &self,
         rule: &AudienceRule,
         as_of: Option<Date>,
         sample: usize,
     ) -> AppResult<AudiencePreview> {
-        // The facts first: the live segments stay unlocked while the store is scanned.
         let as_of = as_of.unwrap_or_else(|| self.today());
+        {
+            let guard = self.live.read().await;
+            if let Some(live) = guard
+                .as_ref()
+                .filter(|live| live.engine().today() == Day::from_date(as_of))
+            {
+                let audiences = &live.audiences;
+                let names: Vec<&str> = audiences
+                    .saved
+                    .iter()
+                    .map(|s| s.definition.name.as_str())
+                    .collect();
+                let context = RuleContext {
+                    as_of: Day::from_date(as_of),
+                    currency_exponent: self.brand.currency.exponent(),
+                };
+                let audience = Audience::compile(rule, &audiences.table, context, &names)
+                    .map_err(|e| AppError::InvalidRule(e.to_string()))?;
+                let engine = live.engine();
+                let models = |m: usize| {
+                    engine
+                        .segments(m as u32, &live.member_ids)
+                        .unwrap_or_default()
+                };
+                let segment = |m: usize, k: usize| audiences.saved[k].members.get(m);
+                let lookups = Lookups {
+                    models: &models,
+                    segment: &segment,
+                };
+                let selected = audience.select(
+                    &audiences.table,
+                    lookups,
+                    regulars_engine::default_threads(),
+                );
+                // The sample is the first members in id order, as from a loaded table.
+                let mut ids: Vec<&MemberId> = selected
+                    .iter()
+                    .map(|m| &live.member_ids[*m as usize])
+                    .collect();
+                ids.sort_unstable();
+                let sample = ids.into_iter().take(sample).cloned().collect();
+                return Ok(AudiencePreview {
+                    as_of,
+                    count: selected.len() as u64,
+                    members: live.member_ids.len() as u64,
+                    sample,
+                });
+            }
+        }
+        // The facts first: the live segments stay unlocked while the store is scanned.
         let (ids, table) = self.load_audience_table(as_of).await?;
         let segments = self.segments(Some(as_of)).await?;
         let context = RuleContext {
             as_of: Day::from_date(as_of),
             currency_exponent: self.brand.currency.exponent(),
         };
-        let audience = Audience::compile(rule, &table, context, &[])
-            .map_err(|e| AppError::InvalidRule(e.to_string()))?;
+        let audience = Audience::compile(rule, &table, context, &[]).map_err(|e| {
+            AppError::InvalidRule(if rule.segments_read().is_empty() {
+                e.to_string()
+            } else {
+                format!("{e} (saved audiences are read only as of today)")
+            })
+        })?;
         let (selected, ids) = run_engine(move || {
             let reader = &*segments;
             let positions: Vec<Option<usize>> = ids.iter().map(|id| reader.position(id)).collect();

@@ -14,8 +14,11 @@ use regulars_store::{
 
 use crate::segments::{ValidOrderMode, day_of, order_fact};
 use crate::{App, AppError, AppResult, SegmentChange};
-use regulars_domain::OrderStatus;
-use regulars_engine::{Day, Fact, OrderFact};
+use regulars_domain::{OrderStatus, StoreChannel};
+use regulars_engine::{
+    AudienceChange, AudienceEvent, AudienceOrder, AudienceProfile, Day, Fact, OrderFact, order_key,
+};
+use std::collections::HashMap;
 
 /// A fact type the store records in batches.
 pub trait Ingest: Sized + Send + Sync + 'static {
@@ -52,6 +55,58 @@ fn accepted<'a, T>(
         .map(|(item, _)| item)
 }
 
+/// A profile as audiences read it.
+fn audience_profile(profile: &MemberProfile, zone: &jiff::tz::TimeZone) -> AudienceProfile {
+    let mut consents: Vec<regulars_domain::ConsentChannel> = Vec::new();
+    for consent in &profile.consents {
+        consents.retain(|c| *c != consent.channel);
+        if consent.granted {
+            consents.push(consent.channel);
+        }
+    }
+    AudienceProfile {
+        gender: profile.gender,
+        birthday: profile.birthday,
+        region: profile.region.clone(),
+        joined: profile.joined_at.map(|at| day_of(at, zone)),
+        home_store: profile.home_store.as_ref().map(ToString::to_string),
+        consents,
+    }
+}
+
+/// An order's lines as audiences read them: sku, category, quantity × unit price.
+fn audience_lines(lines: &[OrderLine]) -> Vec<(String, Option<String>, i64)> {
+    lines
+        .iter()
+        .map(|l| {
+            (
+                l.sku.to_string(),
+                l.category.clone(),
+                i64::from(l.quantity).saturating_mul(l.unit_price.minor()),
+            )
+        })
+        .collect()
+}
+
+/// A new order as audiences read it (its lines as sent with it).
+fn audience_order(
+    order: &Order,
+    fact: OrderFact,
+    channels: &HashMap<String, StoreChannel>,
+) -> AudienceOrder {
+    let store = order.store_id.as_ref().map(ToString::to_string);
+    AudienceOrder {
+        key: order_key(order.order_id.as_str()),
+        day: fact.day,
+        cancelled_from: fact.cancelled_from,
+        amount: fact.amount,
+        channel: store.as_ref().and_then(|s| channels.get(s).copied()),
+        store,
+        lines: audience_lines(&order.lines),
+        returns: Vec::new(),
+    }
+}
+
 impl Ingest for ShopStore {
     const KIND: FactKind = FactKind::Stores;
     async fn record(app: &App, items: &[Self], _: IngestOptions) -> StoreResult<Recorded> {
@@ -68,14 +123,29 @@ impl Ingest for MemberProfile {
             .map(Recorded::from)
     }
 
+    /// New members, and every profile that changed (as stored after the merge) for the
+    /// audiences.
     async fn segment_changes(
-        _: &App,
+        app: &App,
         items: &[Self],
         recorded: &Recorded,
     ) -> AppResult<Vec<SegmentChange>> {
-        Ok(accepted(items, &recorded.outcomes, &[Accepted::Created])
-            .map(|m| SegmentChange::caused_by(&m.member_id, None, "member", &m.member_id))
-            .collect())
+        let zone = &app.brand.time_zone;
+        let mut changes = Vec::new();
+        for (item, outcome) in items.iter().zip(&recorded.outcomes) {
+            let profile = match outcome {
+                Ok(Accepted::Created) => audience_profile(item, zone),
+                Ok(Accepted::Updated) => {
+                    audience_profile(&app.store.get_member(&item.member_id).await?.profile, zone)
+                }
+                _ => continue,
+            };
+            changes.push(
+                SegmentChange::caused_by(&item.member_id, None, "member", &item.member_id)
+                    .with_audience(AudienceChange::Profile(profile)),
+            );
+        }
+        Ok(changes)
     }
 }
 
@@ -99,20 +169,44 @@ impl Ingest for Order {
         let change = |order: &Self, fact| {
             SegmentChange::caused_by(&order.member_id, fact, "order", &order.order_id)
         };
+        let channels: HashMap<String, StoreChannel> = app
+            .store
+            .list_stores()
+            .await?
+            .into_iter()
+            .map(|s| (s.store_id.to_string(), s.channel))
+            .collect();
         // An order not valid yet still brings its member (maybe new) into the segments.
         let mut changes: Vec<SegmentChange> =
             accepted(items, &recorded.outcomes, &[Accepted::Created])
                 .map(|order| {
                     let valid = !completed_mode || order.status == OrderStatus::Completed;
                     let fact = order_fact(order, zone, rules.include_shipping);
-                    change(order, valid.then_some(Fact::Order(fact)))
+                    let made = change(order, valid.then_some(Fact::Order(fact)));
+                    if valid {
+                        made.with_audience(AudienceChange::Order(audience_order(
+                            order, fact, &channels,
+                        )))
+                    } else {
+                        made
+                    }
                 })
                 .collect();
+        // An update that brought lines gives the order its lines.
+        changes.extend(
+            accepted(items, &recorded.outcomes, &[Accepted::Updated])
+                .filter(|order| !order.lines.is_empty())
+                .map(|order| {
+                    change(order, None).with_audience(AudienceChange::Lines {
+                        order: order_key(order.order_id.as_str()),
+                        lines: audience_lines(&order.lines),
+                    })
+                }),
+        );
         if recorded.status_changes.is_empty() {
             return Ok(changes);
         }
-        let by_id: std::collections::HashMap<&OrderId, &Self> =
-            items.iter().map(|o| (&o.order_id, o)).collect();
+        let by_id: HashMap<&OrderId, &Self> = items.iter().map(|o| (&o.order_id, o)).collect();
         for moved in &recorded.status_changes {
             let Some(order) = by_id.get(&moved.order_id) else {
                 continue;
@@ -123,16 +217,27 @@ impl Ingest for Order {
                 amount: fact.amount,
                 from: day_of(moved.at, zone),
             };
-            let fact = match (moved.from, moved.to) {
-                (_, OrderStatus::Completed) if completed_mode => Fact::Order(OrderFact {
-                    cancelled_from: Day(i32::MAX),
-                    ..fact
-                }),
-                (OrderStatus::Completed, OrderStatus::Cancelled) => cancel,
-                (_, OrderStatus::Cancelled) if !completed_mode => cancel,
+            let key = order_key(order.order_id.as_str());
+            let cancelled = AudienceChange::Cancel {
+                order: key,
+                from: day_of(moved.at, zone),
+            };
+            let (fact, audience) = match (moved.from, moved.to) {
+                (_, OrderStatus::Completed) if completed_mode => {
+                    let valid = OrderFact {
+                        cancelled_from: Day(i32::MAX),
+                        ..fact
+                    };
+                    (
+                        Fact::Order(valid),
+                        AudienceChange::Order(audience_order(order, valid, &channels)),
+                    )
+                }
+                (OrderStatus::Completed, OrderStatus::Cancelled) => (cancel, cancelled),
+                (_, OrderStatus::Cancelled) if !completed_mode => (cancel, cancelled),
                 _ => continue,
             };
-            changes.push(change(order, Some(fact)));
+            changes.push(change(order, Some(fact)).with_audience(audience));
         }
         Ok(changes)
     }
@@ -145,6 +250,39 @@ impl Ingest for (OrderId, OrderLine) {
             .record_order_lines(items, app.now())
             .await
             .map(Recorded::from)
+    }
+
+    /// Each order that gained lines, with all its lines now, for the audiences.
+    async fn segment_changes(
+        app: &App,
+        items: &[Self],
+        recorded: &Recorded,
+    ) -> AppResult<Vec<SegmentChange>> {
+        let mut ids: Vec<OrderId> = accepted(
+            items,
+            &recorded.outcomes,
+            &[Accepted::Created, Accepted::Updated],
+        )
+        .map(|(order_id, _)| order_id.clone())
+        .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(app
+            .store
+            .get_orders(&ids)
+            .await?
+            .into_iter()
+            .map(|order| {
+                SegmentChange::caused_by(&order.member_id, None, "order", &order.order_id)
+                    .with_audience(AudienceChange::Lines {
+                        order: order_key(order.order_id.as_str()),
+                        lines: audience_lines(&order.lines),
+                    })
+            })
+            .collect())
     }
 }
 
@@ -168,7 +306,7 @@ impl Ingest for NewReturn {
             return Ok(Vec::new());
         }
         let ids: Vec<OrderId> = created.iter().map(|r| r.order_id.clone()).collect();
-        let orders: std::collections::HashMap<OrderId, Order> = app
+        let orders: HashMap<OrderId, Order> = app
             .store
             .get_orders(&ids)
             .await?
@@ -194,12 +332,19 @@ impl Ingest for NewReturn {
                     day: day_of(refund.completed_at, zone),
                     amount: refund.amount.minor(),
                 };
-                Some(SegmentChange::caused_by(
-                    &order.member_id,
-                    Some(returned),
-                    "return",
-                    &refund.return_id,
-                ))
+                Some(
+                    SegmentChange::caused_by(
+                        &order.member_id,
+                        Some(returned),
+                        "return",
+                        &refund.return_id,
+                    )
+                    .with_audience(AudienceChange::Return {
+                        order: order_key(order.order_id.as_str()),
+                        day: day_of(refund.completed_at, zone),
+                        amount: refund.amount.minor(),
+                    }),
+                )
             })
             .collect())
     }
@@ -228,6 +373,7 @@ impl Ingest for Interaction {
                     "interaction",
                     &i.interaction_id,
                 )
+                .with_audience(AudienceChange::Interaction(day, i.channel))
             })
             .collect())
     }
@@ -240,6 +386,26 @@ impl Ingest for BehaviourEvent {
             .record_events(items, options, app.now())
             .await
             .map(Recorded::from)
+    }
+
+    /// New events, for the audiences (the models do not read them).
+    async fn segment_changes(
+        app: &App,
+        items: &[Self],
+        recorded: &Recorded,
+    ) -> AppResult<Vec<SegmentChange>> {
+        Ok(accepted(items, &recorded.outcomes, &[Accepted::Created])
+            .map(|e| {
+                SegmentChange::caused_by(&e.member_id, None, "event", &e.event_id).with_audience(
+                    AudienceChange::Event(AudienceEvent {
+                        day: day_of(e.at, &app.brand.time_zone),
+                        kind: e.kind,
+                        sku: e.sku.as_ref().map(ToString::to_string),
+                        category: e.category.clone(),
+                    }),
+                )
+            })
+            .collect())
     }
 }
 

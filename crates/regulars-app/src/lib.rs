@@ -12,6 +12,7 @@ mod ingest;
 mod keys;
 mod live;
 mod metrics;
+mod saved;
 pub mod segments;
 
 use std::sync::Arc;
@@ -30,9 +31,11 @@ pub use live::{Live, SegmentChange, SegmentSettings};
 pub use metrics::Metrics;
 pub use regulars_formats::{FactKind, Format};
 pub use regulars_store::{
-    Accepted, FactCounts, IdempotencyClaim, ItemOutcome, LoggedTransition, MemberFacts,
-    MigrationCell, Rejection, TransitionFilter,
+    Accepted, AudienceMove, FactCounts, IdempotencyClaim, ItemOutcome, LogFilter, Logged,
+    LoggedTransition, MemberFacts, MigrationCell, Rejection, SavedAudience, TagChange,
+    TransitionFilter,
 };
+pub use saved::{AudienceContent, AudienceDraft, AudienceSummary, SavedOutcome, TagOutcome};
 
 /// The brand's conventions.
 #[derive(Debug, Clone)]
@@ -80,6 +83,17 @@ pub enum AppError {
     /// An audience rule cannot run (an unknown label, gender or segment).
     #[error("{0}")]
     InvalidRule(String),
+    /// A request broke a rule of its own (a name, a tag, an unknown member), with the field.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The field at fault.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The request conflicts with what is stored (an audience another one reads).
+    #[error("{0}")]
+    Conflict(String),
     /// The storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -15,6 +15,7 @@ use regulars_store::{
     TransitionFilter,
 };
 
+use crate::saved::{LiveAudiences, Moved, Stamp};
 use crate::segments::{SegmentCount, SegmentReader, index_of, run_engine};
 use crate::{App, AppResult};
 
@@ -36,12 +37,13 @@ impl Default for SegmentSettings {
     }
 }
 
-/// The engine with the members' ids.
+/// The engine with the members' ids, and the saved audiences over the same members.
 pub struct Live {
-    engine: Engine,
-    member_ids: Vec<MemberId>,
-    index: crate::segments::MemberIndex,
+    pub(crate) engine: Engine,
+    pub(crate) member_ids: Vec<MemberId>,
+    pub(crate) index: crate::segments::MemberIndex,
     last_recompute: Day,
+    pub(crate) audiences: LiveAudiences,
 }
 
 impl std::fmt::Debug for Live {
@@ -59,11 +61,25 @@ impl Live {
         &self.engine
     }
 
+    /// Re-tests everyone against every saved rule as of the engine's day.
+    pub(crate) fn retest_audiences(&mut self, stamp: &Stamp) -> Moved {
+        let mut out = Moved::default();
+        let today = self.engine.today();
+        self.audiences
+            .retest_all(today, &self.engine, &self.member_ids, stamp, &mut out);
+        out
+    }
+
     fn member(&mut self, id: &MemberId) -> u32 {
         if let Some(idx) = self.index.get(id) {
             return *idx;
         }
         let idx = self.engine.add_member();
+        let at = self.audiences.table.add_member();
+        debug_assert_eq!(
+            at, idx as usize,
+            "the engine and the audiences index members alike"
+        );
         self.member_ids.push(id.clone());
         self.index.insert(id.clone(), idx);
         idx
@@ -166,6 +182,8 @@ pub struct SegmentChange {
     pub fact: Option<Fact>,
     /// What caused it (`order:ID`, …).
     pub cause: String,
+    /// What it changes in the audiences' facts, if anything.
+    pub audience: Option<regulars_engine::AudienceChange>,
 }
 
 impl SegmentChange {
@@ -180,6 +198,16 @@ impl SegmentChange {
             member_id: member_id.clone(),
             fact,
             cause: format!("{kind}:{id}"),
+            audience: None,
+        }
+    }
+
+    /// The same change, also changing the audiences' facts.
+    #[must_use]
+    pub fn with_audience(self, change: regulars_engine::AudienceChange) -> Self {
+        Self {
+            audience: Some(change),
+            ..self
         }
     }
 }
@@ -202,12 +230,23 @@ impl App {
             (engine, member_ids)
         })
         .await?;
-        let live = Live {
+        let audiences = self.load_live_audiences(&member_ids, today).await?;
+        let mut live = Live {
             engine,
             index: index_of(&member_ids),
             member_ids,
             last_recompute: today,
+            audiences,
         };
+        let restart = Stamp {
+            day: today.to_date(),
+            at: self.now(),
+            cause: "restart".to_owned(),
+        };
+        let moved = live.retest_audiences(&restart);
+        self.store
+            .record_audience_moves(&moved.moves, &moved.tags)
+            .await?;
         let stored: HashMap<String, [String; 5]> = self
             .store
             .memberships()
@@ -282,20 +321,60 @@ impl App {
         };
         let mut moved: Vec<(Transition, String)> = Vec::new();
         let mut out = Vec::new();
+        // Each touched member is re-tested once, after the batch, with their last fact's cause.
+        let mut touched: Vec<(u32, String)> = Vec::new();
         for change in changes {
             let member = live.member(&change.member_id);
+            if let Some(audience) = &change.audience {
+                match live.audiences.table.apply(member as usize, audience) {
+                    Ok(()) => {}
+                    // Lines or a return of an order that does not count (yet): nothing to do.
+                    Err(regulars_engine::ChangeError::UnknownOrder) => {
+                        tracing::debug!(member = %change.member_id, cause = %change.cause, "no counted order for this change");
+                    }
+                    Err(error) => {
+                        tracing::warn!(member = %change.member_id, cause = %change.cause, %error, "a fact did not reach the audiences");
+                    }
+                }
+            }
+            touched.push((member, change.cause.clone()));
             let Some(fact) = change.fact else { continue };
             if let Err(error) = live.engine.apply(member, fact, &live.member_ids, &mut out) {
                 tracing::warn!(member = %change.member_id, cause = %change.cause, %error, "a fact did not reach the segments");
             }
             moved.extend(out.drain(..).map(|t| (t, change.cause.clone())));
         }
-        let (log, memberships) = live.records(&moved, self.now());
+        let now = self.now();
+        let mut audience_moves = Moved::default();
+        if !live.audiences.saved.is_empty() {
+            touched.reverse();
+            touched.sort_by_key(|(m, _)| *m);
+            touched.dedup_by_key(|(m, _)| *m);
+            let day = live.engine.today().to_date();
+            for (member, cause) in touched {
+                let stamp = Stamp {
+                    day,
+                    at: now,
+                    cause,
+                };
+                live.audiences.retest_member(
+                    member as usize,
+                    &live.engine,
+                    &live.member_ids,
+                    &stamp,
+                    &mut audience_moves,
+                );
+            }
+        }
+        let (log, memberships) = live.records(&moved, now);
         // The next batch may use the engine while this one's log is written; the log lock,
         // taken before the engine is let go, keeps the writes in the engine's order.
         let logging = self.transition_log.lock().await;
         drop(guard);
         self.store.record_transitions(&log, &memberships).await?;
+        self.store
+            .record_audience_moves(&audience_moves.moves, &audience_moves.tags)
+            .await?;
         drop(logging);
         Ok(())
     }
@@ -311,6 +390,7 @@ impl App {
         };
         // Every transition an ingest took from the engine is logged before the day moves.
         let _logging = self.transition_log.lock().await;
+        let mut retest = None;
         if live.engine.today() < today {
             let ended = live.engine.today().to_date();
             let keep_from = Day(today.0 - self.segment_settings.snapshot_keep_days as i32);
@@ -322,10 +402,15 @@ impl App {
             let moved: Vec<_> = out.into_iter().map(|t| (t, "time".to_owned())).collect();
             let (log, memberships) = live.records(&moved, self.now());
             self.store.record_transitions(&log, &memberships).await?;
+            retest = Some("time");
         }
         let every = self.segment_settings.recompute_every_days.max(1) as i32;
         if today.0 - live.last_recompute.0 >= every {
             Self::recompute(self, live).await?;
+            retest = retest.or(Some("recompute"));
+        }
+        if let Some(cause) = retest {
+            self.retest_audiences(live, cause).await?;
         }
         Ok(())
     }
@@ -341,7 +426,24 @@ impl App {
             return Ok(0);
         };
         let _logging = self.transition_log.lock().await;
-        Self::recompute(self, live).await
+        let moved = Self::recompute(self, live).await?;
+        self.retest_audiences(live, "recompute").await?;
+        Ok(moved)
+    }
+
+    /// Re-tests everyone against every saved rule and logs who moved.
+    async fn retest_audiences(&self, live: &mut Live, cause: &str) -> AppResult<()> {
+        let stamp = Stamp {
+            day: live.engine.today().to_date(),
+            at: self.now(),
+            cause: cause.to_owned(),
+        };
+        let moved = live.retest_audiences(&stamp);
+        // One transaction: the moves and the tag changes they made land together.
+        self.store
+            .record_audience_moves(&moved.moves, &moved.tags)
+            .await?;
+        Ok(())
     }
 
     async fn recompute(app: &Self, live: &mut Live) -> AppResult<usize> {

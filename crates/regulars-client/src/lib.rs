@@ -155,20 +155,7 @@ impl Client {
             .into_iter()
             .collect();
         let raw = self.send(method, path, body, &headers).await?;
-        if (200..300).contains(&raw.status) {
-            raw.json()
-        } else {
-            match serde_json::from_str::<ErrorBody>(&raw.text) {
-                Ok(body) => Err(ClientError::Api {
-                    status: raw.status,
-                    body,
-                }),
-                Err(_) => Err(ClientError::Unexpected {
-                    status: raw.status,
-                    text: raw.text,
-                }),
-            }
-        }
+        success(raw)?.json()
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(
@@ -212,6 +199,89 @@ impl Client {
         request: &regulars_api_types::AudiencePreviewRequest,
     ) -> Result<regulars_api_types::AudiencePreviewView, ClientError> {
         self.post("/api/v1/audiences/preview", request, None).await
+    }
+
+    /// `PUT /api/v1/audiences/{name}`
+    pub async fn save_audience(
+        &self,
+        name: &str,
+        request: &regulars_api_types::AudienceSaveRequest,
+    ) -> Result<regulars_api_types::AudienceSavedView, ClientError> {
+        let body = serde_json::to_vec(request).map_err(|e| unencodable(&e))?;
+        let path = format!("/api/v1/audiences/{}", encode_segment(name));
+        self.call(reqwest::Method::PUT, &path, Some(body), None)
+            .await
+    }
+
+    /// `GET /api/v1/audiences`
+    pub async fn audiences(&self) -> Result<regulars_api_types::AudienceListView, ClientError> {
+        self.call(reqwest::Method::GET, "/api/v1/audiences", None, None)
+            .await
+    }
+
+    /// `GET /api/v1/audiences/{name}`
+    pub async fn audience(
+        &self,
+        name: &str,
+    ) -> Result<regulars_api_types::AudienceView, ClientError> {
+        let path = format!("/api/v1/audiences/{}", encode_segment(name));
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
+    /// `DELETE /api/v1/audiences/{name}`
+    pub async fn delete_audience(&self, name: &str) -> Result<(), ClientError> {
+        let path = format!("/api/v1/audiences/{}", encode_segment(name));
+        let raw = self.send(reqwest::Method::DELETE, &path, None, &[]).await?;
+        success(raw).map(drop)
+    }
+
+    /// `GET /api/v1/audiences/{name}/members?after=…&limit=…`
+    pub async fn audience_members(
+        &self,
+        name: &str,
+        after: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<regulars_api_types::AudienceMembersView, ClientError> {
+        let mut path = format!("/api/v1/audiences/{}/members?", encode_segment(name));
+        if let Some(after) = after {
+            path.push_str(&format!("after={}&", encode_segment(after)));
+        }
+        if let Some(limit) = limit {
+            path.push_str(&format!("limit={limit}"));
+        }
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
+    /// `GET /api/v1/audiences/{name}/moves?after=…`
+    pub async fn audience_moves(
+        &self,
+        name: &str,
+        after: Option<i64>,
+    ) -> Result<regulars_api_types::AudienceMovesView, ClientError> {
+        let mut path = format!("/api/v1/audiences/{}/moves", encode_segment(name));
+        if let Some(after) = after {
+            path.push_str(&format!("?after={after}"));
+        }
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
+    /// `POST /api/v1/tags/{tag}`
+    pub async fn tag(
+        &self,
+        tag: &str,
+        request: &regulars_api_types::TagRequest,
+    ) -> Result<regulars_api_types::TagOutcomeView, ClientError> {
+        let path = format!("/api/v1/tags/{}", encode_segment(tag));
+        self.post(&path, request, None).await
+    }
+
+    /// `GET /api/v1/tags/{tag}/changes`
+    pub async fn tag_changes(
+        &self,
+        tag: &str,
+    ) -> Result<regulars_api_types::TagChangesView, ClientError> {
+        let path = format!("/api/v1/tags/{}/changes", encode_segment(tag));
+        self.call(reqwest::Method::GET, &path, None, None).await
     }
 
     /// `POST /api/v1/stores`
@@ -305,6 +375,24 @@ pub fn encode_batch<T: Serialize>(items: &[T]) -> Result<Vec<u8>, ClientError> {
 }
 
 /// A body that cannot be encoded as JSON (a map with non-string keys, say).
+/// The response when it succeeded (2xx), else the API's error (or the text of an unexpected
+/// answer).
+fn success(raw: RawResponse) -> Result<RawResponse, ClientError> {
+    if (200..300).contains(&raw.status) {
+        return Ok(raw);
+    }
+    match serde_json::from_str::<ErrorBody>(&raw.text) {
+        Ok(body) => Err(ClientError::Api {
+            status: raw.status,
+            body,
+        }),
+        Err(_) => Err(ClientError::Unexpected {
+            status: raw.status,
+            text: raw.text,
+        }),
+    }
+}
+
 fn unencodable(error: &serde_json::Error) -> ClientError {
     ClientError::Unexpected {
         status: 0,

@@ -45,6 +45,11 @@ impl ApiRole {
         matches!(self, Self::Admin | Self::Marketer | Self::Analyst)
     }
 
+    /// May this role manage marketing: save audiences, tag members?
+    pub fn can_manage_marketing(self) -> bool {
+        matches!(self, Self::Admin | Self::Marketer)
+    }
+
     /// May this role manage API keys?
     pub fn can_manage_keys(self) -> bool {
         self == Self::Admin
@@ -61,6 +66,9 @@ mod tests {
         assert!(ApiRole::Analyst.can_read() && !ApiRole::Analyst.can_write_facts());
         assert!(!ApiRole::Marketer.can_write_facts() && ApiRole::Marketer.can_read());
         assert!(ApiRole::Admin.can_manage_keys() && !ApiRole::Marketer.can_manage_keys());
+        assert!(
+            ApiRole::Marketer.can_manage_marketing() && !ApiRole::Analyst.can_manage_marketing()
+        );
         for role in ApiRole::ALL {
             assert_eq!(ApiRole::parse(role.as_str()).unwrap(), role);
         }

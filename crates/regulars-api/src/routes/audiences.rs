@@ -1,11 +1,20 @@
-//! Audiences: how many members a rule (JSON or text) selects as of a day, and the first of them.
+//! Audiences: previewing a rule (JSON or text); saved audiences (rules kept live, static lists,
+//! auto tags) with their members and the log of who entered and left; manual tags and their log.
 
 use axum::Json;
-use axum::extract::State;
-use regulars_api_types::{AudiencePreviewRequest, AudiencePreviewView, ErrorBody};
-use regulars_app::App;
-use regulars_domain::{ApiRole, FieldErrors};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use regulars_api_types::{
+    AudienceListView, AudienceMembersView, AudienceMoveView, AudienceMovesView,
+    AudiencePreviewRequest, AudiencePreviewView, AudienceRuleJson, AudienceSaveRequest,
+    AudienceSavedView, AudienceView, ErrorBody, TagChangeView, TagChangesView, TagOutcomeView,
+    TagRequest,
+};
+use regulars_app::{App, AudienceContent, AudienceDraft, AudienceSummary, LogFilter, TagOutcome};
+use regulars_domain::audience::AudienceRule;
+use regulars_domain::{ApiRole, FieldErrors, MemberId};
 use regulars_formats::audience::{rule_from_json, rule_to_json};
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -34,23 +43,14 @@ async fn preview(
     caller.require(ApiRole::can_read, "preview audiences")?;
     let mut errors = FieldErrors::default();
     let rule = match (&request.rule, &request.text) {
-        (Some(json), None) => rule_from_json(json)
-            .map_err(|refused| {
-                for e in refused.0 {
-                    errors.push(format!("rule.{}", e.field), e.reason);
-                }
-            })
-            .ok(),
-        (None, Some(text)) => regulars_domain::audience::parse_rule(text)
-            .map_err(|e| errors.push("text", e.to_string()))
-            .ok(),
-        _ => {
+        (None, None) | (Some(_), Some(_)) => {
             errors.push(
                 "rule",
                 "give the rule as `rule` (JSON) or as `text`, one of them",
             );
             None
         }
+        (json, text) => read_rule(json.as_ref(), text.as_deref(), &mut errors),
     };
     let as_of = request.as_of.as_deref().and_then(|text| {
         regulars_domain::parse_date(text)
@@ -75,6 +75,347 @@ async fn preview(
     }))
 }
 
+/// A rule given as JSON or as text (the caller checked there is exactly one), refusals added
+/// to `errors` with their field.
+fn read_rule(
+    json: Option<&AudienceRuleJson>,
+    text: Option<&str>,
+    errors: &mut FieldErrors,
+) -> Option<AudienceRule> {
+    match (json, text) {
+        (Some(json), _) => rule_from_json(json)
+            .map_err(|refused| {
+                for e in refused.0 {
+                    errors.push(format!("rule.{}", e.field), e.reason);
+                }
+            })
+            .ok(),
+        (None, Some(text)) => regulars_domain::audience::parse_rule(text)
+            .map_err(|e| errors.push("text", e.to_string()))
+            .ok(),
+        (None, None) => None,
+    }
+}
+
+fn view(summary: &AudienceSummary) -> AudienceView {
+    let definition = &summary.definition;
+    let rule = definition
+        .rule
+        .as_deref()
+        .and_then(|text| regulars_domain::audience::parse_rule(text).ok());
+    AudienceView {
+        name: definition.name.clone(),
+        kind: if rule.is_some() { "rule" } else { "list" }.to_owned(),
+        text: definition.rule.clone(),
+        rule: rule.as_ref().map(rule_to_json),
+        tag: definition.tag.clone(),
+        description: definition.description.clone(),
+        created_at: definition.created_at.to_string(),
+        updated_at: definition.updated_at.to_string(),
+        members: summary.members,
+    }
+}
+
+/// Member ids from a request, refusals added to `errors` under `field[i]`.
+fn member_ids(field: &str, ids: &[String], errors: &mut FieldErrors) -> Vec<MemberId> {
+    ids.iter()
+        .enumerate()
+        .filter_map(|(i, id)| {
+            MemberId::parse(id)
+                .map_err(|reason| errors.push(format!("{field}[{i}]"), reason))
+                .ok()
+        })
+        .collect()
+}
+
+/// Creates or replaces a saved audience. Its members are tested at once; from then on it is kept
+/// live, and everyone entering or leaving is logged.
+#[utoipa::path(
+    put, path = "/api/v1/audiences/{name}", tag = "audiences",
+    params(("name" = String, Path, description = "The audience's name")),
+    request_body = AudienceSaveRequest,
+    responses(
+        (status = 201, description = "Created", body = AudienceSavedView),
+        (status = 200, description = "Replaced", body = AudienceSavedView),
+        (status = 422, description = "The rule, name, tag or members are not valid, or the rule would read itself in a cycle (`validation_failed`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn save(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+    ApiJson(request): ApiJson<AudienceSaveRequest>,
+) -> Result<(StatusCode, Json<AudienceSavedView>), ApiError> {
+    caller.require(ApiRole::can_manage_marketing, "save audiences")?;
+    let mut errors = FieldErrors::default();
+    let content = match (&request.rule, &request.text, &request.members) {
+        (json @ Some(_), None, None) | (json @ None, Some(_), None) => {
+            read_rule(json.as_ref(), request.text.as_deref(), &mut errors)
+                .map(AudienceContent::Rule)
+        }
+        (None, None, Some(ids)) => Some(AudienceContent::Members(member_ids(
+            "members",
+            ids,
+            &mut errors,
+        ))),
+        _ => {
+            errors.push(
+                "rule",
+                "give a rule as `rule` (JSON) or `text`, or a static list as `members`: one of them",
+            );
+            None
+        }
+    };
+    let Some(content) = content.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::validation(&errors));
+    };
+    let outcome = app
+        .save_audience(AudienceDraft {
+            name,
+            content,
+            tag: request.tag,
+            description: request.description,
+        })
+        .await?;
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(AudienceSavedView {
+            audience: view(&outcome.summary),
+            created: outcome.created,
+            entered: outcome.entered,
+            left: outcome.left,
+        }),
+    ))
+}
+
+/// Every saved audience with its member count now.
+#[utoipa::path(
+    get, path = "/api/v1/audiences", tag = "audiences",
+    responses((status = 200, description = "By name", body = AudienceListView)),
+    security(("api_key" = []))
+)]
+async fn list(State(app): State<App>, caller: Caller) -> Result<Json<AudienceListView>, ApiError> {
+    caller.require(ApiRole::can_read, "read audiences")?;
+    let audiences = app.audiences().await?;
+    Ok(Json(AudienceListView {
+        audiences: audiences.iter().map(view).collect(),
+    }))
+}
+
+/// One saved audience.
+#[utoipa::path(
+    get, path = "/api/v1/audiences/{name}", tag = "audiences",
+    params(("name" = String, Path, description = "The audience's name")),
+    responses(
+        (status = 200, description = "The audience", body = AudienceView),
+        (status = 404, description = "No audience of that name (`not_found`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn show(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<AudienceView>, ApiError> {
+    caller.require(ApiRole::can_read, "read audiences")?;
+    let (summary, _) = app.audience_members(&name).await?;
+    Ok(Json(view(&summary)))
+}
+
+/// Deletes a saved audience; its members are logged as leaving.
+#[utoipa::path(
+    delete, path = "/api/v1/audiences/{name}", tag = "audiences",
+    params(("name" = String, Path, description = "The audience's name")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No audience of that name (`not_found`)", body = ErrorBody),
+        (status = 409, description = "Another audience reads it (`conflict`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn delete(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(ApiRole::can_manage_marketing, "delete audiences")?;
+    app.delete_audience(&name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?after=…&limit=…`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct Page {
+    /// Start after this member id (the previous page's `next_after`).
+    after: Option<String>,
+    /// Members per page, 1 to 10,000 (default 1,000).
+    limit: Option<usize>,
+}
+
+/// A page of a saved audience's members now, in id order.
+#[utoipa::path(
+    get, path = "/api/v1/audiences/{name}/members", tag = "audiences",
+    params(("name" = String, Path, description = "The audience's name"), Page),
+    responses(
+        (status = 200, description = "A page of members", body = AudienceMembersView),
+        (status = 404, description = "No audience of that name (`not_found`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn members(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(query): Query<Page>,
+) -> Result<Json<AudienceMembersView>, ApiError> {
+    caller.require(ApiRole::can_read, "read audiences")?;
+    let (summary, ids) = app.audience_members(&name).await?;
+    let limit = query.limit.unwrap_or(1_000).clamp(1, 10_000);
+    let (page, next_after) = super::page_of(&ids, query.after.as_deref(), limit);
+    Ok(Json(AudienceMembersView {
+        name: summary.definition.name,
+        total: summary.members,
+        members: page,
+        next_after,
+    }))
+}
+
+/// `?subject=…&member_id=…&after=…&limit=…` over a log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct LogQuery {
+    /// Only entries after this position (the last `seq` seen).
+    after: Option<i64>,
+    /// Only this member.
+    member_id: Option<String>,
+    /// Entries per page, 1 to 10,000 (default 1,000).
+    limit: Option<u32>,
+}
+
+fn log_filter(subject: Option<String>, query: LogQuery) -> LogFilter {
+    LogFilter {
+        subject,
+        member_id: query.member_id,
+        after_seq: query.after,
+        limit: query.limit.unwrap_or(1_000).clamp(1, 10_000),
+    }
+}
+
+/// Who entered and left one saved audience, in log order (journeys follow this log).
+#[utoipa::path(
+    get, path = "/api/v1/audiences/{name}/moves", tag = "audiences",
+    params(("name" = String, Path, description = "The audience's name"), LogQuery),
+    responses((status = 200, description = "Log entries", body = AudienceMovesView)),
+    security(("api_key" = []))
+)]
+async fn moves(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(query): Query<LogQuery>,
+) -> Result<Json<AudienceMovesView>, ApiError> {
+    caller.require(ApiRole::can_read, "read audiences")?;
+    let entries = app.audience_moves(&log_filter(Some(name), query)).await?;
+    Ok(Json(AudienceMovesView {
+        moves: entries
+            .into_iter()
+            .map(|e| AudienceMoveView {
+                seq: e.seq,
+                audience: e.entry.audience,
+                member_id: e.entry.member_id,
+                entered: e.entry.entered,
+                day: e.entry.day.to_string(),
+                at: e.entry.at.to_string(),
+                cause: e.entry.cause,
+            })
+            .collect(),
+    }))
+}
+
+/// Gives a manual tag to members and takes it from others. Audiences that read the tag move
+/// at once; every change is logged.
+#[utoipa::path(
+    post, path = "/api/v1/tags/{tag}", tag = "audiences",
+    params(("tag" = String, Path, description = "The tag")),
+    request_body = TagRequest,
+    responses(
+        (status = 200, description = "What changed", body = TagOutcomeView),
+        (status = 422, description = "An unknown member or a bad tag (`validation_failed`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn tag(
+    State(app): State<App>,
+    caller: Caller,
+    Path(tag): Path<String>,
+    ApiJson(request): ApiJson<TagRequest>,
+) -> Result<Json<TagOutcomeView>, ApiError> {
+    caller.require(ApiRole::can_manage_marketing, "tag members")?;
+    let mut errors = FieldErrors::default();
+    let add = member_ids("add", &request.add, &mut errors);
+    let remove = member_ids("remove", &request.remove, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(&errors));
+    }
+    let mut total = TagOutcome::default();
+    for (ids, added) in [(add, true), (remove, false)] {
+        if ids.is_empty() {
+            continue;
+        }
+        let outcome = app.tag_members(&tag, &ids, added, "api").await?;
+        total.changed += outcome.changed;
+        total.unchanged += outcome.unchanged;
+    }
+    Ok(Json(TagOutcomeView {
+        changed: total.changed,
+        unchanged: total.unchanged,
+    }))
+}
+
+/// Every change of one tag (manual, or by an auto tag), in log order.
+#[utoipa::path(
+    get, path = "/api/v1/tags/{tag}/changes", tag = "audiences",
+    params(("tag" = String, Path, description = "The tag"), LogQuery),
+    responses((status = 200, description = "Log entries", body = TagChangesView)),
+    security(("api_key" = []))
+)]
+async fn tag_changes(
+    State(app): State<App>,
+    caller: Caller,
+    Path(tag): Path<String>,
+    Query(query): Query<LogQuery>,
+) -> Result<Json<TagChangesView>, ApiError> {
+    caller.require(ApiRole::can_read, "read tags")?;
+    let entries = app.tag_changes(&log_filter(Some(tag), query)).await?;
+    Ok(Json(TagChangesView {
+        changes: entries
+            .into_iter()
+            .map(|e| TagChangeView {
+                seq: e.seq,
+                member_id: e.entry.member_id,
+                tag: e.entry.tag,
+                added: e.entry.added,
+                source: e.entry.source,
+                day: e.entry.day.to_string(),
+                at: e.entry.at.to_string(),
+                cause: e.entry.cause,
+            })
+            .collect(),
+    }))
+}
+
 pub(crate) fn routes() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(preview))
+    OpenApiRouter::new()
+        .routes(routes!(preview))
+        .routes(routes!(list))
+        .routes(routes!(save, show, delete))
+        .routes(routes!(members))
+        .routes(routes!(moves))
+        .routes(routes!(tag))
+        .routes(routes!(tag_changes))
 }

@@ -11,3 +11,22 @@ pub(crate) use facts::routes as facts;
 pub(crate) use members::routes as members;
 pub(crate) use segments::routes as segments;
 pub(crate) use system::{metrics, routes as system};
+
+/// One page of member ids sorted by id: up to `limit` after `after`, and the id to pass as
+/// `after` for the next page (none on the last).
+pub(crate) fn page_of<T: AsRef<str> + ToString>(
+    ids: &[T],
+    after: Option<&str>,
+    limit: usize,
+) -> (Vec<String>, Option<String>) {
+    let start = after.map_or(0, |after| ids.partition_point(|id| id.as_ref() <= after));
+    let page: Vec<String> = ids[start..]
+        .iter()
+        .take(limit)
+        .map(ToString::to_string)
+        .collect();
+    let next_after = (start + page.len() < ids.len())
+        .then(|| page.last().cloned())
+        .flatten();
+    (page, next_after)
+}

@@ -111,18 +111,7 @@ async fn members(
     let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
     let ids = segmentation.members_of(model, &segment);
     let total = ids.len() as u64;
-    let start = query
-        .after
-        .as_deref()
-        .map_or(0, |after| ids.partition_point(|id| id.as_str() <= after));
-    let page: Vec<String> = ids[start..]
-        .iter()
-        .take(limit)
-        .map(|id| id.to_string())
-        .collect();
-    let next_after = (start + page.len() < ids.len())
-        .then(|| page.last().cloned())
-        .flatten();
+    let (page, next_after) = super::page_of(&ids, query.after.as_deref(), limit);
     Ok(Json(SegmentMembersView {
         model: model.as_str().to_owned(),
         segment,

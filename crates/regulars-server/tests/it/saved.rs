@@ -1,0 +1,312 @@
+//! Saved audiences through the API: a rule kept live by facts, tags and the passing of days,
+//! with every entering and leaving logged with its cause; static lists; manual and auto tags;
+//! and the refusals (a cycle, an unknown segment, deleting an audience another one reads).
+
+use regulars_api_types::{AudienceSaveRequest, MemberRequest, OrderLineRequest, TagRequest};
+
+use crate::{error_code, order, spawn_or_skip};
+
+fn rule(text: &str) -> AudienceSaveRequest {
+    AudienceSaveRequest {
+        rule: None,
+        text: Some(text.to_owned()),
+        members: None,
+        tag: None,
+        description: None,
+    }
+}
+
+fn pastry_order(id: &str, member: &str, placed_at: &str) -> regulars_api_types::OrderRequest {
+    let mut pastry = order(id, member, 150);
+    pastry.placed_at = placed_at.to_owned();
+    pastry.lines = vec![OrderLineRequest {
+        line_no: Some(1),
+        sku: "PS-CRO".to_owned(),
+        name: None,
+        category: Some("pastry".to_owned()),
+        quantity: 2,
+        unit_price: 75,
+    }];
+    pastry
+}
+
+async fn members(app: &regulars_test_support::TestApp, genders: &[(&str, &str)]) {
+    for (id, gender) in genders {
+        let member = MemberRequest {
+            member_id: (*id).to_owned(),
+            gender: Some((*gender).to_owned()),
+            ..MemberRequest::default()
+        };
+        app.client.upsert_member(&member, None).await.unwrap();
+    }
+}
+
+async fn member_ids(app: &regulars_test_support::TestApp, name: &str) -> Vec<String> {
+    app.client
+        .audience_members(name, None, None)
+        .await
+        .unwrap()
+        .members
+}
+
+#[tokio::test]
+async fn a_saved_rule_is_kept_live_by_facts_and_days_and_logs_who_moved_and_why() {
+    let app = spawn_or_skip!();
+    app.app.start_segments().await.unwrap();
+    members(&app, &[("M1", "female"), ("M2", "male"), ("M3", "female")]).await;
+    app.client
+        .batch(
+            "orders",
+            &[pastry_order("O1", "M1", "2026-11-20 09:00")],
+            None,
+        )
+        .await
+        .unwrap();
+
+    let saved = app
+        .client
+        .save_audience(
+            "pastry lovers",
+            &rule(r#"bought(category = "pastry", within = 30d)"#),
+        )
+        .await
+        .unwrap();
+    assert!(saved.created);
+    assert_eq!(
+        (saved.entered, saved.left, saved.audience.members),
+        (1, 0, 1)
+    );
+    assert_eq!(saved.audience.kind, "rule");
+
+    // An order brings M2 in at once.
+    app.client
+        .batch(
+            "orders",
+            &[pastry_order("O2", "M2", "2026-11-21 10:00")],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(member_ids(&app, "pastry lovers").await, ["M1", "M2"]);
+
+    // Forty days on, both purchases left the window.
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 40));
+    app.app.tick_segments().await.unwrap();
+    assert!(member_ids(&app, "pastry lovers").await.is_empty());
+
+    let moves = app
+        .client
+        .audience_moves("pastry lovers", None)
+        .await
+        .unwrap()
+        .moves;
+    let seen: Vec<(&str, bool, &str)> = moves
+        .iter()
+        .map(|m| (m.member_id.as_str(), m.entered, m.cause.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("M1", true, "saved"),
+            ("M2", true, "order:O2"),
+            ("M1", false, "time"),
+            ("M2", false, "time"),
+        ]
+    );
+    let after = app
+        .client
+        .audience_moves("pastry lovers", Some(moves[1].seq))
+        .await
+        .unwrap();
+    assert_eq!(after.moves.len(), 2);
+
+    // Saving it again with another rule logs the difference as `edited`.
+    let edited = app
+        .client
+        .save_audience("pastry lovers", &rule("gender = female"))
+        .await
+        .unwrap();
+    assert!(!edited.created);
+    assert_eq!((edited.entered, edited.left), (2, 0));
+    let listed = app.client.audiences().await.unwrap().audiences;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].text.as_deref(), Some("gender = female"));
+    assert_eq!(listed[0].members, 2);
+}
+
+#[tokio::test]
+async fn a_static_list_holds_exactly_its_members_and_refuses_unknown_ones() {
+    let app = spawn_or_skip!();
+    members(&app, &[("M1", "female"), ("M2", "male"), ("M3", "female")]).await;
+    let list = |ids: &[&str]| AudienceSaveRequest {
+        members: Some(ids.iter().map(|s| (*s).to_owned()).collect()),
+        text: None,
+        ..rule("")
+    };
+    let saved = app
+        .client
+        .save_audience("launch guests", &list(&["M3", "M1"]))
+        .await
+        .unwrap();
+    assert_eq!((saved.audience.kind.as_str(), saved.entered), ("list", 2));
+    assert_eq!(member_ids(&app, "launch guests").await, ["M1", "M3"]);
+    let refused = app
+        .client
+        .save_audience("launch guests", &list(&["M1", "M9"]))
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&refused), (422, "validation_failed"));
+    // The refused save changed nothing; a new list replaces the old one.
+    assert_eq!(member_ids(&app, "launch guests").await, ["M1", "M3"]);
+    let replaced = app
+        .client
+        .save_audience("launch guests", &list(&["M2"]))
+        .await
+        .unwrap();
+    assert_eq!((replaced.entered, replaced.left), (1, 2));
+    // Facts never move a static list.
+    app.client
+        .batch(
+            "orders",
+            &[pastry_order("O1", "M1", "2026-11-20 09:00")],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(member_ids(&app, "launch guests").await, ["M2"]);
+}
+
+#[tokio::test]
+async fn manual_and_auto_tags_move_the_rules_that_read_them_and_every_change_is_logged() {
+    let app = spawn_or_skip!();
+    members(&app, &[("M1", "female"), ("M2", "male"), ("M3", "female")]).await;
+    app.client
+        .save_audience("vips", &rule(r#"tag("vip")"#))
+        .await
+        .unwrap();
+    let tagged = app
+        .client
+        .tag(
+            "vip",
+            &TagRequest {
+                add: vec!["M1".to_owned(), "M2".to_owned()],
+                remove: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((tagged.changed, tagged.unchanged), (2, 0));
+    assert_eq!(member_ids(&app, "vips").await, ["M1", "M2"]);
+    app.client
+        .tag(
+            "vip",
+            &TagRequest {
+                add: vec!["M1".to_owned()],
+                remove: vec!["M2".to_owned()],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(member_ids(&app, "vips").await, ["M1"]);
+    let moves = app.client.audience_moves("vips", None).await.unwrap().moves;
+    assert_eq!(moves.last().map(|m| m.cause.as_str()), Some("tag:vip"));
+
+    // An auto tag: pastry buyers carry `pastry`, and another rule reads that tag.
+    let mut auto = rule(r#"bought(category = "pastry")"#);
+    auto.tag = Some("pastry".to_owned());
+    app.client
+        .save_audience("pastry buyers", &auto)
+        .await
+        .unwrap();
+    app.client
+        .save_audience(
+            "pastry women",
+            &rule(r#"tag("pastry") and gender = female and segment("pastry buyers")"#),
+        )
+        .await
+        .unwrap();
+    app.client
+        .batch(
+            "orders",
+            &[
+                pastry_order("O1", "M1", "2026-11-20 09:00"),
+                pastry_order("O2", "M2", "2026-11-20 09:30"),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(member_ids(&app, "pastry buyers").await, ["M1", "M2"]);
+    assert_eq!(member_ids(&app, "pastry women").await, ["M1"]);
+    let changes = app.client.tag_changes("pastry").await.unwrap().changes;
+    let seen: Vec<(&str, bool, &str, &str)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c.member_id.as_str(),
+                c.added,
+                c.source.as_str(),
+                c.cause.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("M1", true, "audience:pastry buyers", "order:O1"),
+            ("M2", true, "audience:pastry buyers", "order:O2"),
+        ]
+    );
+    let vip = app.client.tag_changes("vip").await.unwrap().changes;
+    assert_eq!(
+        vip.len(),
+        3,
+        "two added, one removed; re-adding M1 changed nothing"
+    );
+    assert!(vip.iter().all(|c| c.source == "manual" && c.cause == "api"));
+}
+
+#[tokio::test]
+async fn cycles_unknown_segments_and_deleting_a_read_audience_are_refused() {
+    let app = spawn_or_skip!();
+    members(&app, &[("M1", "female")]).await;
+    let unknown = app
+        .client
+        .save_audience("a", &rule(r#"segment("nowhere")"#))
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&unknown), (422, "validation_failed"));
+    app.client
+        .save_audience("a", &rule("gender = female"))
+        .await
+        .unwrap();
+    app.client
+        .save_audience("b", &rule(r#"segment("a")"#))
+        .await
+        .unwrap();
+    let cycle = app
+        .client
+        .save_audience("a", &rule(r#"segment("b")"#))
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&cycle), (422, "validation_failed"));
+    // The refused edit left `a` as it was.
+    let a = app.client.audience("a").await.unwrap();
+    assert_eq!((a.text.as_deref(), a.members), (Some("gender = female"), 1));
+    assert_eq!(member_ids(&app, "b").await, ["M1"]);
+
+    let read = app.client.delete_audience("a").await.unwrap_err();
+    assert_eq!(error_code(&read), (409, "conflict"));
+    app.client.delete_audience("b").await.unwrap();
+    app.client.delete_audience("a").await.unwrap();
+    let gone = app.client.audience("a").await.unwrap_err();
+    assert_eq!(error_code(&gone), (404, "not_found"));
+    let moves = app.client.audience_moves("a", None).await.unwrap().moves;
+    assert_eq!(
+        moves
+            .iter()
+            .map(|m| (m.entered, m.cause.as_str()))
+            .collect::<Vec<_>>(),
+        [(true, "saved"), (false, "deleted")]
+    );
+}
