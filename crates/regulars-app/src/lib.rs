@@ -35,7 +35,9 @@ pub use regulars_store::{
     LoggedTransition, MemberFacts, MigrationCell, Rejection, SavedAudience, TagChange,
     TransitionFilter,
 };
-pub use saved::{AudienceContent, AudienceDraft, AudienceSummary, SavedOutcome, TagOutcome};
+pub use saved::{
+    AudienceContent, AudienceDraft, AudienceExport, AudienceSummary, SavedOutcome, TagOutcome,
+};
 
 /// The brand's conventions.
 #[derive(Debug, Clone)]

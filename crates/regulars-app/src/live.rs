@@ -85,7 +85,7 @@ impl Live {
         idx
     }
 
-    fn names(&self, member: u32) -> [String; 5] {
+    pub(crate) fn names(&self, member: u32) -> [String; 5] {
         let codes = self.engine.codes(member).unwrap_or_default();
         Model::ALL.map(|model| {
             model.segments()[usize::from(codes[model.index()])]

@@ -21,6 +21,7 @@ use regulars_engine::{
     Audience, AudienceChange, AudienceTable, Day, Engine, Lookups, MemberIds, MemberSegments,
     RuleContext,
 };
+use regulars_formats::export::{AdPlatform, ExportColumn};
 use regulars_store::{AudienceMove, LogFilter, Logged, SavedAudience, TagChange};
 
 use crate::{App, AppError, AppResult};
@@ -199,14 +200,20 @@ impl LiveAudiences {
         Audience::compile(rule, &self.table, self.context(), &names).map_err(|e| e.0)
     }
 
-    /// Adds manual tags read from the store.
+    /// Adds manual tags read from the store, and gives the table every member's tags: manual,
+    /// and those of the auto tags their stored memberships give.
     pub(crate) fn load_manual_tags(&mut self, tags: impl IntoIterator<Item = (u32, String)>) {
         for (m, tag) in tags {
             self.manual_tags.entry(m).or_default().push(tag);
         }
-        let members: Vec<u32> = self.manual_tags.keys().copied().collect();
+        let mut members: Vec<usize> = self.manual_tags.keys().map(|m| *m as usize).collect();
+        for saved in self.saved.iter().filter(|s| s.definition.tag.is_some()) {
+            members.extend(saved.members.ones());
+        }
+        members.sort_unstable();
+        members.dedup();
         for m in members {
-            self.refresh_tags(m as usize);
+            self.refresh_tags(m);
         }
     }
 
@@ -824,5 +831,73 @@ impl App {
             .record_audience_moves(&out.moves, &out.tags)
             .await?;
         Ok(outcome)
+    }
+}
+
+/// An audience export: a header and one row per member, in id order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudienceExport {
+    /// The header row.
+    pub header: Vec<String>,
+    /// The rows.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl App {
+    /// A saved audience's members with the chosen columns, in id order; model columns give
+    /// the segments now.
+    pub async fn export_audience(
+        &self,
+        name: &str,
+        columns: &[ExportColumn],
+    ) -> AppResult<AudienceExport> {
+        let (_, ids) = self.audience_members(name).await?;
+        let segments: HashMap<MemberId, [String; 5]> =
+            if columns.iter().any(|c| c.model_index().is_some()) {
+                let guard = self.live.read().await;
+                let live = guard.as_ref().expect("started by audience_members");
+                ids.iter()
+                    .filter_map(|id| Some((id.clone(), live.names(*live.index.get(id)?))))
+                    .collect()
+            } else {
+                HashMap::new()
+            };
+        let none: [String; 5] = Default::default();
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(10_000) {
+            for member in self.store.get_members(chunk).await? {
+                let models = segments.get(&member.profile.member_id).unwrap_or(&none);
+                rows.push(
+                    columns
+                        .iter()
+                        .map(|c| c.value(&member.profile, models))
+                        .collect(),
+                );
+            }
+        }
+        Ok(AudienceExport {
+            header: columns.iter().map(|c| c.as_str().to_owned()).collect(),
+            rows,
+        })
+    }
+
+    /// A saved audience as an ad platform's customer-match file: each member's normalised,
+    /// SHA-256-hashed e-mail and phone (members with neither are left out).
+    pub async fn export_ad_audience(
+        &self,
+        name: &str,
+        platform: AdPlatform,
+    ) -> AppResult<AudienceExport> {
+        let (_, ids) = self.audience_members(name).await?;
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(10_000) {
+            for member in self.store.get_members(chunk).await? {
+                rows.extend(platform.row(&member.profile).map(Vec::from));
+            }
+        }
+        Ok(AudienceExport {
+            header: platform.header().map(str::to_owned).to_vec(),
+            rows,
+        })
     }
 }

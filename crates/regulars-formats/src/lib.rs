@@ -9,6 +9,7 @@ pub mod audience;
 pub mod convert;
 mod csv_read;
 mod csv_write;
+pub mod export;
 mod jsonl;
 mod shopify;
 

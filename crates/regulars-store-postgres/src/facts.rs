@@ -642,6 +642,21 @@ impl FactStore for PostgresStore {
         Ok(Member::try_from(member_row(&row).map_err(db_error)?)?)
     }
 
+    async fn get_members(&self, member_ids: &[MemberId]) -> StoreResult<Vec<Member>> {
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        let ids = json_array(member_ids.iter().map(MemberId::as_str));
+        let rows = fetch_for_ids(
+            &mut conn,
+            &format!("SELECT {MEMBER_COLUMNS} FROM members WHERE member_id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY member_id COLLATE \"C\""),
+            &ids,
+            member_row,
+        )
+        .await?;
+        rows.into_iter()
+            .map(|row| Ok(Member::try_from(row)?))
+            .collect()
+    }
+
     async fn get_orders(&self, order_ids: &[OrderId]) -> StoreResult<Vec<Order>> {
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
         let ids = json_array(order_ids.iter().map(OrderId::as_str));

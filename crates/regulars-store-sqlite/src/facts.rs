@@ -686,6 +686,22 @@ impl FactStore for SqliteStore {
             .await
     }
 
+    async fn get_members(&self, member_ids: &[MemberId]) -> StoreResult<Vec<Member>> {
+        let ids = json_array(member_ids.iter().map(MemberId::as_str));
+        self.readers
+            .read(move |conn| {
+                let sql = format!(
+                    "SELECT {MEMBER_COLUMNS} FROM members \
+                     WHERE member_id IN (SELECT value FROM json_each(?1)) ORDER BY member_id"
+                );
+                fetch_for_ids(conn, &sql, &ids, member_row)?
+                    .into_iter()
+                    .map(|row| Ok(Member::try_from(row)?))
+                    .collect()
+            })
+            .await
+    }
+
     async fn get_member_facts(&self, member_id: &MemberId, limit: u32) -> StoreResult<MemberFacts> {
         let member_id = member_id.to_string();
         self.readers

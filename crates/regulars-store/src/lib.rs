@@ -187,6 +187,8 @@ pub trait FactStore: Send + Sync {
     /// The stored orders among `order_ids` (with their lines), in id order; unknown ids are left
     /// out.
     async fn get_orders(&self, order_ids: &[OrderId]) -> StoreResult<Vec<Order>>;
+    /// The members with these ids that exist, in id order.
+    async fn get_members(&self, member_ids: &[MemberId]) -> StoreResult<Vec<Member>>;
     /// One member with their facts; interactions and events are cut to the newest `limit`.
     async fn get_member_facts(&self, member_id: &MemberId, limit: u32) -> StoreResult<MemberFacts>;
     /// Every store.

@@ -1,14 +1,17 @@
-//! `regulars audience check` and `regulars audience preview`: an audience rule, written as text
-//! (`nesl in (S1, S2) and bought(category = "pastry", within = 30d)`) or as the API's JSON,
-//! checked and run over the local database.
+//! `regulars audience …`: an audience rule, written as text (`nesl in (S1, S2) and
+//! bought(category = "pastry", within = 30d)`) or as the API's JSON, checked and previewed; saved
+//! audiences (rules kept live, static lists from a file, auto tags) listed, shown, exported as CSV
+//! or as an ad platform's customer-match file, and deleted; manual tags given and taken.
 
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use regulars_api_types::AudienceRuleJson;
+use regulars_domain::MemberId;
 use regulars_domain::audience::{AudienceRule, parse_rule};
 use regulars_formats::audience::{rule_from_json, rule_to_json};
-use regulars_server::app::App;
+use regulars_formats::export::{AdPlatform, ExportColumn, to_csv};
+use regulars_server::app::{App, AudienceContent, AudienceDraft, AudienceSummary};
 
 #[derive(Debug, Args)]
 pub struct AudienceArgs {
@@ -34,6 +37,125 @@ enum AudienceCommand {
         #[arg(long, default_value_t = 10)]
         sample: usize,
     },
+    /// Saves an audience (or new contents for a saved name): a rule kept live, or with
+    /// `--members` a static list.
+    Save {
+        /// Its name.
+        name: String,
+        /// The rule as text, as JSON, or `@FILE`.
+        #[arg(required_unless_present = "members", conflicts_with = "members")]
+        rule: Option<String>,
+        /// A CSV of the list's members (a `member_id` column, or ids in the first column).
+        #[arg(long, value_name = "FILE")]
+        members: Option<std::path::PathBuf>,
+        /// A tag its members carry while they are in it (an auto tag).
+        #[arg(long)]
+        tag: Option<String>,
+        /// What it is for.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Every saved audience with its member count.
+    List,
+    /// One saved audience: its rule, tag and first members.
+    Show {
+        /// Its name.
+        name: String,
+        /// How many member ids to show.
+        #[arg(long, default_value_t = 10)]
+        sample: usize,
+    },
+    /// Deletes a saved audience.
+    Delete {
+        /// Its name.
+        name: String,
+    },
+    /// Writes a saved audience's members as CSV.
+    Export {
+        /// Its name.
+        name: String,
+        /// Columns, comma-separated: member_id, name, phone, email, line_user_id, gender,
+        /// birthday, region, joined_at, home_store, rfm, rfm8, nesl, rfim, lifecycle.
+        #[arg(long, default_value = "member_id,name,phone,email")]
+        columns: String,
+        /// Instead, an ad platform's customer-match file (`google` or `meta`): hashed e-mails
+        /// and phones.
+        #[arg(long, value_name = "PLATFORM", conflicts_with = "columns")]
+        ad: Option<String>,
+        /// Where to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Gives a manual tag to members (or with `--remove` takes it away).
+    Tag {
+        /// The tag.
+        tag: String,
+        /// Member ids.
+        members: Vec<String>,
+        /// Also the members of a CSV (a `member_id` column, or ids in the first column).
+        #[arg(long, value_name = "FILE")]
+        file: Option<std::path::PathBuf>,
+        /// Take the tag away instead.
+        #[arg(long)]
+        remove: bool,
+    },
+}
+
+/// Member ids from a CSV: the `member_id` column, or the first; a bad id names its line.
+fn read_member_ids(path: &std::path::Path) -> anyhow::Result<Vec<MemberId>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let mut column = 0;
+    let mut ids = Vec::new();
+    for (at, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let line = at + 1;
+        if at == 0
+            && let Some(header) = record
+                .iter()
+                .position(|h| h.trim_start_matches('\u{feff}').trim() == "member_id")
+        {
+            column = header;
+            continue;
+        }
+        let Some(value) = record.get(column).map(str::trim).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let id = MemberId::parse(value.trim_start_matches('\u{feff}'))
+            .map_err(|reason| anyhow::anyhow!("{}:{line}: member_id: {reason}", path.display()))?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+fn print_summary(summary: &AudienceSummary) {
+    let definition = &summary.definition;
+    let kind = definition.rule.as_deref().unwrap_or("(static list)");
+    let tag = definition
+        .tag
+        .as_deref()
+        .map(|t| format!("  [tag {t}]"))
+        .unwrap_or_default();
+    println!(
+        "{}\t{} members\t{kind}{tag}",
+        definition.name, summary.members
+    );
+}
+
+fn summary_json(summary: &AudienceSummary) -> serde_json::Value {
+    let d = &summary.definition;
+    serde_json::json!({
+        "name": d.name,
+        "rule": d.rule,
+        "tag": d.tag,
+        "description": d.description,
+        "members": summary.members,
+        "created_at": d.created_at.to_string(),
+        "updated_at": d.updated_at.to_string(),
+    })
 }
 
 /// The rule `argument` names: text, JSON, or a file holding either.
@@ -101,6 +223,142 @@ pub async fn run(app: Option<&App>, args: &AudienceArgs, json: bool) -> anyhow::
                 }
             }
         }
+        AudienceCommand::Save {
+            name,
+            rule,
+            members,
+            tag,
+            description,
+        } => {
+            let content = match (rule, members) {
+                (Some(rule), _) => AudienceContent::Rule(read_rule(rule)?),
+                (None, Some(path)) => AudienceContent::Members(read_member_ids(path)?),
+                (None, None) => unreachable!("clap asks for one"),
+            };
+            let app = app.expect("save opens the database");
+            let saved = app
+                .save_audience(AudienceDraft {
+                    name: name.clone(),
+                    content,
+                    tag: tag.clone(),
+                    description: description.clone(),
+                })
+                .await?;
+            if json {
+                let mut value = summary_json(&saved.summary);
+                value["created"] = saved.created.into();
+                value["entered"] = saved.entered.into();
+                value["left"] = saved.left.into();
+                println!("{value}");
+            } else {
+                println!(
+                    "{} `{name}`: {} members ({} entered, {} left)",
+                    if saved.created { "saved" } else { "replaced" },
+                    saved.summary.members,
+                    saved.entered,
+                    saved.left
+                );
+            }
+        }
+        AudienceCommand::List => {
+            let app = app.expect("list opens the database");
+            let list = app.audiences().await?;
+            if json {
+                let values: Vec<_> = list.iter().map(summary_json).collect();
+                println!("{}", serde_json::Value::Array(values));
+            } else if list.is_empty() {
+                println!("no saved audiences");
+            } else {
+                list.iter().for_each(print_summary);
+            }
+        }
+        AudienceCommand::Show { name, sample } => {
+            let app = app.expect("show opens the database");
+            let (summary, ids) = app.audience_members(name).await?;
+            let first: Vec<&str> = ids.iter().take(*sample).map(MemberId::as_str).collect();
+            if json {
+                let mut value = summary_json(&summary);
+                value["sample"] = first.into();
+                println!("{value}");
+            } else {
+                print_summary(&summary);
+                if let Some(description) = &summary.definition.description {
+                    println!("{description}");
+                }
+                if !first.is_empty() {
+                    println!("first: {}", first.join(", "));
+                }
+            }
+        }
+        AudienceCommand::Delete { name } => {
+            let app = app.expect("delete opens the database");
+            app.delete_audience(name).await?;
+            if !json {
+                println!("deleted `{name}`");
+            }
+        }
+        AudienceCommand::Export {
+            name,
+            columns,
+            ad,
+            out,
+        } => {
+            let app = app.expect("export opens the database");
+            let export = match ad {
+                Some(platform) => {
+                    let platform = AdPlatform::parse(platform).map_err(anyhow::Error::msg)?;
+                    app.export_ad_audience(name, platform).await?
+                }
+                None => {
+                    let columns = ExportColumn::parse_list(columns).map_err(anyhow::Error::msg)?;
+                    app.export_audience(name, &columns).await?
+                }
+            };
+            let csv = to_csv(&export.header, &export.rows);
+            match out {
+                Some(path) => {
+                    std::fs::write(path, &csv)
+                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                    eprintln!("{} rows written to {}", export.rows.len(), path.display());
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&csv)?;
+                }
+            }
+        }
+        AudienceCommand::Tag {
+            tag,
+            members,
+            file,
+            remove,
+        } => {
+            let mut ids = members
+                .iter()
+                .map(|id| MemberId::parse(id).map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let mut cause = "cli".to_owned();
+            if let Some(path) = file {
+                ids.extend(read_member_ids(path)?);
+                cause = format!("file:{}", path.display());
+            }
+            let app = app.expect("tag opens the database");
+            let outcome = app.tag_members(tag, &ids, !remove, &cause).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"changed": outcome.changed, "unchanged": outcome.unchanged})
+                );
+            } else {
+                println!(
+                    "{} `{tag}` {} {} members ({} had it that way already)",
+                    if *remove { "took" } else { "gave" },
+                    if *remove { "from" } else { "to" },
+                    outcome.changed,
+                    outcome.unchanged
+                );
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -108,6 +366,6 @@ pub async fn run(app: Option<&App>, args: &AudienceArgs, json: bool) -> anyhow::
 impl AudienceArgs {
     /// Whether the command reads the database.
     pub fn needs_database(&self) -> bool {
-        matches!(self.command, AudienceCommand::Preview { .. })
+        !matches!(self.command, AudienceCommand::Check { .. })
     }
 }

@@ -14,6 +14,7 @@ use regulars_app::{App, AudienceContent, AudienceDraft, AudienceSummary, LogFilt
 use regulars_domain::audience::AudienceRule;
 use regulars_domain::{ApiRole, FieldErrors, MemberId};
 use regulars_formats::audience::{rule_from_json, rule_to_json};
+use regulars_formats::export::{AdPlatform, ExportColumn};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -286,6 +287,106 @@ async fn members(
     }))
 }
 
+/// `?columns=…`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct ExportQuery {
+    /// Comma-separated columns: member_id, name, phone, email, line_user_id, gender, birthday,
+    /// region, joined_at, home_store, rfm, rfm8, nesl, rfim, lifecycle (default
+    /// `member_id,name,phone,email`).
+    columns: Option<String>,
+}
+
+fn csv_response(file: &str, header: &[String], rows: &[Vec<String>]) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        regulars_formats::export::to_csv(header, rows),
+    )
+        .into_response()
+}
+
+/// A saved audience's members as CSV with the chosen columns, in id order.
+#[utoipa::path(
+    get, path = "/api/v1/audiences/{name}/export", tag = "audiences",
+    params(("name" = String, Path, description = "The audience's name"), ExportQuery),
+    responses(
+        (status = 200, description = "CSV with a header row", content_type = "text/csv", body = String),
+        (status = 404, description = "No audience of that name (`not_found`)", body = ErrorBody),
+        (status = 422, description = "An unknown column (`validation_failed`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn export(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(query): Query<ExportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    caller.require(ApiRole::can_read, "export audiences")?;
+    let columns = ExportColumn::parse_list(
+        query
+            .columns
+            .as_deref()
+            .unwrap_or("member_id,name,phone,email"),
+    )
+    .map_err(|reason| {
+        let mut errors = FieldErrors::default();
+        errors.push("columns", reason);
+        ApiError::validation(&errors)
+    })?;
+    let export = app.export_audience(&name, &columns).await?;
+    Ok(csv_response("audience.csv", &export.header, &export.rows))
+}
+
+/// `?platform=google|meta`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct AdQuery {
+    /// `google` (Customer Match) or `meta` (custom audiences); default `google`.
+    platform: Option<String>,
+}
+
+/// A saved audience as an ad platform's customer-match file: e-mails and phones normalised
+/// as the platform asks and SHA-256 hashed; members with neither are left out.
+#[utoipa::path(
+    get, path = "/api/v1/audiences/{name}/ad-file", tag = "audiences",
+    params(("name" = String, Path, description = "The audience's name"), AdQuery),
+    responses(
+        (status = 200, description = "CSV of hashed e-mails and phones", content_type = "text/csv", body = String),
+        (status = 404, description = "No audience of that name (`not_found`)", body = ErrorBody),
+        (status = 422, description = "An unknown platform (`validation_failed`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn ad_file(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(query): Query<AdQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    caller.require(ApiRole::can_read, "export audiences")?;
+    let platform =
+        AdPlatform::parse(query.platform.as_deref().unwrap_or("google")).map_err(|reason| {
+            let mut errors = FieldErrors::default();
+            errors.push("platform", reason);
+            ApiError::validation(&errors)
+        })?;
+    let export = app.export_ad_audience(&name, platform).await?;
+    Ok(csv_response(
+        "ad-audience.csv",
+        &export.header,
+        &export.rows,
+    ))
+}
+
 /// `?subject=…&member_id=…&after=…&limit=…` over a log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 struct LogQuery {
@@ -415,6 +516,8 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(list))
         .routes(routes!(save, show, delete))
         .routes(routes!(members))
+        .routes(routes!(export))
+        .routes(routes!(ad_file))
         .routes(routes!(moves))
         .routes(routes!(tag))
         .routes(routes!(tag_changes))

@@ -310,3 +310,104 @@ async fn cycles_unknown_segments_and_deleting_a_read_audience_are_refused() {
         [(true, "saved"), (false, "deleted")]
     );
 }
+
+#[tokio::test]
+async fn an_export_gives_the_chosen_columns_and_the_ad_file_hashed_contacts() {
+    let app = spawn_or_skip!();
+    for (id, name, phone, email) in [
+        (
+            "M1",
+            "林小美",
+            Some("0912-345-678"),
+            Some("Mei.Lin@gmail.com"),
+        ),
+        ("M2", "Chen, Wei", None, None),
+        ("M3", "王大明", None, Some("daming@example.com")),
+    ] {
+        let member = MemberRequest {
+            member_id: id.to_owned(),
+            name: Some(name.to_owned()),
+            phone: phone.map(str::to_owned),
+            email: email.map(str::to_owned),
+            ..MemberRequest::default()
+        };
+        app.client.upsert_member(&member, None).await.unwrap();
+    }
+    app.client
+        .save_audience("everyone", &rule("nesl = prospect"))
+        .await
+        .unwrap();
+    let get = |path: String| {
+        let client = app.client.clone();
+        async move {
+            client
+                .raw(reqwest::Method::GET, &path, None, &[])
+                .await
+                .unwrap()
+        }
+    };
+    let csv =
+        get("/api/v1/audiences/everyone/export?columns=member_id,name,email,nesl".into()).await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(
+        csv.text,
+        "\u{feff}member_id,name,email,nesl\n\
+         M1,林小美,mei.lin@gmail.com,prospect\n\
+         M2,\"Chen, Wei\",,prospect\n\
+         M3,王大明,daming@example.com,prospect\n"
+    );
+    let bad = get("/api/v1/audiences/everyone/export?columns=member_id,shoe_size".into()).await;
+    assert_eq!(bad.status, 422);
+
+    let ad = get("/api/v1/audiences/everyone/ad-file?platform=meta".into()).await;
+    assert_eq!(ad.status, 200);
+    let hash = regulars_formats::export::sha256_hex;
+    assert_eq!(
+        ad.text,
+        format!(
+            "\u{feff}email,phone\n{},{}\n{},\n",
+            hash("mei.lin@gmail.com"),
+            hash("886912345678"),
+            hash("daming@example.com")
+        ),
+        "M2 has neither and is left out"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_logs_only_what_changed_while_the_audiences_were_not_live() {
+    let app = spawn_or_skip!();
+    members(&app, &[("M1", "female")]).await;
+    let mut women = rule("gender = female");
+    women.tag = Some("w".to_owned());
+    app.client.save_audience("women", &women).await.unwrap();
+    app.client
+        .save_audience("tagged", &rule(r#"tag("w")"#))
+        .await
+        .unwrap();
+
+    // Another process over the same database, not live: a member arrives unseen.
+    let config = &app.db.config;
+    let offline = regulars_server::app::App::new(
+        app.db.store.clone(),
+        app.clock.clone(),
+        config.brand.clone(),
+        config.ingest,
+    )
+    .with_segmentation(config.engine.clone(), config.orders);
+    let member = regulars_domain::MemberProfile {
+        gender: Some(regulars_domain::Gender::Female),
+        ..regulars_domain::MemberProfile::empty(regulars_domain::MemberId::parse("M2").unwrap())
+    };
+    offline.ingest(&[member], None).await.unwrap();
+    offline.start_segments().await.unwrap();
+
+    for name in ["women", "tagged"] {
+        let moves = app.client.audience_moves(name, None).await.unwrap().moves;
+        let seen: Vec<(&str, &str)> = moves
+            .iter()
+            .map(|m| (m.member_id.as_str(), m.cause.as_str()))
+            .collect();
+        assert_eq!(seen, [("M1", "saved"), ("M2", "restart")], "{name}");
+    }
+}

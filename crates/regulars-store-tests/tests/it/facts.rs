@@ -864,3 +864,35 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    members_are_read_in_bulk_in_id_order_and_unknown_ids_are_left_out,
+    |store: DynStore| async move {
+        let profiles: Vec<MemberProfile> = ["M10", "M2", "M1"]
+            .iter()
+            .map(|id| {
+                let mut profile = MemberProfile::empty(MemberId::parse(id).unwrap());
+                profile.name = Some(format!("member {id}"));
+                profile
+            })
+            .collect();
+        store.upsert_members(&profiles, at(NOW)).await.unwrap();
+        let ids: Vec<MemberId> = ["M2", "M404", "M10", "M1"]
+            .iter()
+            .map(|id| MemberId::parse(id).unwrap())
+            .collect();
+        let read = store.get_members(&ids).await.unwrap();
+        let seen: Vec<(&str, Option<&str>)> = read
+            .iter()
+            .map(|m| (m.profile.member_id.as_str(), m.profile.name.as_deref()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("M1", Some("member M1")),
+                ("M10", Some("member M10")),
+                ("M2", Some("member M2"))
+            ]
+        );
+    }
+);

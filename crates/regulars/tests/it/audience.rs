@@ -182,3 +182,93 @@ fn preview_counts_members_over_profiles_orders_lines_and_events() {
         stderr(&out)
     );
 }
+
+#[test]
+fn saved_audiences_are_saved_listed_tagged_exported_and_deleted_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let members = write(
+        dir.path(),
+        "members.csv",
+        "member_id,name,gender,email\nM1,林小美,female,mei@example.com\nM2,Chen Wei,male,\nM3,王大明,male,ming@example.com\n",
+    );
+    import(dir.path(), "members", members.to_str().unwrap());
+    let run = |args: &[&str]| {
+        let out = regulars(dir.path(), args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+
+    let saved = run(&["audience", "save", "men", "gender = male", "--tag", "man"]);
+    assert_eq!(saved, "saved `men`: 2 members (2 entered, 0 left)\n");
+    let list = write(dir.path(), "guests.csv", "member_id\nM3\nM1\n");
+    run(&[
+        "audience",
+        "save",
+        "guests",
+        "--members",
+        list.to_str().unwrap(),
+    ]);
+    let vips = write(dir.path(), "vips.csv", "M1\n");
+    run(&[
+        "audience",
+        "save",
+        "tagged vips",
+        r#"tag("vip") or tag("man")"#,
+    ]);
+    let tagged = run(&["audience", "tag", "vip", "--file", vips.to_str().unwrap()]);
+    assert_eq!(
+        tagged,
+        "gave `vip` to 1 members (0 had it that way already)\n"
+    );
+
+    let listed = run(&["audience", "list"]);
+    assert_eq!(
+        listed,
+        "guests\t2 members\t(static list)\n\
+         men\t2 members\tgender = male  [tag man]\n\
+         tagged vips\t3 members\ttag(\"vip\") or tag(\"man\")\n"
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&run(&["--json", "audience", "show", "guests"])).unwrap();
+    assert_eq!(shown["sample"], serde_json::json!(["M1", "M3"]));
+
+    let csv = run(&[
+        "audience",
+        "export",
+        "guests",
+        "--columns",
+        "member_id,name,email",
+    ]);
+    assert_eq!(
+        csv,
+        "\u{feff}member_id,name,email\nM1,林小美,mei@example.com\nM3,王大明,ming@example.com\n"
+    );
+    let ad = run(&["audience", "export", "men", "--ad", "google"]);
+    assert_eq!(ad.lines().count(), 2, "M2 has no contact: {ad}");
+
+    let refused = regulars(dir.path(), &["audience", "delete", "men"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("is read by tagged vips"),
+        "{}",
+        stderr(&refused)
+    );
+    run(&["audience", "delete", "tagged vips"]);
+    run(&["audience", "delete", "men"]);
+    assert_eq!(
+        run(&["audience", "list"]),
+        "guests\t2 members\t(static list)\n"
+    );
+
+    let bad = write(dir.path(), "bad.csv", "member_id\nM1\n\u{7}\n");
+    let out = regulars(
+        dir.path(),
+        &["audience", "tag", "vip", "--file", bad.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("bad.csv:3: member_id:"),
+        "{}",
+        stderr(&out)
+    );
+}
