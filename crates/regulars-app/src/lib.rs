@@ -12,6 +12,7 @@ mod ingest;
 mod keys;
 mod live;
 mod metrics;
+mod presets;
 mod saved;
 pub mod segments;
 
@@ -29,6 +30,7 @@ pub use ingest::{Ingest, IngestSummary};
 pub use keys::{ApiKey, AuthError, KEY_PREFIX};
 pub use live::{Live, SegmentChange, SegmentSettings};
 pub use metrics::Metrics;
+pub use presets::{PRESETS, Preset};
 pub use regulars_formats::{FactKind, Format};
 pub use regulars_store::{
     Accepted, AudienceMove, FactCounts, IdempotencyClaim, ItemOutcome, LogFilter, Logged,

@@ -55,6 +55,9 @@ enum AudienceCommand {
         #[arg(long)]
         description: Option<String>,
     },
+    /// Saves the preset audiences not saved yet: interest users, cart abandoners, new
+    /// customers, vip, birthday this month.
+    Presets,
     /// Every saved audience with its member count.
     List,
     /// One saved audience: its rule, tag and first members.
@@ -258,6 +261,18 @@ pub async fn run(app: Option<&App>, args: &AudienceArgs, json: bool) -> anyhow::
                     saved.entered,
                     saved.left
                 );
+            }
+        }
+        AudienceCommand::Presets => {
+            let app = app.expect("presets opens the database");
+            let installed = app.install_presets().await?;
+            if json {
+                let values: Vec<_> = installed.iter().map(|s| summary_json(&s.summary)).collect();
+                println!("{}", serde_json::Value::Array(values));
+            } else if installed.is_empty() {
+                println!("every preset is saved already");
+            } else {
+                installed.iter().for_each(|s| print_summary(&s.summary));
             }
         }
         AudienceCommand::List => {

@@ -52,6 +52,13 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let (token, _) = app
         .create_api_key(ApiRole::Admin, Some("demo".to_owned()))
         .await?;
+    // The preset audiences, live from the start (install_presets starts the segments).
+    for saved in app.install_presets().await? {
+        eprintln!(
+            "audience `{}`: {} members",
+            saved.summary.definition.name, saved.summary.members
+        );
+    }
     let server = Server::with_app(config, app).await?;
     let address = server.local_addr();
     println!("listening on http://{address}");
@@ -66,6 +73,7 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!(
         "  curl -s http://{address}/api/v1/members/M0000001/segments -H 'Authorization: Bearer {token}'"
     );
+    println!("  curl -s http://{address}/api/v1/audiences -H 'Authorization: Bearer {token}'");
     println!("  curl -s http://{address}/api/openapi.json");
     println!("press Ctrl-C to stop");
     server.run_until(shutdown_signal()).await?;

@@ -179,6 +179,8 @@ attributes! {
     Age => "age", Number, "Whole years of age as of the evaluated day.";
     BirthdayMonth => "birthday_month", Number, "The month of the birthday, 1–12.";
     BirthdayDay => "birthday_day", Number, "The day of the month of the birthday.";
+    DaysToBirthday => "days_to_birthday", Number, "Days from the evaluated day to the next birthday, 0 on the day (a 29 February birthday falls on the 28th in other years).";
+    MonthsToBirthday => "months_to_birthday", Number, "Months from the evaluated day's month to the birthday's: 0 this month, 1 next month.";
     Region => "region", Text, "The member's region as the brand sends it.";
     Joined => "joined", Date, "The day the member joined.";
     HomeStore => "home_store", Text, "The member's home store id.";
@@ -188,6 +190,7 @@ attributes! {
     RScore => "r_score", Number, "The RFM R score, 1–5.";
     FScore => "f_score", Number, "The RFM F score, 1–5.";
     MScore => "m_score", Number, "The RFM M score, 1–5.";
+    TopSpender => "top_spender", Number, "1 when the member's 730-day spend is in the brand's top share (`rfim.top_pct`, 10% by default), else 0.";
     RfmCell => "rfm_cell", Number, "The RFM cell, 111–555.";
     RfmSegment => "rfm_segment", Name, "The RF-grid segment (champions … lost, prospect).";
     Rfm8 => "rfm8", Name, "The RFM-8 class (important_value … general_win_back).";

@@ -60,6 +60,9 @@ pub(crate) enum NumberAttribute {
     Age,
     BirthdayMonth,
     BirthdayDay,
+    DaysToBirthday,
+    MonthsToBirthday,
+    TopSpender,
     DaysSincePurchase,
     RScore,
     FScore,
@@ -396,6 +399,9 @@ impl Compiler<'_> {
             }
             Attribute::Age => numeric(NumberAttribute::Age)?,
             Attribute::BirthdayMonth => numeric(NumberAttribute::BirthdayMonth)?,
+            Attribute::DaysToBirthday => numeric(NumberAttribute::DaysToBirthday)?,
+            Attribute::MonthsToBirthday => numeric(NumberAttribute::MonthsToBirthday)?,
+            Attribute::TopSpender => numeric(NumberAttribute::TopSpender)?,
             Attribute::BirthdayDay => numeric(NumberAttribute::BirthdayDay)?,
             Attribute::Joined => Node::Date(DateAttribute::Joined, date_test(test)?),
             Attribute::FirstPurchase

@@ -219,6 +219,15 @@ impl Member<'_> {
                 i64::from(ty - year - i32::from((tm, td) < (month, day)))
             }
             NumberAttribute::BirthdayMonth => i64::from(self.birthday()?.1),
+            NumberAttribute::DaysToBirthday => {
+                let (_, month, day) = self.birthday()?;
+                days_to_birthday(self.rule.today, month, day)?
+            }
+            NumberAttribute::MonthsToBirthday => {
+                let (_, month, _) = self.birthday()?;
+                i64::from((month + 12 - self.rule.today.1) % 12)
+            }
+            NumberAttribute::TopSpender => i64::from(models.get().top),
             NumberAttribute::BirthdayDay => i64::from(self.birthday()?.2),
             NumberAttribute::DaysSincePurchase => models.get().features.recency?,
             NumberAttribute::RScore => i64::from(models.get().rfm?.r),
@@ -281,4 +290,48 @@ impl Member<'_> {
 /// A member's id (maybe unknown) in a set, or, negated, known and outside it.
 fn set_test(id: u32, ids: &[u32], negate: bool) -> bool {
     id != super::table::UNSEEN && ids.contains(&id) != negate
+}
+
+/// Days from `today` (year, month, day) to the next birthday on `month`/`day`, 0 on the day; a
+/// day past the month's end (29 February) falls on its last day.
+fn days_to_birthday(today: (i32, u32, u32), month: u32, day: u32) -> Option<i64> {
+    let (year, this_month, this_day) = today;
+    let today = jiff::civil::Date::new(
+        i16::try_from(year).ok()?,
+        i8::try_from(this_month).ok()?,
+        i8::try_from(this_day).ok()?,
+    )
+    .ok()?;
+    let on = |year: i16| {
+        let first = jiff::civil::Date::new(year, i8::try_from(month).ok()?, 1).ok()?;
+        let day = i8::try_from(day).ok()?.min(first.days_in_month());
+        first.with().day(day).build().ok()
+    };
+    let mut next = on(today.year())?;
+    if next < today {
+        next = on(today.year() + 1)?;
+    }
+    Some(i64::from(today.until(next).ok()?.get_days()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::days_to_birthday;
+
+    #[test]
+    fn the_next_birthday_counts_from_today_and_a_leap_day_falls_on_the_28th() {
+        assert_eq!(days_to_birthday((2026, 3, 31), 3, 31), Some(0));
+        assert_eq!(days_to_birthday((2026, 3, 31), 4, 1), Some(1));
+        assert_eq!(days_to_birthday((2026, 3, 31), 3, 30), Some(364));
+        assert_eq!(
+            days_to_birthday((2026, 3, 31), 2, 29),
+            Some(334),
+            "2027-02-28"
+        );
+        assert_eq!(
+            days_to_birthday((2027, 12, 31), 2, 29),
+            Some(60),
+            "2028-02-29"
+        );
+    }
 }

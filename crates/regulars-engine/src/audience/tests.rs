@@ -148,6 +148,7 @@ fn model_labels_and_scores_read_the_members_verdicts() {
             f: 3,
             m: 4,
         }),
+        top: m == 2,
         ..MemberSegments::default()
     };
     let members = vec![AudienceMember::default(); 3];
@@ -157,6 +158,7 @@ fn model_labels_and_scores_read_the_members_verdicts() {
         vec![0]
     );
     assert_eq!(select(&members, "rfm_cell = 534", &verdicts), vec![1]);
+    assert_eq!(select(&members, "top_spender = 1", &verdicts), vec![2]);
 }
 
 #[test]
@@ -369,6 +371,8 @@ fn predicates() -> impl Strategy<Value = Predicate> {
         attribute(Attribute::Gender, names(vec!["female", "male", "other"])),
         attribute(Attribute::Age, number(15..80)),
         attribute(Attribute::BirthdayMonth, number(1..13)),
+        attribute(Attribute::DaysToBirthday, number(0..40)),
+        attribute(Attribute::MonthsToBirthday, number(0..3)),
         attribute(
             Attribute::Region,
             names(vec!["Taipei", "Taichung", "Tainan"])
@@ -502,6 +506,26 @@ mod plain {
                     years -= 1;
                 }
                 Value::Number(Number::whole(years))
+            }),
+            Attribute::DaysToBirthday => member.profile.birthday.map(|b| {
+                // Walk forward from the evaluated day to the first day that is the birthday
+                // (29 February counting on the 28th in other years).
+                let mut day = AS_OF;
+                let mut n = 0;
+                loop {
+                    let feb29 = b.month() == 2 && b.day() == 29 && !day.in_leap_year();
+                    let wanted = if feb29 { (2, 28) } else { (b.month(), b.day()) };
+                    if (day.month(), day.day()) == wanted {
+                        break;
+                    }
+                    day = day.tomorrow().expect("a date");
+                    n += 1;
+                }
+                Value::Number(Number::whole(n))
+            }),
+            Attribute::MonthsToBirthday => member.profile.birthday.map(|b| {
+                let months = (i64::from(b.month()) - i64::from(AS_OF.month())).rem_euclid(12);
+                Value::Number(Number::whole(months))
             }),
             Attribute::BirthdayMonth => member
                 .profile

@@ -84,7 +84,7 @@ fn a_refused_json_rule_names_the_path_of_every_wrong_part() {
     assert_eq!(
         from_json(json),
         Err(vec![
-            "include.all[0].attribute.name: `shoe_size` is not an attribute (gender, age, birthday_month, birthday_day, region, joined, home_store, first_purchase, last_purchase, days_since_purchase, r_score, f_score, m_score, rfm_cell, rfm_segment, rfm8, nesl, rfim, lifecycle)".to_owned(),
+            "include.all[0].attribute.name: `shoe_size` is not an attribute (gender, age, birthday_month, birthday_day, days_to_birthday, months_to_birthday, region, joined, home_store, first_purchase, last_purchase, days_since_purchase, r_score, f_score, m_score, top_spender, rfm_cell, rfm_segment, rfm8, nesl, rfim, lifecycle)".to_owned(),
             "include.all[1].attribute.op: `nesl` takes only = and !=".to_owned(),
             "include.all[2].attribute.in: needs at least one value".to_owned(),
             "include.all[3].measure.op: `~` is not one of =, !=, <, <=, >, >=".to_owned(),

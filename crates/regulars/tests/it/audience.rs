@@ -272,3 +272,93 @@ fn saved_audiences_are_saved_listed_tagged_exported_and_deleted_from_the_command
         stderr(&out)
     );
 }
+
+#[test]
+fn presets_are_saved_once_and_agree_with_the_rules_they_stand_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = regulars(
+        dir.path(),
+        &[
+            "generate",
+            "--members",
+            "300",
+            "--seed",
+            "5",
+            "--out",
+            "brand",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    for kind in ["members", "orders", "events"] {
+        import(dir.path(), kind, &format!("brand/{kind}.csv"));
+    }
+    let out = regulars(dir.path(), &["--json", "audience", "presets"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let installed: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let names: Vec<&str> = installed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "interest users",
+            "cart abandoners",
+            "new customers",
+            "vip",
+            "birthday this month"
+        ]
+    );
+    let again = regulars(dir.path(), &["audience", "presets"]);
+    assert_eq!(stdout(&again), "every preset is saved already\n");
+
+    // "Birthday this month" is the members whose birthday month is today's month.
+    let count_of = |name: &str| {
+        installed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap()["members"]
+            .as_u64()
+            .unwrap()
+    };
+    let out = regulars(
+        dir.path(),
+        &["--json", "audience", "preview", "orders >= 0"],
+    );
+    let today: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let month: u32 = today["as_of"].as_str().unwrap()[5..7].parse().unwrap();
+    let out = regulars(
+        dir.path(),
+        &[
+            "--json",
+            "audience",
+            "preview",
+            &format!("birthday_month = {month}"),
+        ],
+    );
+    let by_month: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        Some(count_of("birthday this month")),
+        by_month["count"].as_u64()
+    );
+    assert!(
+        count_of("birthday this month") > 0,
+        "300 members have birthdays this month"
+    );
+    // The VIPs are about a tenth of the buyers.
+    let buyers = regulars(
+        dir.path(),
+        &["--json", "audience", "preview", "orders >= 1"],
+    );
+    let buyers: serde_json::Value = serde_json::from_str(&stdout(&buyers)).unwrap();
+    let buyers = buyers["count"].as_u64().unwrap();
+    let vip = count_of("vip");
+    assert!(
+        vip * 100 >= buyers * 5 && vip * 100 <= buyers * 15,
+        "{vip} of {buyers}"
+    );
+}
