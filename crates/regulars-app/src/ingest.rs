@@ -16,7 +16,8 @@ use crate::segments::{ValidOrderMode, day_of, order_fact};
 use crate::{App, AppError, AppResult, SegmentChange};
 use regulars_domain::{OrderStatus, StoreChannel};
 use regulars_engine::{
-    AudienceChange, AudienceEvent, AudienceOrder, AudienceProfile, Day, Fact, OrderFact, order_key,
+    AudienceChange, AudienceEvent, AudienceMember, AudienceOrder, AudienceProfile, Day, Fact,
+    OrderFact, order_key,
 };
 use std::collections::HashMap;
 
@@ -104,6 +105,41 @@ fn audience_order(
         store,
         lines: audience_lines(&order.lines),
         returns: Vec::new(),
+    }
+}
+
+/// A member's profile, orders (valid per `include_shipping`, under `paid`), events and
+/// interactions as audiences read them, straight from the domain's records (returns are left
+/// out); the bench builds its tables this way.
+pub fn audience_member(
+    profile: &MemberProfile,
+    orders: &[Order],
+    events: &[BehaviourEvent],
+    interactions: &[Interaction],
+    zone: &jiff::tz::TimeZone,
+    include_shipping: bool,
+    channels: &HashMap<String, StoreChannel>,
+) -> AudienceMember {
+    AudienceMember {
+        profile: audience_profile(profile, zone),
+        orders: orders
+            .iter()
+            .map(|o| audience_order(o, order_fact(o, zone, include_shipping), channels))
+            .collect(),
+        events: events
+            .iter()
+            .map(|e| AudienceEvent {
+                day: day_of(e.at, zone),
+                kind: e.kind,
+                sku: e.sku.as_ref().map(ToString::to_string),
+                category: e.category.clone(),
+            })
+            .collect(),
+        interactions: interactions
+            .iter()
+            .map(|i| (day_of(i.at, zone), i.channel))
+            .collect(),
+        tags: Vec::new(),
     }
 }
 

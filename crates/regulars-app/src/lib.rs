@@ -26,7 +26,7 @@ pub use audience::AudiencePreview;
 pub use clock::{Clock, SystemClock};
 pub use generate::{GeneratedFile, write_brand};
 pub use import::{ImportObserver, ImportOptions, ImportSummary, RowError, SilentObserver};
-pub use ingest::{Ingest, IngestSummary};
+pub use ingest::{Ingest, IngestSummary, audience_member};
 pub use keys::{ApiKey, AuthError, KEY_PREFIX};
 pub use live::{Live, SegmentChange, SegmentSettings};
 pub use metrics::Metrics;

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use regulars_domain::MemberId;
-use regulars_engine::{Day, Engine, Fact, Model, Transition};
+use regulars_engine::{Day, Engine, Fact, Model, Reads, Transition};
 use regulars_store::{
     LoggedTransition, Membership, MigrationCell, SEGMENT_MODELS, SegmentTransition,
     TransitionFilter,
@@ -321,10 +321,23 @@ impl App {
         };
         let mut moved: Vec<(Transition, String)> = Vec::new();
         let mut out = Vec::new();
-        // Each touched member is re-tested once, after the batch, with their last fact's cause.
-        let mut touched: Vec<(u32, String)> = Vec::new();
+        // Each touched member is re-tested once, after the batch, with their last fact's cause,
+        // against the rules that read what their facts changed (everything, for a new member).
+        let mut touched: Vec<(u32, String, Reads)> = Vec::new();
         for change in changes {
+            let new = !live.index.contains_key(&change.member_id);
             let member = live.member(&change.member_id);
+            let mut reach = if new {
+                Reads::EVERYTHING
+            } else {
+                Reads::NOTHING
+            };
+            if let Some(audience) = &change.audience {
+                reach = reach.with(audience.reaches());
+            }
+            if change.fact.is_some() {
+                reach = reach.with(Reads::MODELS);
+            }
             if let Some(audience) = &change.audience {
                 match live.audiences.table.apply(member as usize, audience) {
                     Ok(()) => {}
@@ -337,7 +350,7 @@ impl App {
                     }
                 }
             }
-            touched.push((member, change.cause.clone()));
+            touched.push((member, change.cause.clone(), reach));
             let Some(fact) = change.fact else { continue };
             if let Err(error) = live.engine.apply(member, fact, &live.member_ids, &mut out) {
                 tracing::warn!(member = %change.member_id, cause = %change.cause, %error, "a fact did not reach the segments");
@@ -347,11 +360,18 @@ impl App {
         let now = self.now();
         let mut audience_moves = Moved::default();
         if !live.audiences.saved.is_empty() {
+            // Last fact first, so each member keeps their last cause and gathers every reach.
             touched.reverse();
-            touched.sort_by_key(|(m, _)| *m);
-            touched.dedup_by_key(|(m, _)| *m);
+            touched.sort_by_key(|(m, _, _)| *m);
+            let mut merged: Vec<(u32, String, Reads)> = Vec::with_capacity(touched.len());
+            for (member, cause, reach) in touched {
+                match merged.last_mut() {
+                    Some(last) if last.0 == member => last.2 = last.2.with(reach),
+                    _ => merged.push((member, cause, reach)),
+                }
+            }
             let day = live.engine.today().to_date();
-            for (member, cause) in touched {
+            for (member, cause, reach) in merged {
                 let stamp = Stamp {
                     day,
                     at: now,
@@ -359,6 +379,7 @@ impl App {
                 };
                 live.audiences.retest_member(
                     member as usize,
+                    reach,
                     &live.engine,
                     &live.member_ids,
                     &stamp,

@@ -19,7 +19,7 @@ use regulars_domain::MemberId;
 use regulars_domain::audience::{AudienceRule, Predicate, parse_rule};
 use regulars_engine::{
     Audience, AudienceChange, AudienceTable, Day, Engine, Lookups, MemberIds, MemberSegments,
-    RuleContext,
+    Reads, RuleContext,
 };
 use regulars_formats::export::{AdPlatform, ExportColumn};
 use regulars_store::{AudienceMove, LogFilter, Logged, SavedAudience, TagChange};
@@ -292,10 +292,12 @@ impl LiveAudiences {
         }
     }
 
-    /// Re-tests member `m` against every rule, in reading order.
+    /// Re-tests member `m`, in reading order, against every rule that reads something `reach`
+    /// says changed (a move, or a tag an auto tag gives, reaches the rules read after it).
     pub(crate) fn retest_member(
         &mut self,
         m: usize,
+        mut reach: Reads,
         engine: &Engine,
         ids: &dyn MemberIds,
         stamp: &Stamp,
@@ -309,6 +311,9 @@ impl LiveAudiences {
             let Some(compiled) = &self.saved[at].compiled else {
                 continue;
             };
+            if !compiled.reads().meets(reach) {
+                continue;
+            }
             let saved = &self.saved;
             let segment = |m: usize, k: usize| saved[k].members.get(m);
             let now = compiled.matches(
@@ -320,6 +325,10 @@ impl LiveAudiences {
                 },
             );
             if now != self.saved[at].members.get(m) {
+                reach = reach.with(Reads::SEGMENTS);
+                if self.saved[at].definition.tag.is_some() {
+                    reach = reach.with(Reads::TAGS);
+                }
                 self.move_member(at, m, now, ids, stamp, out);
             }
         }
@@ -371,6 +380,8 @@ impl LiveAudiences {
         out: &mut Moved,
     ) {
         self.as_of = as_of;
+        // Once a day, the members changed since fold back into the shared columns.
+        self.table.compact();
         for at in 0..self.saved.len() {
             if let Some(rule) = self.saved[at].rule.clone() {
                 match self.compile(&rule) {
@@ -821,6 +832,7 @@ impl App {
         for m in changed {
             live.audiences.retest_member(
                 m as usize,
+                Reads::TAGS,
                 &live.engine,
                 &live.member_ids,
                 &follow,

@@ -5,6 +5,9 @@
 //!   with their lines from CSV; reports the time and the peak memory of the import itself.
 //! * `bench load --orders N`: N orders in a fresh SQLite file, then the time to load them into
 //!   the engine and to start the live segments, as a restarted server does.
+//! * `bench audience --members M --orders N`: M members holding about N orders with their lines
+//!   and events, in memory: a preview over features and models, a preview that scans order
+//!   lines, and the time 50 live custom segments add to each ingested fact.
 //! * `bench api --orders N`: N orders with their lines posted to `/api/v1/orders/batch` in
 //!   batches of 10,000, two requests in flight, through a server on 127.0.0.1.
 
@@ -66,6 +69,19 @@ enum BenchTarget {
         orders: u64,
         /// How many starts; the median is reported.
         #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
+    /// Audience rules over M members holding about N orders with lines, in memory: previews,
+    /// and the cost of keeping 50 saved segments live per fact.
+    Audience {
+        /// How many members.
+        #[arg(long, default_value_t = 1_000_000)]
+        members: u32,
+        /// About how many orders (whole generated members are folded on, so a few more).
+        #[arg(long, default_value_t = 10_000_000)]
+        orders: u64,
+        /// How many runs; the median is reported.
+        #[arg(long, default_value_t = 5)]
         runs: u32,
     },
     /// Post N orders with their lines to the batch API, 10,000 per request and two requests in
@@ -137,6 +153,15 @@ pub async fn run(config: &Config, args: &BenchArgs, json: bool) -> anyhow::Resul
         }
         BenchTarget::Api { orders: n, runs } => bench_api(config, dir.path(), n, runs).await?,
         BenchTarget::Load { orders: n, runs } => bench_load(config, dir.path(), n, runs).await?,
+        BenchTarget::Audience {
+            members,
+            orders,
+            runs,
+        } => {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || bench_audience(&config, members, orders, runs))
+                .await??
+        }
         BenchTarget::Engine {
             members,
             orders,
@@ -587,5 +612,213 @@ fn bench_engine(
         "apply_ns_per_fact": median(apply).round(),
         "day_boundary_ms": (median(day_boundary) * 100.0).round() / 100.0,
         "bytes_per_member": (member_bytes as f64 / f64::from(members.max(1))).round(),
+    }))
+}
+
+/// The rules the audience bench previews, and the 50 it keeps live.
+const AUDIENCE_RULES: [&str; 10] = [
+    "nesl in (S1, S2) and gender = female and consent(line)",
+    r#"bought(category = "pastry", within = 30d)"#,
+    "rfm_segment in (champions, loyal) and not consent(sms)",
+    "orders(within = 90d) >= 3",
+    "spent(within = 365d) >= 5000 and age >= 30",
+    "event(cart_add, within = 14d, no_purchase_since)",
+    "months_to_birthday = 0 and consent(line)",
+    "lifecycle = growth or rfim = top",
+    "days_since_purchase > 60 and purchase_days >= 3",
+    "interactions(within = 30d) >= 2",
+];
+
+fn bench_audience(
+    config: &Config,
+    members: u32,
+    orders: u64,
+    runs: u32,
+) -> anyhow::Result<serde_json::Value> {
+    use regulars_engine::{Audience, AudienceChange, AudienceTable, Lookups, RuleContext};
+    let zone = config.brand.time_zone.clone();
+    let spec = BrandSpec {
+        members: u32::MAX,
+        seed: 7,
+        end: SystemClock.now().to_zoned(zone.clone()).date(),
+        zone: zone.clone(),
+    };
+    let members = members.max(1);
+    let started = Instant::now();
+    let sample = members.min(1_000);
+    let per_member = (0..sample)
+        .map(|i| regulars_generate::member(&spec, i).orders.len())
+        .sum::<usize>() as f64
+        / f64::from(sample);
+    let rounds = ((orders as f64) / (f64::from(members) * per_member.max(0.1)))
+        .ceil()
+        .max(1.0) as u32;
+    let channels: std::collections::HashMap<String, regulars_domain::StoreChannel> =
+        regulars_generate::stores(&spec)
+            .into_iter()
+            .map(|s| (s.store_id.to_string(), s.channel))
+            .collect();
+    let mut builder = regulars_engine::FactTableBuilder::new();
+    let mut table = AudienceTable::new();
+    let (mut total, mut lines) = (0u64, 0u64);
+    for m in 0..members {
+        let mut member = regulars_generate::member(&spec, m);
+        for round in 1..rounds {
+            let more = regulars_generate::member(&spec, m + round * members);
+            member.orders.extend(more.orders);
+            member.returns.extend(more.returns);
+            member.events.extend(more.events);
+            member.interactions.extend(more.interactions);
+        }
+        total += member.orders.len() as u64;
+        lines += member
+            .orders
+            .iter()
+            .map(|o| o.lines.len() as u64)
+            .sum::<u64>();
+        regulars_server::app::segments::push_member(
+            &mut builder,
+            &member.orders,
+            &member.returns,
+            &member.interactions,
+            &zone,
+            config.orders,
+        );
+        table.push(&regulars_server::app::audience_member(
+            &member.profile,
+            &member.orders,
+            &member.events,
+            &member.interactions,
+            &zone,
+            config.orders.include_shipping,
+            &channels,
+        ));
+    }
+    eprintln!(
+        "built {members} members with {total} orders and {lines} lines in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let as_of = regulars_engine::Day::from_date(spec.end);
+    let facts = builder.finish();
+    let evaluation = regulars_engine::evaluate(&facts, &IndexOrder, &config.engine, as_of);
+    let context = RuleContext {
+        as_of,
+        currency_exponent: config.brand.currency.exponent(),
+    };
+    let models = |m: usize| evaluation.members[m];
+    let no_segments = |_: usize, _: usize| false;
+    let lookups = Lookups {
+        models: &models,
+        segment: &no_segments,
+    };
+    let threads = regulars_engine::default_threads();
+    let preview = |text: &str| -> anyhow::Result<(f64, usize)> {
+        let rule = regulars_domain::audience::parse_rule(text).map_err(anyhow::Error::msg)?;
+        let mut times = Vec::new();
+        let mut count = 0;
+        for _ in 0..runs.max(1) {
+            let started = Instant::now();
+            let audience = Audience::compile(&rule, &table, context, &[])?;
+            count = audience.select(&table, lookups, threads).len();
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+        eprintln!(
+            "{text}: {count} members, median {:.1} ms",
+            median(times.clone())
+        );
+        Ok((median(times), count))
+    };
+    let (features_ms, features_count) = preview(AUDIENCE_RULES[0])?;
+    let (lines_ms, lines_count) = preview(AUDIENCE_RULES[1])?;
+
+    // Fifty live segments: each fact changes the table, then its member is re-tested against
+    // every one that reads what the fact reaches (the models read once per member, as the
+    // live segments do).
+    let mut compiled = Vec::new();
+    for at in 0..50 {
+        let rule = regulars_domain::audience::parse_rule(AUDIENCE_RULES[at % AUDIENCE_RULES.len()])
+            .map_err(anyhow::Error::msg)?;
+        table.learn_names(&rule);
+        compiled.push(Audience::compile(&rule, &table, context, &[])?);
+    }
+    let mut membership = vec![false; compiled.len() * members as usize];
+    for (k, audience) in compiled.iter().enumerate() {
+        for m in audience.select(&table, lookups, threads) {
+            membership[k * members as usize + m as usize] = true;
+        }
+    }
+    const FACTS: u32 = 100_000;
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut per_fact = Vec::new();
+    let mut compact_ms = Vec::new();
+    for run in 0..runs.max(1) {
+        let changes: Vec<(usize, AudienceChange)> = (0..FACTS)
+            .map(|n| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let m = ((state >> 33) % u64::from(members)) as usize;
+                let change = if n % 4 == 3 {
+                    AudienceChange::Interaction(as_of, regulars_domain::InteractionChannel::Line)
+                } else {
+                    AudienceChange::Order(regulars_engine::AudienceOrder {
+                        key: state,
+                        day: as_of,
+                        cancelled_from: regulars_engine::Day(i32::MAX),
+                        amount: 10_000 + (state >> 50) as i64,
+                        store: Some("S01".to_owned()),
+                        channel: Some(regulars_domain::StoreChannel::Offline),
+                        lines: vec![("CF-LAT".to_owned(), Some("coffee".to_owned()), 12_000)],
+                        returns: Vec::new(),
+                    })
+                };
+                (m, change)
+            })
+            .collect();
+        let mut moved = 0u64;
+        let started = Instant::now();
+        for (m, change) in changes {
+            table.apply(m, &change)?;
+            let reach = change.reaches();
+            let cached = std::sync::OnceLock::new();
+            let member_models = |m: usize| *cached.get_or_init(|| evaluation.members[m]);
+            let lookups = Lookups {
+                models: &member_models,
+                segment: &no_segments,
+            };
+            for (k, audience) in compiled.iter().enumerate() {
+                if !audience.reads().meets(reach) {
+                    continue;
+                }
+                let now = audience.matches(&table, m, lookups);
+                let slot = &mut membership[k * members as usize + m];
+                if *slot != now {
+                    *slot = now;
+                    moved += 1;
+                }
+            }
+        }
+        let ns = started.elapsed().as_secs_f64() * 1e9 / f64::from(FACTS);
+        eprintln!(
+            "50 live segments, run {}: {ns:.0} ns per fact ({moved} moves)",
+            run + 1
+        );
+        per_fact.push(ns);
+        // The day boundary folds the changed members back.
+        let started = Instant::now();
+        table.compact();
+        compact_ms.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(serde_json::json!({
+        "members": members,
+        "orders": total,
+        "lines": lines,
+        "runs": runs,
+        "preview_features_ms": (features_ms * 10.0).round() / 10.0,
+        "preview_features_count": features_count,
+        "preview_lines_ms": (lines_ms * 10.0).round() / 10.0,
+        "preview_lines_count": lines_count,
+        "live_50_segments_ns_per_fact": median(per_fact).round(),
+        "compact_after_100k_facts_ms": median(compact_ms).round(),
     }))
 }

@@ -34,9 +34,94 @@ pub struct RuleContext {
 pub struct Audience {
     pub(crate) include: Node,
     pub(crate) exclude: Option<Node>,
+    /// What the rule reads, so a change that touches none of it need not re-test it.
+    pub(crate) reads: Reads,
     pub(crate) as_of: i32,
     /// The evaluated day as (year, month, day), for ages and birthdays.
     pub(crate) today: (i32, u32, u32),
+}
+
+/// Which of a member's facts a rule reads (or a change reaches), as bits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reads(u8);
+
+impl Reads {
+    /// Nothing.
+    pub const NOTHING: Self = Self(0);
+    /// The profile: gender, birthday, region, joined, home store, consents.
+    pub const PROFILE: Self = Self(1);
+    /// Orders, their lines and returns.
+    pub const ORDERS: Self = Self(1 << 1);
+    /// Behaviour events.
+    pub const EVENTS: Self = Self(1 << 2);
+    /// Interactions.
+    pub const INTERACTIONS: Self = Self(1 << 3);
+    /// Tags.
+    pub const TAGS: Self = Self(1 << 4);
+    /// The models' verdicts (they move with orders, returns and interactions).
+    pub const MODELS: Self = Self(1 << 5);
+    /// Other saved segments.
+    pub const SEGMENTS: Self = Self(1 << 6);
+    /// Everything.
+    pub const EVERYTHING: Self = Self(u8::MAX);
+
+    /// Both sets.
+    #[must_use]
+    pub fn with(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// True when the sets share something.
+    pub fn meets(self, other: Self) -> bool {
+        self.0 & other.0 != 0
+    }
+}
+
+impl Node {
+    /// What the condition reads.
+    fn reads(&self) -> Reads {
+        match self {
+            Self::All(parts) | Self::Any(parts) => parts
+                .iter()
+                .fold(Reads::NOTHING, |reads, p| reads.with(p.reads())),
+            Self::Not(inner) => inner.reads(),
+            Self::Number(attribute, _) => match attribute {
+                NumberAttribute::Age
+                | NumberAttribute::BirthdayMonth
+                | NumberAttribute::BirthdayDay
+                | NumberAttribute::DaysToBirthday
+                | NumberAttribute::MonthsToBirthday => Reads::PROFILE,
+                _ => Reads::MODELS,
+            },
+            Self::Date(DateAttribute::Joined, _)
+            | Self::Gender(..)
+            | Self::Region(..)
+            | Self::HomeStore(..)
+            | Self::Consent(_) => Reads::PROFILE,
+            Self::Date(..) | Self::Label(..) => Reads::MODELS,
+            Self::Measure(Measure::Interactions, ..) => Reads::INTERACTIONS,
+            Self::Measure(..) | Self::Bought(_) => Reads::ORDERS,
+            Self::Event {
+                no_purchase_since, ..
+            } => {
+                if *no_purchase_since {
+                    Reads::EVENTS.with(Reads::ORDERS)
+                } else {
+                    Reads::EVENTS
+                }
+            }
+            Self::Tag(_) => Reads::TAGS,
+            Self::Segment(_) => Reads::SEGMENTS,
+        }
+    }
+}
+
+impl Audience {
+    /// What the rule reads: a member's result can change only when one of these does (or the
+    /// day, which re-tests everyone).
+    pub fn reads(&self) -> Reads {
+        self.reads
+    }
 }
 
 /// Numbers are compared as `lhs × lhs_scale` against `value`, both in a common unit.
@@ -153,9 +238,14 @@ impl Audience {
             .map(|c| compiler.condition(c))
             .transpose()?;
         let date = context.as_of.to_date();
+        let mut reads = include.reads();
+        if let Some(exclude) = &exclude {
+            reads = reads.with(exclude.reads());
+        }
         Ok(Self {
             include,
             exclude,
+            reads,
             as_of: context.as_of.0,
             today: (
                 i32::from(date.year()),

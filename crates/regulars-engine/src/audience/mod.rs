@@ -21,7 +21,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub use compile::{Audience, RuleContext, RuleError};
+pub use compile::{Audience, Reads, RuleContext, RuleError};
 pub use eval::Lookups;
 pub use table::{
     AudienceChange, AudienceEvent, AudienceMember, AudienceOrder, AudienceProfile, AudienceTable,

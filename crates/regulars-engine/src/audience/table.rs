@@ -5,7 +5,9 @@
 //!
 //! The table is kept live like the engine: [`AudienceTable::apply`] changes one member, whose
 //! rows then move from the shared columns to rows of their own (copied once, on their first
-//! change), and the columns are rebuilt when a quarter of the members have moved out.
+//! change); [`AudienceTable::compact`] folds them back into the columns, which the live
+//! audiences do at each day boundary (rebuilding costs about what copying every member out
+//! once does, so doing it inside ingest would cost each fact far more than the change).
 
 use std::collections::HashMap;
 
@@ -110,6 +112,23 @@ pub enum AudienceChange {
     Interaction(Day, InteractionChannel),
     /// The member's tags now.
     Tags(Vec<String>),
+}
+
+impl AudienceChange {
+    /// What the change can move: the facts it changes, and the models when it is a fact the
+    /// models count.
+    pub fn reaches(&self) -> super::Reads {
+        use super::Reads;
+        match self {
+            Self::Profile(_) => Reads::PROFILE,
+            Self::Order(_) | Self::Lines { .. } | Self::Cancel { .. } | Self::Return { .. } => {
+                Reads::ORDERS.with(Reads::MODELS)
+            }
+            Self::Event(_) => Reads::EVENTS,
+            Self::Interaction(..) => Reads::INTERACTIONS.with(Reads::MODELS),
+            Self::Tags(_) => Reads::TAGS,
+        }
+    }
 }
 
 /// Why a change could not be applied.
@@ -257,23 +276,28 @@ struct OwnRows {
 }
 
 impl OwnRows {
+    /// A copy of `rows`, with room for the usual next change (an order with a few lines, an
+    /// event, an interaction) so it does not reallocate at once.
     fn of(rows: MemberRows<'_>) -> Self {
+        fn with_room<T: Copy>(rows: &[T], room: usize) -> Vec<T> {
+            let mut owned = Vec::with_capacity(rows.len() + room);
+            owned.extend_from_slice(rows);
+            owned
+        }
         let line_base = rows.orders.first().map_or(0, |o| o.lines);
         let return_base = rows.orders.first().map_or(0, |o| o.returns);
+        let mut orders = Vec::with_capacity(rows.orders.len() + 2);
+        orders.extend(rows.orders.iter().map(|o| OrderRow {
+            lines: o.lines - line_base,
+            returns: o.returns - return_base,
+            ..*o
+        }));
         Self {
-            orders: rows
-                .orders
-                .iter()
-                .map(|o| OrderRow {
-                    lines: o.lines - line_base,
-                    returns: o.returns - return_base,
-                    ..*o
-                })
-                .collect(),
-            lines: rows.lines.to_vec(),
+            orders,
+            lines: with_room(rows.lines, 6),
             returns: rows.returns.to_vec(),
-            events: rows.events.to_vec(),
-            interactions: rows.interactions.to_vec(),
+            events: with_room(rows.events, 2),
+            interactions: with_room(rows.interactions, 2),
             tags: rows.tags.to_vec(),
         }
     }
@@ -636,13 +660,10 @@ impl AudienceTable {
                 self.own_rows_of(m).tags = ids;
             }
         }
-        if self.own_rows.len() > (self.len() / 4).max(4096) {
-            self.compact();
-        }
         Ok(())
     }
 
-    /// Moves every member's rows back into shared columns.
+    /// Moves every member's rows back into shared columns (at most once a day: see the top).
     pub fn compact(&mut self) {
         if self.own_rows.is_empty() {
             return;

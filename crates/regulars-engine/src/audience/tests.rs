@@ -836,3 +836,37 @@ fn a_segment_test_asks_whether_the_member_is_in_that_saved_segment() {
     };
     assert_eq!(audience.select(&table, lookups, 2), vec![0, 2]);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn a_change_that_reaches_nothing_a_rule_reads_never_changes_its_answer(
+        member in members(),
+        later in members(),
+        include in conditions(),
+        exclude in proptest::option::of(conditions()),
+    ) {
+        let rule = AudienceRule { include, exclude };
+        // Every kind of change `later` can bring to `member`.
+        let (_, changes) = split(&later, 0);
+        for change in changes {
+            let mut table = AudienceTable::new();
+            table.push(&member);
+            table.learn_names(&rule);
+            let audience = Audience::compile(&rule, &table, context(), &[]).expect("compiles");
+            let before = audience.matches(&table, 0, Lookups::none());
+            // Orders of `later` are new to `member`; their follow-ups name them.
+            if let AudienceChange::Order(order) = &change {
+                table.apply(0, &AudienceChange::Order(order.clone())).expect("applies");
+            } else if matches!(change, AudienceChange::Lines { .. } | AudienceChange::Cancel { .. } | AudienceChange::Return { .. }) {
+                continue;
+            } else {
+                table.apply(0, &change).expect("applies");
+            }
+            let after = audience.matches(&table, 0, Lookups::none());
+            if !audience.reads().meets(change.reaches()) {
+                prop_assert_eq!(before, after, "{} after {:?}", rule, change);
+            }
+        }
+    }
+}
