@@ -629,6 +629,32 @@ impl App {
             }
             None => audiences.retest_audience(at, &live.engine, ids, &stamp, &mut out),
         }
+        // A new or dropped auto tag changes the tags of the members who stayed in.
+        let old_tag = before.as_ref().and_then(|b| b.definition.tag.clone());
+        if old_tag != draft.tag {
+            let stayed: Vec<usize> = audiences.saved[at]
+                .members
+                .ones()
+                .filter(|m| before.as_ref().is_some_and(|b| b.members.get(*m)))
+                .collect();
+            for m in stayed {
+                let changes = [(old_tag.as_ref(), false), (draft.tag.as_ref(), true)];
+                for (tag, added) in changes {
+                    if let Some(tag) = tag {
+                        out.tags.push(TagChange {
+                            member_id: ids.id(m as u32),
+                            tag: tag.clone(),
+                            added,
+                            source: format!("audience:{}", draft.name),
+                            day: stamp.day,
+                            at: stamp.at,
+                            cause: stamp.cause.clone(),
+                        });
+                    }
+                }
+                audiences.refresh_tags(m);
+            }
+        }
         // Audiences read after this one may move with it.
         let follow = Stamp {
             cause: format!("audience:{}", draft.name),

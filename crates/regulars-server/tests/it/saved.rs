@@ -411,3 +411,35 @@ async fn a_restart_logs_only_what_changed_while_the_audiences_were_not_live() {
         assert_eq!(seen, [("M1", "saved"), ("M2", "restart")], "{name}");
     }
 }
+
+#[tokio::test]
+async fn renaming_an_auto_tag_moves_the_tag_on_the_members_who_stay() {
+    let app = spawn_or_skip!();
+    members(&app, &[("M1", "female"), ("M2", "male")]).await;
+    let mut women = rule("gender = female");
+    women.tag = Some("w".to_owned());
+    app.client.save_audience("women", &women).await.unwrap();
+    app.client
+        .save_audience("reads f", &rule(r#"tag("f")"#))
+        .await
+        .unwrap();
+    assert!(member_ids(&app, "reads f").await.is_empty());
+    women.tag = Some("f".to_owned());
+    let edited = app.client.save_audience("women", &women).await.unwrap();
+    assert_eq!((edited.entered, edited.left), (0, 0));
+    assert_eq!(member_ids(&app, "reads f").await, ["M1"]);
+    let w = app.client.tag_changes("w").await.unwrap().changes;
+    assert_eq!(
+        w.iter()
+            .map(|c| (c.member_id.as_str(), c.added))
+            .collect::<Vec<_>>(),
+        [("M1", true), ("M1", false)]
+    );
+    let f = app.client.tag_changes("f").await.unwrap().changes;
+    assert_eq!(
+        f.iter()
+            .map(|c| (c.member_id.as_str(), c.added))
+            .collect::<Vec<_>>(),
+        [("M1", true)]
+    );
+}
