@@ -108,6 +108,16 @@ fn audience_order(
     }
 }
 
+/// A behaviour event as audiences read it.
+fn audience_event(event: &BehaviourEvent, zone: &jiff::tz::TimeZone) -> AudienceEvent {
+    AudienceEvent {
+        day: day_of(event.at, zone),
+        kind: event.kind,
+        sku: event.sku.as_ref().map(ToString::to_string),
+        category: event.category.clone(),
+    }
+}
+
 /// A member's profile, orders (valid per `include_shipping`, under `paid`), events and
 /// interactions as audiences read them, straight from the domain's records (returns are left
 /// out); the bench builds its tables this way.
@@ -126,15 +136,7 @@ pub fn audience_member(
             .iter()
             .map(|o| audience_order(o, order_fact(o, zone, include_shipping), channels))
             .collect(),
-        events: events
-            .iter()
-            .map(|e| AudienceEvent {
-                day: day_of(e.at, zone),
-                kind: e.kind,
-                sku: e.sku.as_ref().map(ToString::to_string),
-                category: e.category.clone(),
-            })
-            .collect(),
+        events: events.iter().map(|e| audience_event(e, zone)).collect(),
         interactions: interactions
             .iter()
             .map(|i| (day_of(i.at, zone), i.channel))
@@ -433,12 +435,7 @@ impl Ingest for BehaviourEvent {
         Ok(accepted(items, &recorded.outcomes, &[Accepted::Created])
             .map(|e| {
                 SegmentChange::caused_by(&e.member_id, None, "event", &e.event_id).with_audience(
-                    AudienceChange::Event(AudienceEvent {
-                        day: day_of(e.at, &app.brand.time_zone),
-                        kind: e.kind,
-                        sku: e.sku.as_ref().map(ToString::to_string),
-                        category: e.category.clone(),
-                    }),
+                    AudienceChange::Event(audience_event(e, &app.brand.time_zone)),
                 )
             })
             .collect())

@@ -258,6 +258,23 @@ impl LiveAudiences {
         true
     }
 
+    /// Takes back moves the store did not record, and the tags they gave.
+    fn undo(&mut self, moves: &[AudienceMove], index: &crate::segments::MemberIndex) {
+        for moved in moves.iter().rev() {
+            let Some(at) = self.position(&moved.audience) else {
+                continue;
+            };
+            let Some(m) = MemberId::parse(&moved.member_id)
+                .ok()
+                .and_then(|id| index.get(&id).copied())
+            else {
+                continue;
+            };
+            self.saved[at].members.set(m as usize, !moved.entered);
+            self.refresh_tags(m as usize);
+        }
+    }
+
     /// Records that member `m` entered or left audience `at`, with its auto tag.
     fn move_member(
         &mut self,
@@ -681,6 +698,7 @@ impl App {
             // Nothing is saved: the live list goes back to what the store has.
             audiences.saved = kept;
             audiences.recompile_all().map_err(AppError::InvalidRule)?;
+            // The kept list has the old memberships; the table's tags follow them again.
             for m in out
                 .moves
                 .iter()
@@ -799,22 +817,30 @@ impl App {
         Ok(self.store.list_tag_changes(filter).await?)
     }
 
-    /// Adds (or, with `added` false, removes) a manual tag on members; `cause` says who or
-    /// what did it (`api`, `cli`, a file name). Every member must exist; audiences reading the
-    /// tag move at once.
+    /// Gives a manual tag to the members of `add` and takes it from those of `remove`, in one
+    /// transaction; `cause` says who or what did it (`api`, `cli`, `file:…`). Every member must
+    /// exist and none may be in both lists; audiences reading the tag move at once. When the
+    /// store refuses, the live tags and audiences go back to what they were.
     pub async fn tag_members(
         &self,
         tag: &str,
-        member_ids: &[MemberId],
-        added: bool,
+        add: &[MemberId],
+        remove: &[MemberId],
         cause: &str,
     ) -> AppResult<TagOutcome> {
         check_tag(tag)?;
+        if let Some(both) = add.iter().find(|id| remove.contains(id)) {
+            return Err(AppError::Invalid {
+                field: "remove",
+                reason: format!("{both} is both added and removed"),
+            });
+        }
         let mut guard = self.live_started().await?;
         let live = guard.as_mut().expect("started above");
         let _logging = self.transition_log.lock().await;
-        let unknown: Vec<&str> = member_ids
+        let unknown: Vec<&str> = add
             .iter()
+            .chain(remove)
             .filter(|id| !live.index.contains_key(*id))
             .map(MemberId::as_str)
             .collect();
@@ -832,12 +858,13 @@ impl App {
         };
         let mut out = Moved::default();
         let mut outcome = TagOutcome::default();
-        let mut changed = Vec::new();
-        for id in member_ids {
+        let mut changed: Vec<(u32, bool)> = Vec::new();
+        let wanted = add.iter().map(|id| (id, true));
+        for (id, added) in wanted.chain(remove.iter().map(|id| (id, false))) {
             let m = live.index[id];
             if live.audiences.set_manual_tag(m, tag, added) {
                 outcome.changed += 1;
-                changed.push(m);
+                changed.push((m, added));
                 out.tags.push(TagChange {
                     member_id: id.to_string(),
                     tag: tag.to_owned(),
@@ -855,9 +882,9 @@ impl App {
             cause: format!("tag:{tag}"),
             ..stamp
         };
-        for m in changed {
+        for (m, _) in &changed {
             live.audiences.retest_member(
-                m as usize,
+                *m as usize,
                 Reads::TAGS,
                 &live.engine,
                 &live.member_ids,
@@ -865,9 +892,17 @@ impl App {
                 &mut out,
             );
         }
-        self.store
+        if let Err(error) = self
+            .store
             .record_audience_moves(&out.moves, &out.tags)
-            .await?;
+            .await
+        {
+            for (m, added) in changed {
+                live.audiences.set_manual_tag(m, tag, !added);
+            }
+            live.audiences.undo(&out.moves, &live.index);
+            return Err(error.into());
+        }
         Ok(outcome)
     }
 }

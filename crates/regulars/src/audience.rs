@@ -358,7 +358,9 @@ pub async fn run(app: Option<&App>, args: &AudienceArgs, json: bool) -> anyhow::
                 cause = format!("file:{}", path.display());
             }
             let app = app.expect("tag opens the database");
-            let outcome = app.tag_members(tag, &ids, !remove, &cause).await?;
+            let (add, take): (&[MemberId], &[MemberId]) =
+                if *remove { (&[], &ids) } else { (&ids, &[]) };
+            let outcome = app.tag_members(tag, add, take, &cause).await?;
             if json {
                 println!(
                     "{}",

@@ -10,7 +10,7 @@ use regulars_api_types::{
     AudienceSavedView, AudienceView, ErrorBody, TagChangeView, TagChangesView, TagOutcomeView,
     TagRequest,
 };
-use regulars_app::{App, AudienceContent, AudienceDraft, AudienceSummary, LogFilter, TagOutcome};
+use regulars_app::{App, AudienceContent, AudienceDraft, AudienceSummary, LogFilter};
 use regulars_domain::audience::AudienceRule;
 use regulars_domain::{ApiRole, FieldErrors, MemberId};
 use regulars_formats::audience::{rule_from_json, rule_to_json};
@@ -438,8 +438,8 @@ async fn moves(
     }))
 }
 
-/// Gives a manual tag to members and takes it from others. Audiences that read the tag move
-/// at once; every change is logged.
+/// Gives a manual tag to members and takes it from others, in one transaction. Audiences that
+/// read the tag move at once; every change is logged.
 #[utoipa::path(
     post, path = "/api/v1/tags/{tag}", tag = "audiences",
     params(("tag" = String, Path, description = "The tag")),
@@ -463,18 +463,10 @@ async fn tag(
     if !errors.is_empty() {
         return Err(ApiError::validation(&errors));
     }
-    let mut total = TagOutcome::default();
-    for (ids, added) in [(add, true), (remove, false)] {
-        if ids.is_empty() {
-            continue;
-        }
-        let outcome = app.tag_members(&tag, &ids, added, "api").await?;
-        total.changed += outcome.changed;
-        total.unchanged += outcome.unchanged;
-    }
+    let outcome = app.tag_members(&tag, &add, &remove, "api").await?;
     Ok(Json(TagOutcomeView {
-        changed: total.changed,
-        unchanged: total.unchanged,
+        changed: outcome.changed,
+        unchanged: outcome.unchanged,
     }))
 }
 

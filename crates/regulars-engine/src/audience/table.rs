@@ -448,11 +448,6 @@ impl AudienceTable {
         self.gender.is_empty()
     }
 
-    /// How many members have rows of their own (changed since the columns were built).
-    pub fn changed_members(&self) -> usize {
-        self.own_rows.len()
-    }
-
     fn set_profile(&mut self, m: usize, profile: &AudienceProfile) {
         self.gender[m] = gender_code(profile.gender);
         self.birthday[m] = profile.birthday.map_or(0, pack_birthday);

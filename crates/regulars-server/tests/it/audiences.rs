@@ -1,9 +1,9 @@
 //! Audience previews through the API: a rule as text or JSON, counted over the stored facts
 //! and the live segments; a bad rule gets `validation_failed` with where it is wrong.
 
-use regulars_api_types::{AudiencePreviewRequest, MemberRequest, OrderLineRequest};
+use regulars_api_types::{AudiencePreviewRequest, MemberRequest};
 
-use crate::{order, spawn_or_skip};
+use crate::{order, pastry_order, spawn_or_skip};
 
 fn request(text: &str) -> AudiencePreviewRequest {
     AudiencePreviewRequest {
@@ -25,16 +25,7 @@ async fn a_preview_counts_the_members_a_rule_selects_in_text_or_json() {
         };
         app.client.upsert_member(&member, None).await.unwrap();
     }
-    let mut pastry = order("O1", "M1", 150);
-    pastry.placed_at = "2026-11-20".into();
-    pastry.lines = vec![OrderLineRequest {
-        line_no: Some(1),
-        sku: "PS-CRO".to_owned(),
-        name: None,
-        category: Some("pastry".to_owned()),
-        quantity: 2,
-        unit_price: 75,
-    }];
+    let pastry = pastry_order("O1", "M1", "2026-11-20");
     let mut beans = order("O2", "M2", 450);
     beans.placed_at = "2026-11-01".into();
     app.client

@@ -46,6 +46,21 @@ pub fn order(id: &str, member: &str, amount: i64) -> OrderRequest {
     }
 }
 
+/// An order of two croissants (category `pastry`, 150 in all) placed at `placed_at`.
+pub fn pastry_order(id: &str, member: &str, placed_at: &str) -> OrderRequest {
+    let mut pastry = order(id, member, 150);
+    pastry.placed_at = placed_at.to_owned();
+    pastry.lines = vec![OrderLineRequest {
+        line_no: Some(1),
+        sku: "PS-CRO".to_owned(),
+        name: None,
+        category: Some("pastry".to_owned()),
+        quantity: 2,
+        unit_price: 75,
+    }];
+    pastry
+}
+
 pub fn error_code(error: &regulars_client::ClientError) -> (u16, &'static str) {
     match error {
         regulars_client::ClientError::Api { status, body } => (*status, body.code.as_str()),

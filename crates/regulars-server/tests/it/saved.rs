@@ -2,9 +2,9 @@
 //! with every entering and leaving logged with its cause; static lists; manual and auto tags;
 //! and the refusals (a cycle, an unknown segment, deleting an audience another one reads).
 
-use regulars_api_types::{AudienceSaveRequest, MemberRequest, OrderLineRequest, TagRequest};
+use regulars_api_types::{AudienceSaveRequest, MemberRequest, TagRequest};
 
-use crate::{error_code, order, spawn_or_skip};
+use crate::{error_code, pastry_order, spawn_or_skip};
 
 fn rule(text: &str) -> AudienceSaveRequest {
     AudienceSaveRequest {
@@ -14,20 +14,6 @@ fn rule(text: &str) -> AudienceSaveRequest {
         tag: None,
         description: None,
     }
-}
-
-fn pastry_order(id: &str, member: &str, placed_at: &str) -> regulars_api_types::OrderRequest {
-    let mut pastry = order(id, member, 150);
-    pastry.placed_at = placed_at.to_owned();
-    pastry.lines = vec![OrderLineRequest {
-        line_no: Some(1),
-        sku: "PS-CRO".to_owned(),
-        name: None,
-        category: Some("pastry".to_owned()),
-        quantity: 2,
-        unit_price: 75,
-    }];
-    pastry
 }
 
 async fn members(app: &regulars_test_support::TestApp, genders: &[(&str, &str)]) {
@@ -207,6 +193,32 @@ async fn manual_and_auto_tags_move_the_rules_that_read_them_and_every_change_is_
         )
         .await
         .unwrap();
+    assert_eq!(member_ids(&app, "vips").await, ["M1"]);
+    let both = app
+        .client
+        .tag(
+            "vip",
+            &TagRequest {
+                add: vec!["M3".to_owned()],
+                remove: vec!["M3".to_owned()],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&both), (422, "validation_failed"));
+    let unknown = app
+        .client
+        .tag(
+            "vip",
+            &TagRequest {
+                add: vec!["M3".to_owned()],
+                remove: vec!["M404".to_owned()],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&unknown), (422, "validation_failed"));
+    // Neither refused request tagged anyone.
     assert_eq!(member_ids(&app, "vips").await, ["M1"]);
     let moves = app.client.audience_moves("vips", None).await.unwrap().moves;
     assert_eq!(moves.last().map(|m| m.cause.as_str()), Some("tag:vip"));
