@@ -177,7 +177,7 @@ pub struct AudiencePreviewView {
 }
 
 /// A saved audience to create or replace: a rule (as `rule` JSON or `text`) kept live, or a
-/// static list of `members`; exactly one of the three.
+/// static list by `members`, `phones` and `emails` (any of the three together).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AudienceSaveRequest {
@@ -190,6 +190,13 @@ pub struct AudienceSaveRequest {
     /// The members of a static list, by the brand's ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<String>>,
+    /// Members of a static list by phone (`0912-345-678`, `+886912345678`): every member with
+    /// that phone; one nobody has is reported in `unmatched`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phones: Option<Vec<String>>,
+    /// Members of a static list by e-mail address, as `phones`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emails: Option<Vec<String>>,
     /// A tag its members carry while they are in it (an auto tag).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
@@ -236,6 +243,8 @@ pub struct AudienceSavedView {
     pub entered: u64,
     /// Members who left.
     pub left: u64,
+    /// The phones and e-mail addresses of a static list that name no member, normalised.
+    pub unmatched: Vec<String>,
 }
 
 /// Every saved audience.

@@ -11,6 +11,7 @@ mod import;
 mod ingest;
 mod keys;
 mod live;
+mod member_list;
 mod metrics;
 mod presets;
 mod saved;
@@ -29,6 +30,7 @@ pub use import::{ImportObserver, ImportOptions, ImportSummary, RowError, SilentO
 pub use ingest::{Ingest, IngestSummary, audience_member};
 pub use keys::{ApiKey, AuthError, KEY_PREFIX};
 pub use live::{Live, SegmentChange, SegmentSettings};
+pub use member_list::ResolvedMembers;
 pub use metrics::Metrics;
 pub use presets::{PRESETS, Preset};
 pub use regulars_formats::{FactKind, Format};

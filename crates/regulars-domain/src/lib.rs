@@ -13,6 +13,7 @@ mod id;
 mod interaction;
 mod key;
 mod member;
+mod member_list;
 mod money;
 mod order;
 mod returns;
@@ -28,6 +29,7 @@ pub use key::ApiRole;
 pub use member::{
     Consent, ConsentChannel, FactOrigin, Gender, Member, MemberChange, MemberProfile, merge_profile,
 };
+pub use member_list::MemberList;
 pub use money::{Currency, Money};
 pub use order::{Order, OrderLine, OrderStatus, Resend, classify_order_resend};
 pub use returns::{NewReturn, ReturnLine};

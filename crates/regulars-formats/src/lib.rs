@@ -11,6 +11,7 @@ mod csv_read;
 mod csv_write;
 pub mod export;
 mod jsonl;
+pub mod member_list;
 mod shopify;
 
 use std::collections::HashMap;

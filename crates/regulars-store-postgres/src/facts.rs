@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use futures_util::TryStreamExt as _;
 use jiff::Timestamp;
 use regulars_domain::{
-    BehaviourEvent, FactOrigin, Interaction, Member, MemberId, MemberProfile, NewReturn, Order,
-    OrderId, OrderLine, OrderStatus, ReturnId, ReturnLine, Store as ShopStore, StoreId,
+    BehaviourEvent, Email, FactOrigin, Interaction, Member, MemberId, MemberProfile, NewReturn,
+    Order, OrderId, OrderLine, OrderStatus, Phone, ReturnId, ReturnLine, Store as ShopStore,
+    StoreId,
 };
 use regulars_store::plan::{
     MemberFact, Refunded, plan_member_facts, plan_members, plan_order_lines, plan_orders,
@@ -654,6 +655,36 @@ impl FactStore for PostgresStore {
         .await?;
         rows.into_iter()
             .map(|row| Ok(Member::try_from(row)?))
+            .collect()
+    }
+
+    async fn find_members_by_contact(
+        &self,
+        phones: &[Phone],
+        emails: &[Email],
+    ) -> StoreResult<Vec<(String, MemberId)>> {
+        let phones = json_array(phones.iter().map(Phone::as_str));
+        let emails = json_array(emails.iter().map(Email::as_str));
+        let rows = sqlx::query(
+            "SELECT contact, member_id FROM ( \
+             SELECT phone AS contact, member_id FROM members \
+             WHERE phone IN (SELECT jsonb_array_elements_text($1::jsonb)) \
+             UNION ALL SELECT email, member_id FROM members \
+             WHERE email IN (SELECT jsonb_array_elements_text($2::jsonb))) found \
+             ORDER BY contact COLLATE \"C\", member_id COLLATE \"C\"",
+        )
+        .bind(phones)
+        .bind(emails)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let contact: String = row.try_get(0).map_err(db_error)?;
+                let id: String = row.try_get(1).map_err(db_error)?;
+                let id = MemberId::parse(&id).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?;
+                Ok((contact, id))
+            })
             .collect()
     }
 

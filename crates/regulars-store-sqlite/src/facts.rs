@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use regulars_domain::{
-    BehaviourEvent, FactOrigin, Interaction, Member, MemberId, MemberProfile, NewReturn, Order,
-    OrderId, OrderLine, OrderStatus, ReturnId, Store as ShopStore, StoreId,
+    BehaviourEvent, Email, FactOrigin, Interaction, Member, MemberId, MemberProfile, NewReturn,
+    Order, OrderId, OrderLine, OrderStatus, Phone, ReturnId, Store as ShopStore, StoreId,
 };
 use regulars_store::plan::{
     MemberFact, Refunded, plan_member_facts, plan_members, plan_order_lines, plan_orders,
@@ -698,6 +698,38 @@ impl FactStore for SqliteStore {
                     .into_iter()
                     .map(|row| Ok(Member::try_from(row)?))
                     .collect()
+            })
+            .await
+    }
+
+    async fn find_members_by_contact(
+        &self,
+        phones: &[Phone],
+        emails: &[Email],
+    ) -> StoreResult<Vec<(String, MemberId)>> {
+        let phones = json_array(phones.iter().map(Phone::as_str));
+        let emails = json_array(emails.iter().map(Email::as_str));
+        self.readers
+            .read(move |conn| {
+                let mut statement = conn.prepare_cached(
+                    "SELECT phone, member_id FROM members \
+                     WHERE phone IN (SELECT value FROM json_each(?1)) \
+                     UNION ALL SELECT email, member_id FROM members \
+                     WHERE email IN (SELECT value FROM json_each(?2)) \
+                     ORDER BY 1, 2",
+                )?;
+                let rows = statement.query_map([&phones, &emails], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                })?;
+                let mut found = Vec::new();
+                for row in rows {
+                    let (contact, id) = row?;
+                    found.push((
+                        contact,
+                        MemberId::parse(&id).map_err(|e| anyhow::anyhow!(e))?,
+                    ));
+                }
+                Ok(found)
             })
             .await
     }

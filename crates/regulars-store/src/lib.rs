@@ -19,8 +19,8 @@ mod url;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use regulars_domain::{
-    BehaviourEvent, Interaction, Member, MemberId, MemberProfile, NewReturn, Order, OrderId,
-    OrderLine, Store as ShopStore,
+    BehaviourEvent, Email, Interaction, Member, MemberId, MemberProfile, NewReturn, Order, OrderId,
+    OrderLine, Phone, Store as ShopStore,
 };
 
 pub use audience::{AudienceVisitor, EventScan, LineScan, MemberScan};
@@ -189,6 +189,14 @@ pub trait FactStore: Send + Sync {
     async fn get_orders(&self, order_ids: &[OrderId]) -> StoreResult<Vec<Order>>;
     /// The members with these ids that exist, in id order.
     async fn get_members(&self, member_ids: &[MemberId]) -> StoreResult<Vec<Member>>;
+    /// The members whose stored phone or e-mail is one of these: `(phone or address, member)`
+    /// pairs, ordered by contact then member; a contact shared by several members gives a pair
+    /// for each, and one nobody has gives none.
+    async fn find_members_by_contact(
+        &self,
+        phones: &[Phone],
+        emails: &[Email],
+    ) -> StoreResult<Vec<(String, MemberId)>>;
     /// One member with their facts; interactions and events are cut to the newest `limit`.
     async fn get_member_facts(&self, member_id: &MemberId, limit: u32) -> StoreResult<MemberFacts>;
     /// Every store.

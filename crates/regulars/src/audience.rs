@@ -45,7 +45,8 @@ enum AudienceCommand {
         /// The rule as text, as JSON, or `@FILE`.
         #[arg(required_unless_present = "members", conflicts_with = "members")]
         rule: Option<String>,
-        /// A CSV of the list's members (a `member_id` column, or ids in the first column).
+        /// A CSV of the list's members by `member_id`, `phone` or `email` (or ids in the first
+        /// column).
         #[arg(long, value_name = "FILE")]
         members: Option<std::path::PathBuf>,
         /// A tag its members carry while they are in it (an auto tag).
@@ -95,7 +96,8 @@ enum AudienceCommand {
         tag: String,
         /// Member ids.
         members: Vec<String>,
-        /// Also the members of a CSV (a `member_id` column, or ids in the first column).
+        /// Also the members of a CSV, by `member_id`, `phone` or `email` (or ids in the first
+        /// column).
         #[arg(long, value_name = "FILE")]
         file: Option<std::path::PathBuf>,
         /// Take the tag away instead.
@@ -104,34 +106,34 @@ enum AudienceCommand {
     },
 }
 
-/// Member ids from a CSV: the `member_id` column, or the first; a bad id names its line.
-fn read_member_ids(path: &std::path::Path) -> anyhow::Result<Vec<MemberId>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_path(path)
+/// The members a member-list CSV names (by `member_id`, `phone` or `email`); a bad value
+/// stops with `FILE:LINE: field: reason`, and contacts naming nobody are reported on stderr.
+async fn read_member_list(app: &App, path: &std::path::Path) -> anyhow::Result<Vec<MemberId>> {
+    let file = std::fs::File::open(path)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    let mut column = 0;
-    let mut ids = Vec::new();
-    for (at, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let line = at + 1;
-        if at == 0
-            && let Some(header) = record
-                .iter()
-                .position(|h| h.trim_start_matches('\u{feff}').trim() == "member_id")
-        {
-            column = header;
-            continue;
-        }
-        let Some(value) = record.get(column).map(str::trim).filter(|v| !v.is_empty()) else {
-            continue;
-        };
-        let id = MemberId::parse(value.trim_start_matches('\u{feff}'))
-            .map_err(|reason| anyhow::anyhow!("{}:{line}: member_id: {reason}", path.display()))?;
-        ids.push(id);
+    let list = regulars_formats::member_list::read_member_list(std::io::BufReader::new(file))
+        .map_err(|e| anyhow::anyhow!("{}:{}: {}: {}", path.display(), e.line, e.field, e.reason))?;
+    let resolved = app.resolve_members(&list).await?;
+    if !resolved.unmatched.is_empty() {
+        let shown: Vec<&str> = resolved
+            .unmatched
+            .iter()
+            .take(5)
+            .map(String::as_str)
+            .collect();
+        eprintln!(
+            "{}: {} phone(s) or e-mail(s) name no member and were skipped: {}{}",
+            path.display(),
+            resolved.unmatched.len(),
+            shown.join(", "),
+            if resolved.unmatched.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            }
+        );
     }
-    Ok(ids)
+    Ok(resolved.members)
 }
 
 fn print_summary(summary: &AudienceSummary) {
@@ -233,12 +235,12 @@ pub async fn run(app: Option<&App>, args: &AudienceArgs, json: bool) -> anyhow::
             tag,
             description,
         } => {
+            let app = app.expect("save opens the database");
             let content = match (rule, members) {
                 (Some(rule), _) => AudienceContent::Rule(read_rule(rule)?),
-                (None, Some(path)) => AudienceContent::Members(read_member_ids(path)?),
+                (None, Some(path)) => AudienceContent::Members(read_member_list(app, path).await?),
                 (None, None) => unreachable!("clap asks for one"),
             };
-            let app = app.expect("save opens the database");
             let saved = app
                 .save_audience(AudienceDraft {
                     name: name.clone(),
@@ -352,12 +354,12 @@ pub async fn run(app: Option<&App>, args: &AudienceArgs, json: bool) -> anyhow::
                 .iter()
                 .map(|id| MemberId::parse(id).map_err(anyhow::Error::msg))
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            let app = app.expect("tag opens the database");
             let mut cause = "cli".to_owned();
             if let Some(path) = file {
-                ids.extend(read_member_ids(path)?);
+                ids.extend(read_member_list(app, path).await?);
                 cause = format!("file:{}", path.display());
             }
-            let app = app.expect("tag opens the database");
             let (add, take): (&[MemberId], &[MemberId]) =
                 if *remove { (&[], &ids) } else { (&ids, &[]) };
             let outcome = app.tag_members(tag, add, take, &cause).await?;

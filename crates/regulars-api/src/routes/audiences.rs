@@ -12,7 +12,7 @@ use regulars_api_types::{
 };
 use regulars_app::{App, AudienceContent, AudienceDraft, AudienceSummary, LogFilter};
 use regulars_domain::audience::AudienceRule;
-use regulars_domain::{ApiRole, FieldErrors, MemberId};
+use regulars_domain::{ApiRole, Email, FieldErrors, MemberId, MemberList, Phone};
 use regulars_formats::audience::{rule_from_json, rule_to_json};
 use regulars_formats::export::{AdPlatform, ExportColumn};
 use serde::Deserialize;
@@ -119,10 +119,51 @@ fn view(summary: &AudienceSummary) -> AudienceView {
 
 /// Member ids from a request, refusals added to `errors` under `field[i]`.
 fn member_ids(field: &str, ids: &[String], errors: &mut FieldErrors) -> Vec<MemberId> {
-    ids.iter()
+    parsed(field, ids, MemberId::parse, errors)
+}
+
+/// A save request's contents before its contacts are looked up.
+enum Listed {
+    Rule(AudienceRule),
+    Members(MemberList),
+}
+
+/// A static list from a request, refusals added to `errors` under `field[i]`.
+fn member_list(request: &AudienceSaveRequest, errors: &mut FieldErrors) -> MemberList {
+    let empty = Vec::new();
+    MemberList {
+        ids: member_ids(
+            "members",
+            request.members.as_ref().unwrap_or(&empty),
+            errors,
+        ),
+        phones: parsed(
+            "phones",
+            request.phones.as_ref().unwrap_or(&empty),
+            Phone::parse,
+            errors,
+        ),
+        emails: parsed(
+            "emails",
+            request.emails.as_ref().unwrap_or(&empty),
+            Email::parse,
+            errors,
+        ),
+    }
+}
+
+/// Values from a request, refusals added to `errors` under `field[i]`.
+fn parsed<T>(
+    field: &str,
+    values: &[String],
+    parse: fn(&str) -> Result<T, String>,
+    errors: &mut FieldErrors,
+) -> Vec<T> {
+    values
+        .iter()
         .enumerate()
-        .filter_map(|(i, id)| {
-            MemberId::parse(id)
+        .filter_map(|(i, value)| {
+            parse(value)
                 .map_err(|reason| errors.push(format!("{field}[{i}]"), reason))
                 .ok()
         })
@@ -150,26 +191,33 @@ async fn save(
 ) -> Result<(StatusCode, Json<AudienceSavedView>), ApiError> {
     caller.require(ApiRole::can_manage_marketing, "save audiences")?;
     let mut errors = FieldErrors::default();
-    let content = match (&request.rule, &request.text, &request.members) {
-        (json @ Some(_), None, None) | (json @ None, Some(_), None) => {
-            read_rule(json.as_ref(), request.text.as_deref(), &mut errors)
-                .map(AudienceContent::Rule)
+    let listed = request.members.is_some() || request.phones.is_some() || request.emails.is_some();
+    let content = match (&request.rule, &request.text, listed) {
+        (json @ Some(_), None, false) | (json @ None, Some(_), false) => {
+            read_rule(json.as_ref(), request.text.as_deref(), &mut errors).map(Listed::Rule)
         }
-        (None, None, Some(ids)) => Some(AudienceContent::Members(member_ids(
-            "members",
-            ids,
-            &mut errors,
-        ))),
+        (None, None, true) => Some(Listed::Members(member_list(&request, &mut errors))),
         _ => {
             errors.push(
                 "rule",
-                "give a rule as `rule` (JSON) or `text`, or a static list as `members`: one of them",
+                "give a rule as `rule` (JSON) or `text`, or a static list as `members`, `phones` \
+                 and `emails`: a rule or a list",
             );
             None
         }
     };
     let Some(content) = content.filter(|_| errors.is_empty()) else {
         return Err(ApiError::validation(&errors));
+    };
+    let (content, unmatched) = match content {
+        Listed::Rule(rule) => (AudienceContent::Rule(rule), Vec::new()),
+        Listed::Members(list) => {
+            let resolved = app.resolve_members(&list).await?;
+            (
+                AudienceContent::Members(resolved.members),
+                resolved.unmatched,
+            )
+        }
     };
     let outcome = app
         .save_audience(AudienceDraft {
@@ -191,6 +239,7 @@ async fn save(
             created: outcome.created,
             entered: outcome.entered,
             left: outcome.left,
+            unmatched,
         }),
     ))
 }

@@ -11,6 +11,8 @@ fn rule(text: &str) -> AudienceSaveRequest {
         rule: None,
         text: Some(text.to_owned()),
         members: None,
+        phones: None,
+        emails: None,
         tag: None,
         description: None,
     }
@@ -160,6 +162,62 @@ async fn a_static_list_holds_exactly_its_members_and_refuses_unknown_ones() {
         .await
         .unwrap();
     assert_eq!(member_ids(&app, "launch guests").await, ["M2"]);
+}
+
+#[tokio::test]
+async fn a_static_list_by_phone_and_email_names_every_member_with_them_and_reports_the_rest() {
+    let app = spawn_or_skip!();
+    for (id, phone, email) in [
+        ("M1", Some("0912-345-678"), None),
+        ("M2", Some("+886912345678"), Some("wei@example.com")),
+        ("M3", None, Some("Ming@Example.com")),
+        ("M4", None, None),
+    ] {
+        let member = MemberRequest {
+            member_id: id.to_owned(),
+            phone: phone.map(str::to_owned),
+            email: email.map(str::to_owned),
+            ..MemberRequest::default()
+        };
+        app.client.upsert_member(&member, None).await.unwrap();
+    }
+    let request = AudienceSaveRequest {
+        text: None,
+        members: Some(vec!["M4".to_owned()]),
+        phones: Some(vec!["0912345678".to_owned(), "0987-654-321".to_owned()]),
+        emails: Some(vec![
+            "ming@example.com".to_owned(),
+            "nobody@example.com".to_owned(),
+        ]),
+        ..rule("")
+    };
+    let saved = app
+        .client
+        .save_audience("fair visitors", &request)
+        .await
+        .unwrap();
+    assert_eq!(saved.entered, 4);
+    assert_eq!(saved.unmatched, ["+886987654321", "nobody@example.com"]);
+    assert_eq!(
+        member_ids(&app, "fair visitors").await,
+        ["M1", "M2", "M3", "M4"]
+    );
+
+    let bad = AudienceSaveRequest {
+        emails: Some(vec!["not an address".to_owned()]),
+        ..rule("")
+    };
+    let bad = AudienceSaveRequest { text: None, ..bad };
+    let refused = app
+        .client
+        .save_audience("fair visitors", &bad)
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&refused), (422, "validation_failed"));
+    assert_eq!(
+        member_ids(&app, "fair visitors").await,
+        ["M1", "M2", "M3", "M4"]
+    );
 }
 
 #[tokio::test]

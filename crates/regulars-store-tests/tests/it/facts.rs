@@ -2,9 +2,10 @@
 //! created or refused, and reads that give back what was written.
 
 use regulars_domain::{
-    BehaviourEvent, Consent, ConsentChannel, Currency, EventId, EventKind, FactOrigin, Interaction,
-    InteractionChannel, InteractionId, InteractionKind, MemberId, MemberProfile, Money, NewReturn,
-    OrderId, OrderStatus, Phone, ReturnId, ReturnLine, Sku, Store, StoreChannel, StoreId,
+    BehaviourEvent, Consent, ConsentChannel, Currency, Email, EventId, EventKind, FactOrigin,
+    Interaction, InteractionChannel, InteractionId, InteractionKind, MemberId, MemberProfile,
+    Money, NewReturn, OrderId, OrderStatus, Phone, ReturnId, ReturnLine, Sku, Store, StoreChannel,
+    StoreId,
 };
 use regulars_store::{Accepted, IngestOptions, Rejection, StoreError};
 
@@ -893,6 +894,53 @@ store_test!(
                 ("M10", Some("member M10")),
                 ("M2", Some("member M2"))
             ]
+        );
+    }
+);
+
+store_test!(
+    members_are_found_by_phone_and_email_with_a_shared_phone_naming_each,
+    |store: DynStore| async move {
+        let mut a = MemberProfile::empty(MemberId::parse("M1").unwrap());
+        a.phone = Some(Phone::parse("0912-345-678").unwrap());
+        a.email = Some(Email::parse("amy@example.com").unwrap());
+        let mut b = MemberProfile::empty(MemberId::parse("M2").unwrap());
+        b.phone = Some(Phone::parse("+886912345678").unwrap());
+        let mut c = MemberProfile::empty(MemberId::parse("M3").unwrap());
+        c.email = Some(Email::parse("cai@example.com").unwrap());
+        store.upsert_members(&[a, b, c], at(NOW)).await.unwrap();
+
+        let found = store
+            .find_members_by_contact(
+                &[
+                    Phone::parse("0912345678").unwrap(),
+                    Phone::parse("0987654321").unwrap(),
+                ],
+                &[
+                    Email::parse("Cai@Example.com").unwrap(),
+                    Email::parse("nobody@example.com").unwrap(),
+                ],
+            )
+            .await
+            .unwrap();
+        let seen: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(c, m)| (c.as_str(), m.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("+886912345678", "M1"),
+                ("+886912345678", "M2"),
+                ("cai@example.com", "M3")
+            ]
+        );
+        assert!(
+            store
+                .find_members_by_contact(&[], &[])
+                .await
+                .unwrap()
+                .is_empty()
         );
     }
 );

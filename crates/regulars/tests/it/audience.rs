@@ -200,14 +200,33 @@ fn saved_audiences_are_saved_listed_tagged_exported_and_deleted_from_the_command
 
     let saved = run(&["audience", "save", "men", "gender = male", "--tag", "man"]);
     assert_eq!(saved, "saved `men`: 2 members (2 entered, 0 left)\n");
-    let list = write(dir.path(), "guests.csv", "member_id\nM3\nM1\n");
-    run(&[
-        "audience",
-        "save",
-        "guests",
-        "--members",
-        list.to_str().unwrap(),
-    ]);
+    let list = write(
+        dir.path(),
+        "guests.csv",
+        "member_id,email\nM3,\n,MEI@example.com\n,stranger@example.com\n",
+    );
+    let out = regulars(
+        dir.path(),
+        &[
+            "audience",
+            "save",
+            "guests",
+            "--members",
+            list.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "saved `guests`: 2 members (2 entered, 0 left)\n"
+    );
+    assert!(
+        stderr(&out).contains(
+            "1 phone(s) or e-mail(s) name no member and were skipped: stranger@example.com"
+        ),
+        "{}",
+        stderr(&out)
+    );
     let vips = write(dir.path(), "vips.csv", "M1\n");
     run(&[
         "audience",
