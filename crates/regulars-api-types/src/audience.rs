@@ -247,6 +247,26 @@ pub struct AudienceSavedView {
     pub unmatched: Vec<String>,
 }
 
+/// An audience a brand may start with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AudiencePresetView {
+    /// The name it is saved under.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Its rule as text.
+    pub text: String,
+    /// True when an audience of that name is saved (the preset, or the brand's own edit of it).
+    pub saved: bool,
+}
+
+/// The presets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AudiencePresetsView {
+    /// In the order they are listed.
+    pub presets: Vec<AudiencePresetView>,
+}
+
 /// Every saved audience.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AudienceListView {

@@ -13,9 +13,10 @@ mod views;
 
 pub use audience::{
     AttributeTestJson, AudienceListView, AudienceMembersView, AudienceMoveView, AudienceMovesView,
-    AudiencePreviewRequest, AudiencePreviewView, AudienceRuleJson, AudienceSaveRequest,
-    AudienceSavedView, AudienceView, ConditionJson, DateRangeJson, EventJson, FactFilterJson,
-    MeasureJson, ScalarJson, TagChangeView, TagChangesView, TagOutcomeView, TagRequest,
+    AudiencePresetView, AudiencePresetsView, AudiencePreviewRequest, AudiencePreviewView,
+    AudienceRuleJson, AudienceSaveRequest, AudienceSavedView, AudienceView, ConditionJson,
+    DateRangeJson, EventJson, FactFilterJson, MeasureJson, ScalarJson, TagChangeView,
+    TagChangesView, TagOutcomeView, TagRequest,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use facts::{

@@ -219,6 +219,27 @@ impl Client {
             .await
     }
 
+    /// `GET /api/v1/audience-presets`
+    pub async fn audience_presets(
+        &self,
+    ) -> Result<regulars_api_types::AudiencePresetsView, ClientError> {
+        self.call(reqwest::Method::GET, "/api/v1/audience-presets", None, None)
+            .await
+    }
+
+    /// `POST /api/v1/audience-presets`
+    pub async fn install_audience_presets(
+        &self,
+    ) -> Result<regulars_api_types::AudienceListView, ClientError> {
+        self.call(
+            reqwest::Method::POST,
+            "/api/v1/audience-presets",
+            None,
+            None,
+        )
+        .await
+    }
+
     /// `GET /api/v1/audiences/{name}`
     pub async fn audience(
         &self,

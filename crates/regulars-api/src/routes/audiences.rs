@@ -5,12 +5,12 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use regulars_api_types::{
-    AudienceListView, AudienceMembersView, AudienceMoveView, AudienceMovesView,
-    AudiencePreviewRequest, AudiencePreviewView, AudienceRuleJson, AudienceSaveRequest,
-    AudienceSavedView, AudienceView, ErrorBody, TagChangeView, TagChangesView, TagOutcomeView,
-    TagRequest,
+    AudienceListView, AudienceMembersView, AudienceMoveView, AudienceMovesView, AudiencePresetView,
+    AudiencePresetsView, AudiencePreviewRequest, AudiencePreviewView, AudienceRuleJson,
+    AudienceSaveRequest, AudienceSavedView, AudienceView, ErrorBody, TagChangeView, TagChangesView,
+    TagOutcomeView, TagRequest,
 };
-use regulars_app::{App, AudienceContent, AudienceDraft, AudienceSummary, LogFilter};
+use regulars_app::{App, AudienceContent, AudienceDraft, AudienceSummary, LogFilter, PRESETS};
 use regulars_domain::audience::AudienceRule;
 use regulars_domain::{ApiRole, Email, FieldErrors, MemberId, MemberList, Phone};
 use regulars_formats::audience::{rule_from_json, rule_to_json};
@@ -551,10 +551,54 @@ async fn tag_changes(
     }))
 }
 
+/// The presets a brand may start with, and which are saved.
+#[utoipa::path(
+    get, path = "/api/v1/audience-presets", tag = "audiences",
+    responses((status = 200, description = "In listing order", body = AudiencePresetsView)),
+    security(("api_key" = []))
+)]
+async fn presets(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Json<AudiencePresetsView>, ApiError> {
+    caller.require(ApiRole::can_read, "read audiences")?;
+    let saved = app.audiences().await?;
+    Ok(Json(AudiencePresetsView {
+        presets: PRESETS
+            .iter()
+            .map(|preset| AudiencePresetView {
+                name: preset.name.to_owned(),
+                description: preset.description.to_owned(),
+                text: preset.rule.to_owned(),
+                saved: saved.iter().any(|a| a.definition.name == preset.name),
+            })
+            .collect(),
+    }))
+}
+
+/// Saves the presets not saved yet (an audience already saved under a preset's name is kept as
+/// it is) and answers the ones it saved, each kept live from then on.
+#[utoipa::path(
+    post, path = "/api/v1/audience-presets", tag = "audiences",
+    responses((status = 200, description = "The audiences newly saved", body = AudienceListView)),
+    security(("api_key" = []))
+)]
+async fn install_presets(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Json<AudienceListView>, ApiError> {
+    caller.require(ApiRole::can_manage_marketing, "save audiences")?;
+    let installed = app.install_presets().await?;
+    Ok(Json(AudienceListView {
+        audiences: installed.iter().map(|s| view(&s.summary)).collect(),
+    }))
+}
+
 pub(crate) fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(preview))
         .routes(routes!(list))
+        .routes(routes!(presets, install_presets))
         .routes(routes!(save, show, delete))
         .routes(routes!(members))
         .routes(routes!(export))

@@ -513,3 +513,50 @@ async fn renaming_an_auto_tag_moves_the_tag_on_the_members_who_stay() {
         [("M1", true)]
     );
 }
+
+#[tokio::test]
+async fn presets_are_listed_and_saved_once_through_the_api() {
+    let app = spawn_or_skip!();
+    let listed = app.client.audience_presets().await.unwrap();
+    let names: Vec<&str> = listed.presets.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "interest users",
+            "cart abandoners",
+            "new customers",
+            "vip",
+            "birthday this month"
+        ]
+    );
+    assert!(listed.presets.iter().all(|p| !p.saved));
+    // A brand's own audience under a preset's name is kept.
+    app.client
+        .save_audience("vip", &rule("orders >= 10"))
+        .await
+        .unwrap();
+
+    let installed = app.client.install_audience_presets().await.unwrap();
+    let names: Vec<&str> = installed
+        .audiences
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "interest users",
+            "cart abandoners",
+            "new customers",
+            "birthday this month"
+        ]
+    );
+    assert_eq!(
+        app.client.audience("vip").await.unwrap().text.as_deref(),
+        Some("orders >= 10")
+    );
+    let again = app.client.install_audience_presets().await.unwrap();
+    assert!(again.audiences.is_empty());
+    let listed = app.client.audience_presets().await.unwrap();
+    assert!(listed.presets.iter().all(|p| p.saved));
+}
