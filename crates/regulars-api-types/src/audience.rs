@@ -38,6 +38,9 @@ pub enum ConditionJson {
     Bought(FactFilterJson),
     /// Had a behaviour event: `{"kind": "cart_add", "no_purchase_since": true, "filter": {…}}`.
     Event(EventJson),
+    /// Bought an item many of its buyers buy again and is still inside that item's repurchase
+    /// cycle: `{"min_rate": 30, "category": "beans"}`.
+    RepurchaseCycle(RepurchaseCycleJson),
     /// Consented to a channel: `line`, `sms`, `email` or `push`.
     Consent(String),
     /// Carries the tag.
@@ -105,6 +108,25 @@ pub struct EventJson {
     /// Which events count (window, sku, category); all of them when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<FactFilterJson>,
+}
+
+/// Items bought inside their repurchase cycle. Over the last 730 days, an item's repurchase
+/// rate is the share of its buyers (at least `min_buyers`) who bought it on two days or more, and its
+/// cycle the median of the days between one buyer's purchase-days of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepurchaseCycleJson {
+    /// The least repurchase rate, in percent (0 to 100).
+    pub min_rate: f64,
+    /// The fewest buyers an item needs for its rate to count (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_buyers: Option<u32>,
+    /// Only this sku.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Only this category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
 }
 
 /// Which facts count; every key left out keeps everything.

@@ -15,8 +15,8 @@ pub use audience::{
     AttributeTestJson, AudienceListView, AudienceMembersView, AudienceMoveView, AudienceMovesView,
     AudiencePresetView, AudiencePresetsView, AudiencePreviewRequest, AudiencePreviewView,
     AudienceRuleJson, AudienceSaveRequest, AudienceSavedView, AudienceView, ConditionJson,
-    DateRangeJson, EventJson, FactFilterJson, MeasureJson, ScalarJson, TagChangeView,
-    TagChangesView, TagOutcomeView, TagRequest,
+    DateRangeJson, EventJson, FactFilterJson, MeasureJson, RepurchaseCycleJson, ScalarJson,
+    TagChangeView, TagChangesView, TagOutcomeView, TagRequest,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use facts::{

@@ -1,5 +1,5 @@
 //! The audiences a brand starts with (domain-spec §1.5's group builder, as rules): interest
-//! users, cart abandoners, new customers, VIPs and birthdays this month. Each is an ordinary
+//! users, cart abandoners, new customers, the repurchase cohort, VIPs and birthdays this month. Each is an ordinary
 //! saved audience, kept live, that the brand may edit or delete.
 
 use regulars_domain::audience::parse_rule;
@@ -33,6 +33,11 @@ pub const PRESETS: &[Preset] = &[
         name: "new customers",
         description: "Made their first and only purchase in the last 30 days.",
         rule: "first_purchase within 30d and orders = 1",
+    },
+    Preset {
+        name: "repurchase cohort",
+        description: "Bought an item that at least 30% of its buyers buy again (among items with 10 buyers or more in the last 730 days), and is still inside that item's repurchase cycle.",
+        rule: "repurchase_cycle(min_rate = 30)",
     },
     Preset {
         name: "vip",

@@ -4,11 +4,11 @@
 
 use regulars_api_types::{
     AttributeTestJson, AudienceRuleJson, ConditionJson, DateRangeJson, EventJson, FactFilterJson,
-    MeasureJson, ScalarJson,
+    MeasureJson, RepurchaseCycleJson, ScalarJson,
 };
 use regulars_domain::audience::{
     Attribute, AttributeKind, AttributeTest, AudienceRule, CompareOp, Condition, FactFilter,
-    FilterScope, Measure, Number, Predicate, Value, Window,
+    FilterScope, Measure, Number, Predicate, REPURCHASE_MIN_BUYERS, Value, Window,
 };
 use regulars_domain::{
     ConsentChannel, EventKind, FieldError, FieldErrors, InteractionChannel, StoreChannel,
@@ -95,6 +95,24 @@ fn condition(json: &ConditionJson, path: &str, errors: &mut FieldErrors) -> Opti
         }
         ConditionJson::Event(event_json) => {
             event(event_json, &format!("{path}.event"), errors).map(Condition::Test)
+        }
+        ConditionJson::RepurchaseCycle(json) => {
+            let at = format!("{path}.repurchase_cycle.min_rate");
+            let min_rate = number(json.min_rate, &at, errors)?;
+            if min_rate > Number::whole(100) {
+                return refuse(errors, &at, "must be a percentage from 0 to 100");
+            }
+            let min_buyers = json.min_buyers.unwrap_or(REPURCHASE_MIN_BUYERS);
+            if min_buyers == 0 {
+                let at = format!("{path}.repurchase_cycle.min_buyers");
+                return refuse(errors, &at, "must be 1 or more");
+            }
+            Some(Condition::Test(Predicate::RepurchaseCycle {
+                min_rate,
+                min_buyers,
+                sku: json.sku.clone(),
+                category: json.category.clone(),
+            }))
         }
         ConditionJson::Consent(channel) => ConsentChannel::parse(channel)
             .map_err(|reason| errors.push(format!("{path}.consent"), reason))
@@ -412,6 +430,18 @@ fn predicate_json(predicate: &Predicate) -> ConditionJson {
             kind: kind.as_str().to_owned(),
             no_purchase_since: *no_purchase_since,
             filter: filter_json(filter),
+        }),
+        #[allow(clippy::cast_precision_loss)] // at most 10,000 hundredths
+        Predicate::RepurchaseCycle {
+            min_rate,
+            min_buyers,
+            sku,
+            category,
+        } => ConditionJson::RepurchaseCycle(RepurchaseCycleJson {
+            min_rate: min_rate.hundredths() as f64 / 100.0,
+            min_buyers: (*min_buyers != REPURCHASE_MIN_BUYERS).then_some(*min_buyers),
+            sku: sku.clone(),
+            category: category.clone(),
         }),
         Predicate::Consent(channel) => ConditionJson::Consent(channel.as_str().to_owned()),
         Predicate::Tag(tag) => ConditionJson::Tag(tag.clone()),

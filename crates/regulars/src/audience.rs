@@ -57,7 +57,7 @@ enum AudienceCommand {
         description: Option<String>,
     },
     /// Saves the preset audiences not saved yet: interest users, cart abandoners, new
-    /// customers, vip, birthday this month.
+    /// customers, repurchase cohort, vip, birthday this month.
     Presets,
     /// Every saved audience with its member count.
     List,

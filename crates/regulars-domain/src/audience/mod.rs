@@ -123,6 +123,25 @@ pub enum Predicate {
         /// Only an event after the member's last purchase counts.
         no_purchase_since: bool,
     },
+    /// Bought an item that many of its buyers buy again, and is still inside that item's
+    /// repurchase cycle: `repurchase_cycle(min_rate = 30, category = "beans")`. Over the last
+    /// [`REPURCHASE_WINDOW_DAYS`] days, an item's repurchase rate is the share of its buyers who
+    /// bought it on two days or more, and its cycle the median of the days between one buyer's
+    /// purchase-days of it (half up, at least 1). An item with fewer than `min_buyers` buyers
+    /// has no rate. The member is in when they bought an item whose rate is at least
+    /// `min_rate` percent, matching `sku` and `category` when given, no more than its cycle
+    /// days before the evaluated day.
+    RepurchaseCycle {
+        /// The least repurchase rate, in percent (0 to 100).
+        min_rate: Number,
+        /// The fewest buyers an item needs for its rate to count
+        /// ([`REPURCHASE_MIN_BUYERS`] unless given), at least 1.
+        min_buyers: u32,
+        /// Only this sku.
+        sku: Option<String>,
+        /// Only this category.
+        category: Option<String>,
+    },
     /// Consented to the channel (`consent(line)`).
     Consent(ConsentChannel),
     /// Carries the tag (`tag("vip")`).
@@ -130,6 +149,13 @@ pub enum Predicate {
     /// Is a member of the saved segment (`segment("interest users")`).
     Segment(String),
 }
+
+/// The days, ending on the evaluated day, over which items' repurchase rates and cycles are
+/// measured (as for the store's cycle, domain-spec §1.1).
+pub const REPURCHASE_WINDOW_DAYS: u32 = 730;
+
+/// The fewest buyers an item needs before its repurchase rate counts, unless a rule says.
+pub const REPURCHASE_MIN_BUYERS: u32 = 10;
 
 /// What kind of value an attribute holds, which decides the tests it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use super::lex::{Spanned, Token, tokens};
 use super::{
     Attribute, AttributeKind, AttributeTest, AudienceRule, CompareOp, Condition, FactFilter,
-    FilterScope, Measure, Number, Predicate, Value, Window,
+    FilterScope, Measure, Number, Predicate, REPURCHASE_MIN_BUYERS, Value, Window,
 };
 use crate::{ConsentChannel, EventKind, InteractionChannel, StoreChannel};
 
@@ -156,8 +156,8 @@ impl Parser<'_> {
 
     fn predicate(&mut self) -> Result<Predicate, ParseError> {
         const A_CONDITION: &str = "a condition: an attribute such as `nesl` or `age`, a measure \
-             such as `orders(…)`, `bought(…)`, `event(…)`, `consent(…)`, `tag(…)`, \
-             `segment(…)`, `not` or `(`";
+             such as `orders(…)`, `bought(…)`, `event(…)`, `repurchase_cycle(…)`, \
+             `consent(…)`, `tag(…)`, `segment(…)`, `not` or `(`";
         let Token::Ident(name) = self.peek().clone() else {
             return Err(self.error(A_CONDITION));
         };
@@ -211,6 +211,10 @@ impl Parser<'_> {
                     filter,
                     no_purchase_since,
                 })
+            }
+            "repurchase_cycle" => {
+                self.expect(&Token::Open, "`(` after `repurchase_cycle`")?;
+                self.repurchase_cycle()
             }
             "consent" => {
                 self.expect(&Token::Open, "`(` after `consent`")?;
@@ -339,6 +343,75 @@ impl Parser<'_> {
             }
             _ => Err(self.error_at(&token, expected)),
         }
+    }
+
+    /// `min_rate = N, min_buyers = N, sku = …, category = …)` after `repurchase_cycle(`.
+    fn repurchase_cycle(&mut self) -> Result<Predicate, ParseError> {
+        const ARGUMENTS: &str = "an argument: `min_rate`, `min_buyers`, `sku`, `category`";
+        let (mut min_rate, mut min_buyers, mut sku, mut category) = (None, None, None, None);
+        if self.peek() != &Token::Close {
+            loop {
+                let token = self.next();
+                let Token::Ident(name) = &token.token else {
+                    return Err(self.error_at(&token, ARGUMENTS));
+                };
+                let taken = match name.as_str() {
+                    "min_rate" => min_rate.is_some(),
+                    "min_buyers" => min_buyers.is_some(),
+                    "sku" => sku.is_some(),
+                    "category" => category.is_some(),
+                    _ => return Err(self.error_at(&token, ARGUMENTS)),
+                };
+                if taken {
+                    return Err(self.error_at(&token, "each argument once"));
+                }
+                self.expect(&Token::Op("="), &format!("`=` after `{name}`"))?;
+                match name.as_str() {
+                    "min_rate" => {
+                        let at = self.tokens[self.pos].at;
+                        let rate = self.number()?;
+                        if rate > Number::whole(100) {
+                            return Err(ParseError::at(
+                                self.text,
+                                at,
+                                "a percentage from 0 to 100",
+                                &rate.to_string(),
+                            ));
+                        }
+                        min_rate = Some(rate);
+                    }
+                    "min_buyers" => {
+                        let token = self.next();
+                        let buyers = match &token.token {
+                            Token::Number(text) => text.parse::<u32>().ok().filter(|n| *n >= 1),
+                            _ => None,
+                        };
+                        let Some(buyers) = buyers else {
+                            return Err(
+                                self.error_at(&token, "a whole number of buyers, 1 or more")
+                            );
+                        };
+                        min_buyers = Some(buyers);
+                    }
+                    "sku" => sku = Some(self.text("a sku")?),
+                    _ => category = Some(self.text("a category")?),
+                }
+                if self.peek() == &Token::Close {
+                    break;
+                }
+                self.expect(&Token::Comma, "`,` or `)`")?;
+            }
+        }
+        let Some(min_rate) = min_rate else {
+            return Err(self.error("`min_rate = N`, the least repurchase rate in percent"));
+        };
+        self.next();
+        Ok(Predicate::RepurchaseCycle {
+            min_rate,
+            min_buyers: min_buyers.unwrap_or(REPURCHASE_MIN_BUYERS),
+            sku,
+            category,
+        })
     }
 
     /// `name = value, …)` after an opening `(`; `flag` is set by a bare `no_purchase_since`.

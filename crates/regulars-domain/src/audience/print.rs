@@ -6,7 +6,8 @@ use std::fmt::{self, Display, Formatter, Write as _};
 
 use super::parse::KEYWORDS;
 use super::{
-    AttributeKind, AttributeTest, AudienceRule, Condition, FactFilter, Predicate, Value, Window,
+    AttributeKind, AttributeTest, AudienceRule, Condition, FactFilter, Predicate,
+    REPURCHASE_MIN_BUYERS, Value, Window,
 };
 
 impl Display for AudienceRule {
@@ -165,6 +166,24 @@ fn write_predicate(f: &mut Formatter<'_>, predicate: &Predicate) -> fmt::Result 
                 args.push("no_purchase_since".to_owned());
             }
             write!(f, "event({})", args.join(", "))
+        }
+        Predicate::RepurchaseCycle {
+            min_rate,
+            min_buyers,
+            sku,
+            category,
+        } => {
+            let items = FactFilter {
+                sku: sku.clone(),
+                category: category.clone(),
+                ..FactFilter::default()
+            };
+            let mut args = vec![format!("min_rate = {min_rate}")];
+            if *min_buyers != REPURCHASE_MIN_BUYERS {
+                args.push(format!("min_buyers = {min_buyers}"));
+            }
+            args.extend(arguments(&items));
+            write!(f, "repurchase_cycle({})", args.join(", "))
         }
         Predicate::Consent(channel) => write!(f, "consent({})", channel.as_str()),
         Predicate::Tag(tag) => write!(f, "tag({})", quoted(tag)),

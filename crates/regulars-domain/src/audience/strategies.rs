@@ -134,6 +134,20 @@ fn predicates() -> impl Strategy<Value = Predicate> {
                     no_purchase_since,
                 }
             }),
+        (
+            (0i64..=10_000).prop_map(Number),
+            1u32..50,
+            proptest::option::of(words()),
+            proptest::option::of(words())
+        )
+            .prop_map(|(min_rate, min_buyers, sku, category)| {
+                Predicate::RepurchaseCycle {
+                    min_rate,
+                    min_buyers,
+                    sku,
+                    category,
+                }
+            }),
         prop::sample::select(ConsentChannel::ALL.to_vec()).prop_map(Predicate::Consent),
         words().prop_map(Predicate::Tag),
         words().prop_map(Predicate::Segment),

@@ -116,6 +116,14 @@ fn every_kind_of_predicate_reads_and_prints_canonically() {
             "event(cart_add, within = 7d, no_purchase_since)",
         ),
         ("event(favorite)", "event(favorite)"),
+        (
+            "repurchase_cycle(category = beans, min_rate = 30.0, min_buyers = 10)",
+            "repurchase_cycle(min_rate = 30, category = \"beans\")",
+        ),
+        (
+            "repurchase_cycle(min_buyers = 3, min_rate = 25.5)",
+            "repurchase_cycle(min_rate = 25.5, min_buyers = 3)",
+        ),
         ("segment(\"interest users\")", "segment(\"interest users\")"),
         ("tag(\"say \\\"hi\\\"\")", "tag(\"say \\\"hi\\\"\")"),
         ("NOT (tag(a) OR tag(b))", "not (tag(\"a\") or tag(\"b\"))"),
@@ -155,7 +163,7 @@ fn errors_say_line_column_what_was_expected_and_what_was_found() {
         ),
         (
             "shoe_size > 40",
-            "line 1, column 1: expected a condition: an attribute such as `nesl` or `age`, a measure such as `orders(…)`, `bought(…)`, `event(…)`, `consent(…)`, `tag(…)`, `segment(…)`, `not` or `(`, found `shoe_size`",
+            "line 1, column 1: expected a condition: an attribute such as `nesl` or `age`, a measure such as `orders(…)`, `bought(…)`, `event(…)`, `repurchase_cycle(…)`, `consent(…)`, `tag(…)`, `segment(…)`, `not` or `(`, found `shoe_size`",
         ),
         (
             "tag(a) tag(b)",
@@ -183,11 +191,23 @@ fn errors_say_line_column_what_was_expected_and_what_was_found() {
         ),
         (
             "",
-            "line 1, column 1: expected a condition: an attribute such as `nesl` or `age`, a measure such as `orders(…)`, `bought(…)`, `event(…)`, `consent(…)`, `tag(…)`, `segment(…)`, `not` or `(`, found the end of the rule",
+            "line 1, column 1: expected a condition: an attribute such as `nesl` or `age`, a measure such as `orders(…)`, `bought(…)`, `event(…)`, `repurchase_cycle(…)`, `consent(…)`, `tag(…)`, `segment(…)`, `not` or `(`, found the end of the rule",
         ),
         (
             "joined within 2026-01-01",
             "line 1, column 15: expected a number of days such as 30d, found the date 2026-01-01",
+        ),
+        (
+            "repurchase_cycle(category = \"beans\")",
+            "line 1, column 36: expected `min_rate = N`, the least repurchase rate in percent, found `)`",
+        ),
+        (
+            "repurchase_cycle(min_rate = 130)",
+            "line 1, column 29: expected a percentage from 0 to 100, found 130",
+        ),
+        (
+            "repurchase_cycle(min_rate = 30, within = 30d)",
+            "line 1, column 33: expected an argument: `min_rate`, `min_buyers`, `sku`, `category`, found `within`",
         ),
         (
             "tag(a) @",

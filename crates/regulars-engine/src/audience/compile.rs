@@ -9,6 +9,7 @@ use regulars_domain::audience::{
     Predicate, Value, Window,
 };
 
+use super::repurchase::{ItemStat, item_stats, window_start};
 use super::table::{
     AudienceTable, UNSEEN, consent_bit, event_code, gender_code, interaction_code,
     store_channel_code,
@@ -100,7 +101,7 @@ impl Node {
             | Self::Consent(_) => Reads::PROFILE,
             Self::Date(..) | Self::Label(..) => Reads::MODELS,
             Self::Measure(Measure::Interactions, ..) => Reads::INTERACTIONS,
-            Self::Measure(..) | Self::Bought(_) => Reads::ORDERS,
+            Self::Measure(..) | Self::Bought(_) | Self::RepurchaseCycle(..) => Reads::ORDERS,
             Self::Event {
                 no_purchase_since, ..
             } => {
@@ -209,6 +210,9 @@ pub(crate) enum Node {
         filter: Filter,
         no_purchase_since: bool,
     },
+    /// A valid order of an item matching the filter's items, whose cycle (by sku id; 0 for an
+    /// item that does not qualify) has not passed since its day.
+    RepurchaseCycle(Filter, std::sync::Arc<[u32]>),
     Consent(u8),
     Tag(u32),
     /// Member of the saved segment at this position of the list compiled with.
@@ -230,6 +234,7 @@ impl Audience {
             table,
             context,
             segments,
+            item_stats: None,
         };
         let include = compiler.condition(&rule.include)?;
         let exclude = rule
@@ -260,6 +265,8 @@ struct Compiler<'a> {
     table: &'a AudienceTable,
     context: RuleContext,
     segments: &'a [&'a str],
+    /// Items' repurchase stats, measured once per compile when a rule first asks.
+    item_stats: Option<Vec<ItemStat>>,
 }
 
 fn label_model(attribute: Attribute) -> Option<Model> {
@@ -391,6 +398,37 @@ impl Compiler<'_> {
                 filter: self.filter(filter),
                 no_purchase_since: *no_purchase_since,
             },
+            Predicate::RepurchaseCycle {
+                min_rate,
+                min_buyers,
+                sku,
+                category,
+            } => {
+                let (table, as_of) = (self.table, self.context.as_of.0);
+                let stats = self.item_stats.get_or_insert_with(|| {
+                    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+                    item_stats(table, as_of, threads)
+                });
+                let cycles = stats
+                    .iter()
+                    .map(|stat| {
+                        if stat.qualifies(min_rate.hundredths(), *min_buyers) {
+                            stat.cycle
+                        } else {
+                            0
+                        }
+                    })
+                    .collect();
+                let filter = Filter {
+                    from: window_start(as_of),
+                    to: as_of,
+                    sku: sku.as_deref().map(|s| self.table.skus.get(s)),
+                    category: category.as_deref().map(|c| self.table.categories.get(c)),
+                    store: None,
+                    channel: None,
+                };
+                Node::RepurchaseCycle(filter, cycles)
+            }
             Predicate::Consent(channel) => Node::Consent(consent_bit(*channel)),
             Predicate::Tag(tag) => Node::Tag(self.table.tag_names.get(tag)),
             Predicate::Segment(name) => match self.segments.iter().position(|s| s == name) {

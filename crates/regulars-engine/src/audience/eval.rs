@@ -185,6 +185,20 @@ impl Member<'_> {
         })
     }
 
+    /// A valid order in the window with a line of a qualifying item (matching the filter's
+    /// items) whose cycle has not passed since the order's day.
+    fn repurchase_cycle(&self, filter: &Filter, cycles: &[u32]) -> bool {
+        self.orders(filter).any(|order| {
+            let since = self.rule.as_of - order.row.day;
+            order.lines.iter().any(|l| {
+                Self::line_matches(filter, l.sku, l.category)
+                    && cycles
+                        .get(l.sku as usize)
+                        .is_some_and(|&cycle| cycle > 0 && i64::from(since) <= i64::from(cycle))
+            })
+        })
+    }
+
     fn event(&self, kind: u8, filter: &Filter, no_purchase_since: bool) -> bool {
         let last_purchase = || {
             self.table
@@ -275,6 +289,7 @@ impl Member<'_> {
                 .measure(*measure, filter)
                 .is_some_and(|value| test.holds(value)),
             Node::Bought(filter) => self.bought(filter),
+            Node::RepurchaseCycle(filter, cycles) => self.repurchase_cycle(filter, cycles),
             Node::Event {
                 kind,
                 filter,

@@ -12,11 +12,16 @@
 //!   amount net of the returns completed by the evaluated day, or, with `sku` or `category`, the
 //!   matching lines' quantity × unit price. `average_order` is `spent` / `orders`.
 //! * `event(kind, no_purchase_since)` needs an event after the day of the last valid order.
+//! * `repurchase_cycle(min_rate, min_buyers, sku, category)` reads items' repurchase rates and
+//!   cycles over every member's valid orders of the last 730 days as of the compiled day (see
+//!   `Predicate::RepurchaseCycle`); a member is in with a valid order of a qualifying item no
+//!   more than its cycle days before the evaluated day.
 //! * A member with no value for an attribute (no birthday, no purchase) fails every test of
 //!   it, `!=` included; `not` turns that around.
 
 mod compile;
 mod eval;
+mod repurchase;
 mod table;
 #[cfg(test)]
 mod tests;

@@ -38,6 +38,11 @@ impl Names {
         name.map_or(UNSEEN, |n| self.intern(n))
     }
 
+    /// How many names there are (ids run from 0 to this).
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
     /// The id of `name`, or [`UNSEEN`].
     pub(crate) fn get(&self, name: &str) -> u32 {
         self.ids.get(name).copied().unwrap_or(UNSEEN)
@@ -747,6 +752,14 @@ impl AudienceTable {
                 Predicate::Measure { filter, .. }
                 | Predicate::Bought(filter)
                 | Predicate::Event { filter, .. } => learn_filter(self, filter),
+                Predicate::RepurchaseCycle { sku, category, .. } => {
+                    if let Some(sku) = sku {
+                        self.skus.intern(sku);
+                    }
+                    if let Some(category) = category {
+                        self.categories.intern(category);
+                    }
+                }
                 Predicate::Tag(tag) => {
                     self.tag_names.intern(tag);
                 }

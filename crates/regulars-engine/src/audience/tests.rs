@@ -140,6 +140,68 @@ fn bought_pastry_lately_but_never_beans() {
 }
 
 #[test]
+fn the_repurchase_cohort_bought_an_often_rebought_item_within_its_cycle() {
+    let beans = |on: Date| order(on, 450, &[("beans-1kg", "beans", 450)]);
+    let mug = |on: Date| order(on, 300, &[("mug", "gear", 300)]);
+    let days_ago = |n: i64| {
+        AS_OF
+            .checked_sub(jiff::Span::new().days(n))
+            .expect("a date")
+    };
+    // Beans: four buyers, three of whom bought again, every 14 days (a 75% rate, a 14-day
+    // cycle). Mugs: four buyers, one of whom bought again (25%).
+    let members = vec![
+        // bought beans 10 days ago, inside the 14-day cycle: in
+        AudienceMember {
+            orders: vec![beans(days_ago(24)), beans(days_ago(10))],
+            ..AudienceMember::default()
+        },
+        // bought beans 20 days ago: past the cycle, out
+        AudienceMember {
+            orders: vec![beans(days_ago(34)), beans(days_ago(20))],
+            ..AudienceMember::default()
+        },
+        // bought beans once, 14 days ago, on the cycle's last day: in
+        AudienceMember {
+            orders: vec![beans(days_ago(14)), mug(days_ago(3))],
+            ..AudienceMember::default()
+        },
+        // rebought beans long ago, and mugs lately: mugs are not rebought often enough, out
+        AudienceMember {
+            orders: vec![
+                beans(days_ago(300)),
+                beans(days_ago(286)),
+                mug(days_ago(40)),
+                mug(days_ago(1)),
+            ],
+            ..AudienceMember::default()
+        },
+        AudienceMember {
+            orders: vec![mug(days_ago(2))],
+            ..AudienceMember::default()
+        },
+        AudienceMember {
+            orders: vec![mug(days_ago(5))],
+            ..AudienceMember::default()
+        },
+    ];
+    let rule = "repurchase_cycle(min_rate = 50, min_buyers = 4)";
+    assert_eq!(select(&members, rule, &|_| no_models()), vec![0, 2]);
+    // With a rate low enough for mugs (cycle 39 days), their recent buyers join.
+    let rule = "repurchase_cycle(min_rate = 25, min_buyers = 4)";
+    assert_eq!(
+        select(&members, rule, &|_| no_models()),
+        vec![0, 2, 3, 4, 5]
+    );
+    // Too few buyers for either item: nobody.
+    let rule = "repurchase_cycle(min_rate = 25, min_buyers = 5)";
+    assert!(select(&members, rule, &|_| no_models()).is_empty());
+    // Narrowed to a category.
+    let rule = r#"repurchase_cycle(min_rate = 25, min_buyers = 4, category = "gear")"#;
+    assert_eq!(select(&members, rule, &|_| no_models()), vec![2, 3, 4, 5]);
+}
+
+#[test]
 fn model_labels_and_scores_read_the_members_verdicts() {
     let verdicts = |m: usize| MemberSegments {
         nesl: [Nesl::S1, Nesl::E0, Nesl::S2][m],
@@ -423,6 +485,20 @@ fn predicates() -> impl Strategy<Value = Predicate> {
                 },
                 no_purchase_since,
             }),
+        (
+            0i64..=100,
+            1u32..4,
+            proptest::option::of(prop::sample::select(SKUS.to_vec())),
+            proptest::option::of(prop::sample::select(CATEGORIES.to_vec())),
+        )
+            .prop_map(
+                |(rate, min_buyers, sku, category)| Predicate::RepurchaseCycle {
+                    min_rate: Number::whole(rate),
+                    min_buyers,
+                    sku: sku.map(str::to_owned),
+                    category: category.map(str::to_owned),
+                }
+            ),
         prop::sample::select(ConsentChannel::ALL.to_vec()).prop_map(Predicate::Consent),
         prop::sample::select(vec!["vip", "staff", "nobody"])
             .prop_map(|t| Predicate::Tag(t.to_owned())),
@@ -598,11 +674,58 @@ mod plain {
         }
     }
 
-    pub(super) fn holds(member: &AudienceMember, condition: &Condition) -> bool {
+    /// Each sku's buyers, repeaters and cycle over everyone's valid orders of the last 730 days.
+    pub(super) type Items = std::collections::BTreeMap<String, (u32, u32, i64)>;
+
+    pub(super) fn items(members: &[AudienceMember]) -> Items {
+        let first = AS_OF
+            .checked_sub(jiff::Span::new().days(729))
+            .expect("a date");
+        let mut days: std::collections::BTreeMap<String, Vec<Vec<Date>>> = Default::default();
+        for member in members {
+            let mut mine: std::collections::BTreeMap<&str, std::collections::BTreeSet<Date>> =
+                Default::default();
+            for order in member
+                .orders
+                .iter()
+                .filter(|o| valid(o) && o.day.to_date() >= first)
+            {
+                for (sku, _, _) in &order.lines {
+                    mine.entry(sku).or_default().insert(order.day.to_date());
+                }
+            }
+            for (sku, on) in mine {
+                days.entry(sku.to_owned())
+                    .or_default()
+                    .push(on.into_iter().collect());
+            }
+        }
+        days.into_iter()
+            .map(|(sku, buyers)| {
+                let mut gaps: Vec<i64> = buyers
+                    .iter()
+                    .flat_map(|on| on.windows(2).map(|w| (w[1] - w[0]).get_days().into()))
+                    .collect();
+                gaps.sort_unstable();
+                let cycle = if gaps.is_empty() {
+                    0
+                } else if gaps.len() % 2 == 1 {
+                    gaps[gaps.len() / 2].max(1)
+                } else {
+                    let sum = gaps[gaps.len() / 2 - 1] + gaps[gaps.len() / 2];
+                    ((sum + 1) / 2).max(1)
+                };
+                let repeaters = buyers.iter().filter(|on| on.len() >= 2).count() as u32;
+                (sku, (buyers.len() as u32, repeaters, cycle))
+            })
+            .collect()
+    }
+
+    pub(super) fn holds(member: &AudienceMember, condition: &Condition, items: &Items) -> bool {
         match condition {
-            Condition::All(parts) => parts.iter().all(|p| holds(member, p)),
-            Condition::Any(parts) => parts.iter().any(|p| holds(member, p)),
-            Condition::Not(inner) => !holds(member, inner),
+            Condition::All(parts) => parts.iter().all(|p| holds(member, p, items)),
+            Condition::Any(parts) => parts.iter().any(|p| holds(member, p, items)),
+            Condition::Not(inner) => !holds(member, inner, items),
             Condition::Test(predicate) => match predicate {
                 Predicate::Attribute { attribute: a, test } => attribute(member, *a, test),
                 Predicate::Measure {
@@ -635,6 +758,29 @@ mod plain {
                             && (!no_purchase_since || last.is_none_or(|l| l < e.day))
                     })
                 }
+                Predicate::RepurchaseCycle {
+                    min_rate,
+                    min_buyers,
+                    sku,
+                    category,
+                } => member.orders.iter().filter(|o| valid(o)).any(|order| {
+                    let since = (AS_OF - order.day.to_date()).get_days();
+                    order.lines.iter().any(|(line_sku, line_category, _)| {
+                        let wanted = sku.as_deref().is_none_or(|s| s == line_sku)
+                            && category
+                                .as_deref()
+                                .is_none_or(|c| line_category.as_deref() == Some(c));
+                        let Some(&(buyers, repeaters, cycle)) = items.get(line_sku) else {
+                            return false;
+                        };
+                        wanted
+                            && buyers >= *min_buyers
+                            && repeaters > 0
+                            && i64::from(repeaters) * 10_000
+                                >= min_rate.hundredths() * i64::from(buyers)
+                            && i64::from(since) <= cycle
+                    })
+                }),
                 Predicate::Consent(channel) => member.profile.consents.contains(channel),
                 Predicate::Tag(tag) => member.tags.contains(tag),
                 Predicate::Segment(_) => unreachable!("not generated"),
@@ -657,10 +803,43 @@ proptest! {
         }
         let rule = AudienceRule { include, exclude };
         let audience = Audience::compile(&rule, &table, context(), &[]).expect("generated rules compile");
+        let items = plain::items(&members);
         let expected: Vec<u32> = members
             .iter()
             .enumerate()
-            .filter(|(_, m)| plain::holds(m, &rule.include) && !rule.exclude.as_ref().is_some_and(|e| plain::holds(m, e)))
+            .filter(|(_, m)| plain::holds(m, &rule.include, &items) && !rule.exclude.as_ref().is_some_and(|e| plain::holds(m, e, &items)))
+            .map(|(i, _)| i as u32)
+            .collect();
+        prop_assert_eq!(audience.select(&table, Lookups::none(), 2), expected, "{}", rule);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn repurchase_cycles_agree_with_a_plain_reading_of_everyones_facts(
+        members in prop::collection::vec(members(), 1..30),
+        rate in 0i64..=100,
+        min_buyers in 1u32..6,
+        sku in proptest::option::of(prop::sample::select(SKUS.to_vec())),
+    ) {
+        let mut table = AudienceTable::new();
+        for member in &members {
+            table.push(member);
+        }
+        let predicate = Predicate::RepurchaseCycle {
+            min_rate: Number::whole(rate),
+            min_buyers,
+            sku: sku.map(str::to_owned),
+            category: None,
+        };
+        let rule = AudienceRule { include: Condition::Test(predicate), exclude: None };
+        let audience = Audience::compile(&rule, &table, context(), &[]).expect("compiles");
+        let items = plain::items(&members);
+        let expected: Vec<u32> = members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| plain::holds(m, &rule.include, &items))
             .map(|(i, _)| i as u32)
             .collect();
         prop_assert_eq!(audience.select(&table, Lookups::none(), 2), expected, "{}", rule);

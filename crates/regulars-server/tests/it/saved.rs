@@ -525,6 +525,7 @@ async fn presets_are_listed_and_saved_once_through_the_api() {
             "interest users",
             "cart abandoners",
             "new customers",
+            "repurchase cohort",
             "vip",
             "birthday this month"
         ]
@@ -548,6 +549,7 @@ async fn presets_are_listed_and_saved_once_through_the_api() {
             "interest users",
             "cart abandoners",
             "new customers",
+            "repurchase cohort",
             "birthday this month"
         ]
     );

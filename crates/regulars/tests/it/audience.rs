@@ -308,7 +308,7 @@ fn presets_are_saved_once_and_agree_with_the_rules_they_stand_for() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    for kind in ["members", "orders", "events"] {
+    for kind in ["members", "orders", "order-lines", "events"] {
         import(dir.path(), kind, &format!("brand/{kind}.csv"));
     }
     let out = regulars(dir.path(), &["--json", "audience", "presets"]);
@@ -326,6 +326,7 @@ fn presets_are_saved_once_and_agree_with_the_rules_they_stand_for() {
             "interest users",
             "cart abandoners",
             "new customers",
+            "repurchase cohort",
             "vip",
             "birthday this month"
         ]
@@ -367,6 +368,12 @@ fn presets_are_saved_once_and_agree_with_the_rules_they_stand_for() {
     assert!(
         count_of("birthday this month") > 0,
         "300 members have birthdays this month"
+    );
+    // Coffee beans are rebought on a cycle, so some members are inside it.
+    assert!(
+        count_of("repurchase cohort") > 0,
+        "{}",
+        count_of("repurchase cohort")
     );
     // The VIPs are about a tenth of the buyers.
     let buyers = regulars(
