@@ -324,31 +324,44 @@ impl LiveAudiences {
         let models = |m: usize| {
             *models_cell.get_or_init(|| engine.segments(m as u32, ids).unwrap_or_default())
         };
-        for at in 0..self.saved.len() {
-            let Some(compiled) = &self.saved[at].compiled else {
-                continue;
-            };
-            if !compiled.reads().meets(reach) {
-                continue;
+        let mut from = 0;
+        // The member's rows are found once and tested against the rules in order up to the
+        // first that moves them; the move (which may change their tags) is made, and the rest
+        // are tested on the rows found again.
+        while let Some((at, now)) = self.next_move(m, from, reach, &models) {
+            reach = reach.with(Reads::SEGMENTS);
+            if self.saved[at].definition.tag.is_some() {
+                reach = reach.with(Reads::TAGS);
             }
-            let saved = &self.saved;
-            let segment = |m: usize, k: usize| saved[k].members.get(m);
-            let now = compiled.matches(
-                &self.table,
-                m,
-                Lookups {
-                    models: &models,
-                    segment: &segment,
-                },
-            );
-            if now != self.saved[at].members.get(m) {
-                reach = reach.with(Reads::SEGMENTS);
-                if self.saved[at].definition.tag.is_some() {
-                    reach = reach.with(Reads::TAGS);
-                }
-                self.move_member(at, m, now, ids, stamp, out);
-            }
+            self.move_member(at, m, now, ids, stamp, out);
+            from = at + 1;
         }
+    }
+
+    /// The first audience from position `from` on, among those reading something in `reach`,
+    /// whose verdict on member `m` differs from their membership, with the new verdict.
+    fn next_move(
+        &self,
+        m: usize,
+        from: usize,
+        reach: Reads,
+        models: &(dyn Fn(usize) -> MemberSegments + Sync),
+    ) -> Option<(usize, bool)> {
+        let member = self.table.member(m);
+        let saved = &self.saved;
+        let segment = |m: usize, k: usize| saved[k].members.get(m);
+        let lookups = Lookups {
+            models,
+            segment: &segment,
+        };
+        (from..saved.len()).find_map(|at| {
+            let compiled = saved[at].compiled.as_ref()?;
+            if !compiled.reads().meets(reach) {
+                return None;
+            }
+            let now = compiled.matches_member(member, lookups);
+            (now != saved[at].members.get(m)).then_some((at, now))
+        })
     }
 
     /// Re-tests every member against the rule of audience `at`.

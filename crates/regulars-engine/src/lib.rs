@@ -25,7 +25,7 @@ mod ties;
 
 pub use audience::{
     Audience, AudienceChange, AudienceEvent, AudienceMember, AudienceOrder, AudienceProfile,
-    AudienceTable, ChangeError, Lookups, Reads, RuleContext, RuleError, order_key,
+    AudienceTable, ChangeError, Lookups, Reads, RuleContext, RuleError, TableMember, order_key,
 };
 pub use config::{
     CYCLE_COUNTS, ConfigError, CustomerMode, EngineConfig, FrequencyUnit, Ratio, Rfm8Monetary,

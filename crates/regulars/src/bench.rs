@@ -7,7 +7,8 @@
 //!   the engine and to start the live segments, as a restarted server does.
 //! * `bench audience --members M --orders N`: M members holding about N orders with their lines
 //!   and events, in memory: a preview over features and models, a preview that scans order
-//!   lines, and the time 50 live custom segments add to each ingested fact.
+//!   lines, a preview of the repurchase cohort (which measures every item first), and the time
+//!   50 live custom segments add to each ingested fact.
 //! * `bench api --orders N`: N orders with their lines posted to `/api/v1/orders/batch` in
 //!   batches of 10,000, two requests in flight, through a server on 127.0.0.1.
 
@@ -629,6 +630,9 @@ const AUDIENCE_RULES: [&str; 10] = [
     "interactions(within = 30d) >= 2",
 ];
 
+/// The repurchase-cohort preset's rule, previewed on its own: compiling it reads every line.
+const REPURCHASE_RULE: &str = "repurchase_cycle(min_rate = 30)";
+
 fn bench_audience(
     config: &Config,
     members: u32,
@@ -730,6 +734,8 @@ fn bench_audience(
     };
     let (features_ms, features_count) = preview(AUDIENCE_RULES[0])?;
     let (lines_ms, lines_count) = preview(AUDIENCE_RULES[1])?;
+    // Measures every item's repurchase rate and cycle over all lines first.
+    let (repurchase_ms, repurchase_count) = preview(REPURCHASE_RULE)?;
 
     // Fifty live segments: each fact changes the table, then its member is re-tested against
     // every one that reads what the fact reaches (the models read once per member, as the
@@ -744,7 +750,7 @@ fn bench_audience(
     let mut membership = vec![false; compiled.len() * members as usize];
     for (k, audience) in compiled.iter().enumerate() {
         for m in audience.select(&table, lookups, threads) {
-            membership[k * members as usize + m as usize] = true;
+            membership[m as usize * compiled.len() + k] = true;
         }
     }
     const FACTS: u32 = 100_000;
@@ -791,7 +797,7 @@ fn bench_audience(
                     continue;
                 }
                 let now = audience.matches(&table, m, lookups);
-                let slot = &mut membership[k * members as usize + m];
+                let slot = &mut membership[m * compiled.len() + k];
                 if *slot != now {
                     *slot = now;
                     moved += 1;
@@ -818,6 +824,8 @@ fn bench_audience(
         "preview_features_count": features_count,
         "preview_lines_ms": (lines_ms * 10.0).round() / 10.0,
         "preview_lines_count": lines_count,
+        "preview_repurchase_ms": (repurchase_ms * 10.0).round() / 10.0,
+        "preview_repurchase_count": repurchase_count,
         "live_50_segments_ns_per_fact": median(per_fact).round(),
         "compact_after_100k_facts_ms": median(compact_ms).round(),
     }))

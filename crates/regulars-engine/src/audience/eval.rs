@@ -1,10 +1,12 @@
 //! Testing members against a compiled [`Audience`]: one member at a time (live segments), or
 //! every member on the engine's threads (previews and exports).
 
+use std::cell::OnceCell;
+
 use regulars_domain::audience::Measure;
 
 use super::compile::{Audience, DateAttribute, DateTest, Filter, Node, NumberAttribute};
-use super::table::{AudienceTable, OrderView};
+use super::table::{AudienceTable, MemberRows, OrderView};
 use crate::MemberSegments;
 
 /// What a member's test reads besides the table: for member `m`, their model verdicts as of
@@ -42,9 +44,46 @@ impl Models<'_> {
     }
 }
 
+/// One member of a table, found once to be tested against many audiences (the live segments
+/// re-test a changed member against each). It reads the table as it was when made.
+#[derive(Clone, Copy)]
+pub struct TableMember<'a> {
+    table: &'a AudienceTable,
+    m: usize,
+    rows: MemberRows<'a>,
+}
+
+impl AudienceTable {
+    /// Member `m`, to test.
+    pub fn member(&self, m: usize) -> TableMember<'_> {
+        TableMember {
+            table: self,
+            m,
+            rows: self.rows(m),
+        }
+    }
+}
+
 impl Audience {
     /// Whether member `m` of `table` is in the audience.
     pub fn matches(&self, table: &AudienceTable, m: usize, lookups: Lookups<'_>) -> bool {
+        // The rows are found only if a test reads them: a rule over the profile and the
+        // models never touches the order columns.
+        self.test(table, m, OnceCell::new(), lookups)
+    }
+
+    /// Whether `member` is in the audience.
+    pub fn matches_member(&self, member: TableMember<'_>, lookups: Lookups<'_>) -> bool {
+        self.test(member.table, member.m, OnceCell::from(member.rows), lookups)
+    }
+
+    fn test<'a>(
+        &'a self,
+        table: &'a AudienceTable,
+        m: usize,
+        rows: OnceCell<MemberRows<'a>>,
+        lookups: Lookups<'a>,
+    ) -> bool {
         let mut models = Models {
             of: lookups.models,
             m,
@@ -52,6 +91,7 @@ impl Audience {
         };
         let member = Member {
             table,
+            rows,
             m,
             rule: self,
             segment: lookups.segment,
@@ -90,6 +130,8 @@ impl Audience {
 
 struct Member<'a> {
     table: &'a AudienceTable,
+    /// The member's rows, found when a test first reads them.
+    rows: OnceCell<MemberRows<'a>>,
     m: usize,
     rule: &'a Audience,
     segment: &'a (dyn Fn(usize, usize) -> bool + Sync),
@@ -99,14 +141,18 @@ fn in_window(filter: &Filter, day: i32) -> bool {
     filter.from <= day && day <= filter.to
 }
 
-impl Member<'_> {
+impl<'a> Member<'a> {
+    fn rows(&self) -> MemberRows<'a> {
+        *self.rows.get_or_init(|| self.table.rows(self.m))
+    }
+
     fn valid(&self, order: &OrderView<'_>) -> bool {
         order.row.day <= self.rule.as_of && order.row.cancelled_from > self.rule.as_of
     }
 
     /// The member's valid orders inside the filter's window, store and channel.
     fn orders<'b>(&'b self, filter: &'b Filter) -> impl Iterator<Item = OrderView<'b>> + 'b {
-        self.table.rows(self.m).orders().filter(move |order| {
+        self.rows().orders().filter(move |order| {
             self.valid(order)
                 && in_window(filter, order.row.day)
                 && filter.store.is_none_or(|s| order.row.store == s)
@@ -133,10 +179,8 @@ impl Member<'_> {
     fn measure(&self, measure: Measure, filter: &Filter) -> Option<i128> {
         if measure == Measure::Interactions {
             let count = self
-                .table
-                .rows(self.m)
+                .rows()
                 .interactions()
-                .iter()
                 .filter(|(day, channel)| {
                     in_window(filter, *day) && filter.channel.is_none_or(|c| c == *channel)
                 })
@@ -201,14 +245,13 @@ impl Member<'_> {
 
     fn event(&self, kind: u8, filter: &Filter, no_purchase_since: bool) -> bool {
         let last_purchase = || {
-            self.table
-                .rows(self.m)
+            self.rows()
                 .orders()
                 .filter(|o| self.valid(o))
                 .map(|o| o.row.day)
                 .max()
         };
-        self.table.rows(self.m).events().iter().any(|event| {
+        self.rows().events().any(|event| {
             event.kind == kind
                 && in_window(filter, event.day)
                 && Self::line_matches(filter, event.sku, event.category)
@@ -218,7 +261,7 @@ impl Member<'_> {
 
     /// (year, month, day) of the member's birthday, when known.
     fn birthday(&self) -> Option<(i32, u32, u32)> {
-        let packed = self.table.birthday[self.m];
+        let packed = self.table.profile[self.m].birthday;
         (packed != 0).then(|| {
             let year = i32::try_from(packed >> 9).unwrap_or(0);
             (year, (packed >> 5) & 0xF, packed & 0x1F)
@@ -255,7 +298,7 @@ impl Member<'_> {
     fn date(&self, attribute: DateAttribute, models: &mut Models<'_>) -> Option<i32> {
         match attribute {
             DateAttribute::Joined => {
-                let joined = self.table.joined[self.m];
+                let joined = self.table.profile[self.m].joined;
                 (joined != i32::MIN).then_some(joined)
             }
             DateAttribute::FirstPurchase => models.get().features.first_day.map(|d| d.0),
@@ -280,11 +323,13 @@ impl Member<'_> {
             }
             Node::Label(model, set) => set & (1 << models.get().code(*model)) != 0,
             Node::Gender(set, negate) => {
-                let code = self.table.gender[self.m];
+                let code = self.table.profile[self.m].gender;
                 code != 0 && (set & (1 << code) != 0) != *negate
             }
-            Node::Region(ids, negate) => set_test(self.table.region[self.m], ids, *negate),
-            Node::HomeStore(ids, negate) => set_test(self.table.home_store[self.m], ids, *negate),
+            Node::Region(ids, negate) => set_test(self.table.profile[self.m].region, ids, *negate),
+            Node::HomeStore(ids, negate) => {
+                set_test(self.table.profile[self.m].home_store, ids, *negate)
+            }
             Node::Measure(measure, filter, test) => self
                 .measure(*measure, filter)
                 .is_some_and(|value| test.holds(value)),
@@ -295,9 +340,9 @@ impl Member<'_> {
                 filter,
                 no_purchase_since,
             } => self.event(*kind, filter, *no_purchase_since),
-            Node::Consent(bit) => self.table.consent[self.m] & bit != 0,
+            Node::Consent(bit) => self.table.profile[self.m].consent & bit != 0,
             Node::Segment(k) => (self.segment)(self.m, *k),
-            Node::Tag(tag) => self.table.rows(self.m).tags().binary_search(tag).is_ok(),
+            Node::Tag(tag) => self.rows().tags().binary_search(tag).is_ok(),
         }
     }
 }

@@ -27,7 +27,7 @@ mod table;
 mod tests;
 
 pub use compile::{Audience, Reads, RuleContext, RuleError};
-pub use eval::Lookups;
+pub use eval::{Lookups, TableMember};
 pub use table::{
     AudienceChange, AudienceEvent, AudienceMember, AudienceOrder, AudienceProfile, AudienceTable,
     ChangeError, order_key,

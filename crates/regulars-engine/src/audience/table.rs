@@ -3,11 +3,14 @@
 //! interactions and tags. Names (regions, stores, skus, categories, tags) are interned to small
 //! integers once, so a scan compares integers.
 //!
-//! The table is kept live like the engine: [`AudienceTable::apply`] changes one member, whose
-//! rows then move from the shared columns to rows of their own (copied once, on their first
-//! change); [`AudienceTable::compact`] folds them back into the columns, which the live
-//! audiences do at each day boundary (rebuilding costs about what copying every member out
-//! once does, so doing it inside ingest would cost each fact far more than the change).
+//! The table is kept live like the engine: [`AudienceTable::apply`] changes one member. What a
+//! change adds (an order later than the member's last, its lines and returns, an event, an
+//! interaction) goes to a tail of the member's own, read after their shared rows, and a
+//! cancellation changes the shared row in place, so the usual change copies nothing. A change
+//! a tail cannot hold (an order dated before the member's last, new lines or a return for a
+//! shared order) copies the member's rows out whole, once. [`AudienceTable::compact`] folds
+//! tails and copies back into the columns, which the live audiences do at each day boundary
+//! (rebuilding costs about a pass over every row, far more than a change).
 
 use std::collections::HashMap;
 
@@ -208,6 +211,32 @@ pub(crate) struct LineRow {
     pub(crate) amount: i64,
 }
 
+/// A member's profile as rules test it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProfileRow {
+    /// [`pack_birthday`], or 0 when unknown.
+    pub(crate) birthday: u32,
+    pub(crate) region: u32,
+    /// The day joined, or `i32::MIN` when unknown.
+    pub(crate) joined: i32,
+    pub(crate) home_store: u32,
+    /// [`gender_code`].
+    pub(crate) gender: u8,
+    /// [`consent_bit`]s.
+    pub(crate) consent: u8,
+}
+
+impl ProfileRow {
+    const UNKNOWN: Self = Self {
+        birthday: 0,
+        region: UNSEEN,
+        joined: i32::MIN,
+        home_store: UNSEEN,
+        gender: 0,
+        consent: 0,
+    };
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EventRow {
     pub(crate) day: i32,
@@ -268,84 +297,10 @@ pub(crate) fn interaction_code(channel: InteractionChannel) -> u8 {
     .expect("few")
 }
 
-/// The rows of one member who changed after the columns were built: orders in day order, each
-/// order's lines and returns running to the next order's start.
-#[derive(Debug, Clone, Default)]
-struct OwnRows {
-    orders: Vec<OrderRow>,
-    lines: Vec<LineRow>,
-    returns: Vec<(i32, i64)>,
-    events: Vec<EventRow>,
-    interactions: Vec<(i32, u8)>,
-    tags: Vec<u32>,
-}
-
-impl OwnRows {
-    /// A copy of `rows`, with room for the usual next change (an order with a few lines, an
-    /// event, an interaction) so it does not reallocate at once.
-    fn of(rows: MemberRows<'_>) -> Self {
-        fn with_room<T: Copy>(rows: &[T], room: usize) -> Vec<T> {
-            let mut owned = Vec::with_capacity(rows.len() + room);
-            owned.extend_from_slice(rows);
-            owned
-        }
-        let line_base = rows.orders.first().map_or(0, |o| o.lines);
-        let return_base = rows.orders.first().map_or(0, |o| o.returns);
-        let mut orders = Vec::with_capacity(rows.orders.len() + 2);
-        orders.extend(rows.orders.iter().map(|o| OrderRow {
-            lines: o.lines - line_base,
-            returns: o.returns - return_base,
-            ..*o
-        }));
-        Self {
-            orders,
-            lines: with_room(rows.lines, 6),
-            returns: rows.returns.to_vec(),
-            events: with_room(rows.events, 2),
-            interactions: with_room(rows.interactions, 2),
-            tags: rows.tags.to_vec(),
-        }
-    }
-
-    fn rows(&self) -> MemberRows<'_> {
-        MemberRows {
-            orders: &self.orders,
-            lines: &self.lines,
-            returns: &self.returns,
-            events: &self.events,
-            interactions: &self.interactions,
-            tags: &self.tags,
-        }
-    }
-
-    fn order_at(&self, key: u64) -> Result<usize, ChangeError> {
-        self.orders
-            .iter()
-            .position(|o| o.key == key)
-            .ok_or(ChangeError::UnknownOrder)
-    }
-
-    /// Where order `o`'s lines and returns end.
-    fn ends(&self, o: usize) -> (usize, usize) {
-        self.orders
-            .get(o + 1)
-            .map_or((self.lines.len(), self.returns.len()), |next| {
-                (next.lines as usize, next.returns as usize)
-            })
-    }
-
-    /// Moves the line and return starts of the orders after `o` by the rows added there.
-    fn shift_after(&mut self, o: usize, lines: i64, returns: i64) {
-        for order in &mut self.orders[o + 1..] {
-            order.lines = offset((i64::from(order.lines) + lines) as usize);
-            order.returns = offset((i64::from(order.returns) + returns) as usize);
-        }
-    }
-}
-
-/// One member's rows, wherever they live.
+/// Rows of orders (each with its lines and returns running to the next order's start),
+/// events and interactions: a member's part of the shared columns, or rows of their own.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct MemberRows<'a> {
+pub(crate) struct Part<'a> {
     /// Orders in day order; their `lines`/`returns` starts count from `lines[0]`/`returns[0]`
     /// plus the first order's start.
     orders: &'a [OrderRow],
@@ -353,12 +308,19 @@ pub(crate) struct MemberRows<'a> {
     returns: &'a [(i32, i64)],
     events: &'a [EventRow],
     interactions: &'a [(i32, u8)],
-    tags: &'a [u32],
 }
 
-impl<'a> MemberRows<'a> {
+impl<'a> Part<'a> {
+    const EMPTY: Part<'static> = Part {
+        orders: &[],
+        lines: &[],
+        returns: &[],
+        events: &[],
+        interactions: &[],
+    };
+
     /// The orders, each with its lines and returns.
-    pub(crate) fn orders(self) -> impl Iterator<Item = OrderView<'a>> + 'a {
+    fn orders(self) -> impl Iterator<Item = OrderView<'a>> + 'a {
         let line_base = self.orders.first().map_or(0, |o| o.lines as usize);
         let return_base = self.orders.first().map_or(0, |o| o.returns as usize);
         (0..self.orders.len()).map(move |o| {
@@ -379,17 +341,121 @@ impl<'a> MemberRows<'a> {
             }
         })
     }
+}
 
-    pub(crate) fn events(self) -> &'a [EventRow] {
-        self.events
+/// One member's rows: their part of the shared columns, then the rows added since (orders no
+/// earlier than the last shared one, so the orders stay in day order).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MemberRows<'a> {
+    head: Part<'a>,
+    tail: Part<'a>,
+    tags: &'a [u32],
+}
+
+impl<'a> MemberRows<'a> {
+    /// The orders in day order, each with its lines and returns.
+    pub(crate) fn orders(self) -> impl Iterator<Item = OrderView<'a>> + 'a {
+        self.head.orders().chain(self.tail.orders())
     }
 
-    pub(crate) fn interactions(self) -> &'a [(i32, u8)] {
-        self.interactions
+    pub(crate) fn events(self) -> impl Iterator<Item = &'a EventRow> + 'a {
+        self.head.events.iter().chain(self.tail.events)
+    }
+
+    pub(crate) fn interactions(self) -> impl Iterator<Item = &'a (i32, u8)> + 'a {
+        self.head.interactions.iter().chain(self.tail.interactions)
     }
 
     pub(crate) fn tags(self) -> &'a [u32] {
         self.tags
+    }
+}
+
+/// The rows of one member who changed after the columns were built. Usually a tail: only the
+/// rows added since, read after the member's shared rows, so a change copies nothing already
+/// there. A change a tail cannot hold (an order dated before the member's last one, new lines or
+/// a return for a shared order) makes it whole: a copy of every row, changed freely.
+#[derive(Debug, Clone, Default)]
+struct OwnRows {
+    /// True when these are all the member's rows, false for a tail.
+    whole: bool,
+    orders: Vec<OrderRow>,
+    lines: Vec<LineRow>,
+    returns: Vec<(i32, i64)>,
+    events: Vec<EventRow>,
+    interactions: Vec<(i32, u8)>,
+    /// The member's tags, or (for a tail) `None` while the shared ones hold.
+    tags: Option<Vec<u32>>,
+}
+
+impl OwnRows {
+    /// A copy of all of `rows`, whole.
+    fn whole(rows: MemberRows<'_>) -> Self {
+        let mut own = Self {
+            whole: true,
+            events: rows.events().copied().collect(),
+            interactions: rows.interactions().copied().collect(),
+            tags: Some(rows.tags.to_vec()),
+            ..Self::default()
+        };
+        for order in rows.orders() {
+            own.orders.push(OrderRow {
+                lines: offset(own.lines.len()),
+                returns: offset(own.returns.len()),
+                ..*order.row
+            });
+            own.lines.extend_from_slice(order.lines);
+            own.returns.extend_from_slice(order.returns);
+        }
+        own
+    }
+
+    fn part(&self) -> Part<'_> {
+        Part {
+            orders: &self.orders,
+            lines: &self.lines,
+            returns: &self.returns,
+            events: &self.events,
+            interactions: &self.interactions,
+        }
+    }
+
+    fn order_at(&self, key: u64) -> Option<usize> {
+        self.orders.iter().position(|o| o.key == key)
+    }
+
+    /// Where order `o`'s lines and returns end.
+    fn ends(&self, o: usize) -> (usize, usize) {
+        self.orders
+            .get(o + 1)
+            .map_or((self.lines.len(), self.returns.len()), |next| {
+                (next.lines as usize, next.returns as usize)
+            })
+    }
+
+    /// Moves the line and return starts of the orders after `o` by the rows added there.
+    fn shift_after(&mut self, o: usize, lines: i64, returns: i64) {
+        for order in &mut self.orders[o + 1..] {
+            order.lines = offset((i64::from(order.lines) + lines) as usize);
+            order.returns = offset((i64::from(order.returns) + returns) as usize);
+        }
+    }
+
+    /// Puts `row` (with its lines and returns) in day order, after orders of the same day.
+    fn insert_order(&mut self, mut row: OrderRow, lines: Vec<LineRow>, returns: Vec<(i32, i64)>) {
+        let at = self.orders.partition_point(|o| o.day <= row.day);
+        let (line_at, return_at) = self
+            .orders
+            .get(at)
+            .map_or((self.lines.len(), self.returns.len()), |next| {
+                (next.lines as usize, next.returns as usize)
+            });
+        row.lines = offset(line_at);
+        row.returns = offset(return_at);
+        self.orders.insert(at, row);
+        self.shift_after(at, lines.len() as i64, returns.len() as i64);
+        self.lines.splice(line_at..line_at, lines);
+        self.returns.splice(return_at..return_at, returns);
     }
 }
 
@@ -399,12 +465,8 @@ const SHARED: u32 = u32::MAX;
 /// Every member's audience facts, in the engine's member order.
 #[derive(Debug, Clone, Default)]
 pub struct AudienceTable {
-    pub(crate) gender: Vec<u8>,
-    pub(crate) birthday: Vec<u32>,
-    pub(crate) region: Vec<u32>,
-    pub(crate) joined: Vec<i32>,
-    pub(crate) home_store: Vec<u32>,
-    pub(crate) consent: Vec<u8>,
+    /// Each member's profile, side by side so one test reads one cache line.
+    pub(crate) profile: Vec<ProfileRow>,
     /// Member `m`'s orders are `orders[order_start[m]..order_start[m + 1]]`; each order's
     /// lines and returns run to the next order's start.
     order_start: Vec<u32>,
@@ -445,24 +507,26 @@ impl AudienceTable {
 
     /// How many members.
     pub fn len(&self) -> usize {
-        self.gender.len()
+        self.profile.len()
     }
 
     /// True without members.
     pub fn is_empty(&self) -> bool {
-        self.gender.is_empty()
+        self.profile.is_empty()
     }
 
     fn set_profile(&mut self, m: usize, profile: &AudienceProfile) {
-        self.gender[m] = gender_code(profile.gender);
-        self.birthday[m] = profile.birthday.map_or(0, pack_birthday);
-        self.region[m] = self.regions.intern_opt(profile.region.as_deref());
-        self.joined[m] = profile.joined.map_or(i32::MIN, |d| d.0);
-        self.home_store[m] = self.stores.intern_opt(profile.home_store.as_deref());
-        self.consent[m] = profile
-            .consents
-            .iter()
-            .fold(0, |bits, c| bits | consent_bit(*c));
+        self.profile[m] = ProfileRow {
+            birthday: profile.birthday.map_or(0, pack_birthday),
+            region: self.regions.intern_opt(profile.region.as_deref()),
+            joined: profile.joined.map_or(i32::MIN, |d| d.0),
+            home_store: self.stores.intern_opt(profile.home_store.as_deref()),
+            gender: gender_code(profile.gender),
+            consent: profile
+                .consents
+                .iter()
+                .fold(0, |bits, c| bits | consent_bit(*c)),
+        };
     }
 
     fn order_row(&mut self, order: &AudienceOrder, lines: usize, returns: usize) -> OrderRow {
@@ -505,12 +569,7 @@ impl AudienceTable {
     /// Appends the next member (index [`Self::len`] before the call).
     pub fn push(&mut self, member: &AudienceMember) {
         let m = self.len();
-        self.gender.push(0);
-        self.birthday.push(0);
-        self.region.push(UNSEEN);
-        self.joined.push(i32::MIN);
-        self.home_store.push(UNSEEN);
-        self.consent.push(0);
+        self.profile.push(ProfileRow::UNKNOWN);
         self.own.push(SHARED);
         self.set_profile(m, &member.profile);
         let mut orders: Vec<&AudienceOrder> = member.orders.iter().collect();
@@ -549,8 +608,8 @@ impl AudienceTable {
         self.len() - 1
     }
 
-    /// Member `m`'s rows in the shared columns (their old rows once they have their own).
-    fn shared_rows(&self, m: usize) -> MemberRows<'_> {
+    /// Member `m`'s part of the shared columns (their old rows once they are whole).
+    fn shared_part(&self, m: usize) -> Part<'_> {
         let (os, oe) = (
             self.order_start[m] as usize,
             self.order_start[m + 1] as usize,
@@ -569,33 +628,79 @@ impl AudienceTable {
                 &self.returns[self.orders[os].returns as usize..return_end],
             )
         };
-        MemberRows {
+        Part {
             orders: &self.orders[os..oe],
             lines,
             returns,
             events: &self.events[self.event_start[m] as usize..self.event_start[m + 1] as usize],
             interactions: &self.interactions
                 [self.interaction_start[m] as usize..self.interaction_start[m + 1] as usize],
-            tags: &self.tags[self.tag_start[m] as usize..self.tag_start[m + 1] as usize],
         }
+    }
+
+    fn shared_tags(&self, m: usize) -> &[u32] {
+        &self.tags[self.tag_start[m] as usize..self.tag_start[m + 1] as usize]
     }
 
     /// Member `m`'s rows.
     pub(crate) fn rows(&self, m: usize) -> MemberRows<'_> {
         match self.own[m] {
-            SHARED => self.shared_rows(m),
-            at => self.own_rows[at as usize].rows(),
+            SHARED => MemberRows {
+                head: self.shared_part(m),
+                tail: Part::EMPTY,
+                tags: self.shared_tags(m),
+            },
+            at => {
+                let own = &self.own_rows[at as usize];
+                let tags = own.tags.as_deref();
+                if own.whole {
+                    MemberRows {
+                        head: own.part(),
+                        tail: Part::EMPTY,
+                        tags: tags.unwrap_or_default(),
+                    }
+                } else {
+                    MemberRows {
+                        head: self.shared_part(m),
+                        tail: own.part(),
+                        tags: tags.unwrap_or_else(|| self.shared_tags(m)),
+                    }
+                }
+            }
         }
     }
 
-    /// Member `m`'s own rows, copied out of the shared columns on the first change.
+    /// Member `m`'s own rows: a new, empty tail on the first change.
     fn own_rows_of(&mut self, m: usize) -> &mut OwnRows {
         if self.own[m] == SHARED {
-            let rows = OwnRows::of(self.shared_rows(m));
             self.own[m] = offset(self.own_rows.len());
-            self.own_rows.push(rows);
+            self.own_rows.push(OwnRows::default());
         }
         &mut self.own_rows[self.own[m] as usize]
+    }
+
+    /// Member `m`'s own rows, whole: every row copied out (once) so any change can be made.
+    fn whole_rows_of(&mut self, m: usize) -> &mut OwnRows {
+        let whole = self.own[m] != SHARED && self.own_rows[self.own[m] as usize].whole;
+        if !whole {
+            let rows = OwnRows::whole(self.rows(m));
+            let at = self.own_rows_of(m);
+            *at = rows;
+        }
+        &mut self.own_rows[self.own[m] as usize]
+    }
+
+    /// The position of order `key` among member `m`'s shared orders, when it is there and the
+    /// member is not whole.
+    fn shared_order(&self, m: usize, key: u64) -> Option<usize> {
+        if self.own[m] != SHARED && self.own_rows[self.own[m] as usize].whole {
+            return None;
+        }
+        let start = self.order_start[m] as usize;
+        self.orders[start..self.order_start[m + 1] as usize]
+            .iter()
+            .position(|o| o.key == key)
+            .map(|o| start + o)
     }
 
     /// Applies one change to member `m`.
@@ -606,29 +711,32 @@ impl AudienceTable {
         match change {
             AudienceChange::Profile(profile) => self.set_profile(m, profile),
             AudienceChange::Order(order) => {
-                let mut row = self.order_row(order, 0, 0);
+                let row = self.order_row(order, 0, 0);
                 let lines: Vec<LineRow> = order.lines.iter().map(|l| self.line_row(l)).collect();
-                let own = self.own_rows_of(m);
-                let at = own.orders.partition_point(|o| o.day <= row.day);
-                let (line_at, return_at) = own
-                    .orders
-                    .get(at)
-                    .map_or((own.lines.len(), own.returns.len()), |next| {
-                        (next.lines as usize, next.returns as usize)
-                    });
-                row.lines = offset(line_at);
-                row.returns = offset(return_at);
-                own.orders.insert(at, row);
                 let returns: Vec<(i32, i64)> =
                     order.returns.iter().map(|(d, a)| (d.0, *a)).collect();
-                own.shift_after(at, lines.len() as i64, returns.len() as i64);
-                own.lines.splice(line_at..line_at, lines);
-                own.returns.splice(return_at..return_at, returns);
+                let last_day = self.rows(m).orders().last().map(|o| o.row.day);
+                let own = if last_day.is_none_or(|day| day <= row.day) {
+                    // In day order after every order the member has: the tail (or the whole
+                    // rows) take it at their end.
+                    self.own_rows_of(m)
+                } else {
+                    self.whole_rows_of(m)
+                };
+                own.insert_order(row, lines, returns);
             }
             AudienceChange::Lines { order, lines } => {
                 let lines: Vec<LineRow> = lines.iter().map(|l| self.line_row(l)).collect();
-                let own = self.own_rows_of(m);
-                let at = own.order_at(*order)?;
+                let in_own = self.own[m] != SHARED
+                    && self.own_rows[self.own[m] as usize]
+                        .order_at(*order)
+                        .is_some();
+                let own = if in_own {
+                    self.own_rows_of(m)
+                } else {
+                    self.whole_rows_of(m)
+                };
+                let at = own.order_at(*order).ok_or(ChangeError::UnknownOrder)?;
                 let start = own.orders[at].lines as usize;
                 let (end, _) = own.ends(at);
                 let added = lines.len() as i64 - (end - start) as i64;
@@ -636,13 +744,22 @@ impl AudienceTable {
                 own.shift_after(at, added, 0);
             }
             AudienceChange::Cancel { order, from } => {
-                let own = self.own_rows_of(m);
-                let at = own.order_at(*order)?;
-                own.orders[at].cancelled_from = from.0;
+                if let Some(at) = self.shared_order(m, *order) {
+                    // A shared row changes in place: nothing moves.
+                    self.orders[at].cancelled_from = from.0;
+                } else {
+                    let own = self.own_rows_of(m);
+                    let at = own.order_at(*order).ok_or(ChangeError::UnknownOrder)?;
+                    own.orders[at].cancelled_from = from.0;
+                }
             }
             AudienceChange::Return { order, day, amount } => {
-                let own = self.own_rows_of(m);
-                let at = own.order_at(*order)?;
+                let own = if self.shared_order(m, *order).is_some() {
+                    self.whole_rows_of(m)
+                } else {
+                    self.own_rows_of(m)
+                };
+                let at = own.order_at(*order).ok_or(ChangeError::UnknownOrder)?;
                 let (_, end) = own.ends(at);
                 own.returns.insert(end, (day.0, *amount));
                 own.shift_after(at, 0, 1);
@@ -657,7 +774,7 @@ impl AudienceTable {
             }
             AudienceChange::Tags(tags) => {
                 let ids = self.tag_ids(tags);
-                self.own_rows_of(m).tags = ids;
+                self.own_rows_of(m).tags = Some(ids);
             }
         }
         Ok(())
@@ -668,16 +785,20 @@ impl AudienceTable {
         if self.own_rows.is_empty() {
             return;
         }
+        // Room for the shared rows and every own row, so no column grows (and is copied) midway.
+        let own = |rows: fn(&OwnRows) -> usize| self.own_rows.iter().map(rows).sum::<usize>();
         let mut order_start = Vec::with_capacity(self.len() + 1);
-        let mut orders = Vec::with_capacity(self.orders.len());
-        let mut lines = Vec::with_capacity(self.lines.len());
-        let mut returns = Vec::with_capacity(self.returns.len());
+        let mut orders = Vec::with_capacity(self.orders.len() + own(|o| o.orders.len()));
+        let mut lines = Vec::with_capacity(self.lines.len() + own(|o| o.lines.len()));
+        let mut returns = Vec::with_capacity(self.returns.len() + own(|o| o.returns.len()));
         let mut event_start = Vec::with_capacity(self.len() + 1);
-        let mut events = Vec::with_capacity(self.events.len());
+        let mut events = Vec::with_capacity(self.events.len() + own(|o| o.events.len()));
         let mut interaction_start = Vec::with_capacity(self.len() + 1);
-        let mut interactions = Vec::with_capacity(self.interactions.len());
+        let mut interactions =
+            Vec::with_capacity(self.interactions.len() + own(|o| o.interactions.len()));
         let mut tag_start = Vec::with_capacity(self.len() + 1);
-        let mut tags = Vec::with_capacity(self.tags.len());
+        let mut tags =
+            Vec::with_capacity(self.tags.len() + own(|o| o.tags.as_ref().map_or(0, Vec::len)));
         order_start.push(0);
         event_start.push(0);
         interaction_start.push(0);
@@ -694,9 +815,9 @@ impl AudienceTable {
                 returns.extend_from_slice(order.returns);
             }
             order_start.push(offset(orders.len()));
-            events.extend_from_slice(rows.events);
+            events.extend(rows.events());
             event_start.push(offset(events.len()));
-            interactions.extend_from_slice(rows.interactions);
+            interactions.extend(rows.interactions());
             interaction_start.push(offset(interactions.len()));
             tags.extend_from_slice(rows.tags);
             tag_start.push(offset(tags.len()));
@@ -785,6 +906,11 @@ impl AudienceTable {
     /// different ways.
     pub(crate) fn canonical(&self, m: usize) -> String {
         let rows = self.rows(m);
+        let days: Vec<i32> = rows.orders().map(|o| o.row.day).collect();
+        assert!(
+            days.is_sorted(),
+            "member {m}'s orders are out of day order: {days:?}"
+        );
         let mut orders: Vec<String> = rows
             .orders()
             .map(|o| {
@@ -816,8 +942,7 @@ impl AudienceTable {
             .collect();
         orders.sort();
         let mut events: Vec<_> = rows
-            .events
-            .iter()
+            .events()
             .map(|e| {
                 (
                     e.day,
@@ -828,18 +953,18 @@ impl AudienceTable {
             })
             .collect();
         events.sort_unstable();
-        let mut interactions = rows.interactions.to_vec();
+        let mut interactions: Vec<(i32, u8)> = rows.interactions().copied().collect();
         interactions.sort_unstable();
         let mut tags: Vec<&str> = rows.tags.iter().map(|t| self.tag_names.name(*t)).collect();
         tags.sort_unstable();
         format!(
             "{}/{}/{}/{}/{}/{} {orders:?} {events:?} {interactions:?} {tags:?}",
-            self.gender[m],
-            self.birthday[m],
-            self.regions.name(self.region[m]),
-            self.joined[m],
-            self.stores.name(self.home_store[m]),
-            self.consent[m],
+            self.profile[m].gender,
+            self.profile[m].birthday,
+            self.regions.name(self.profile[m].region),
+            self.profile[m].joined,
+            self.stores.name(self.profile[m].home_store),
+            self.profile[m].consent,
         )
     }
 }

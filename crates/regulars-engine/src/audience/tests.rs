@@ -852,22 +852,42 @@ proptest! {
 /// events and interactions) and the changes that bring the rest, one fact at a time: orders
 /// arrive bare, then their lines, returns and cancellation.
 fn split(member: &AudienceMember, known: usize) -> (AudienceMember, Vec<AudienceChange>) {
+    // Orders known when the table was built get their returns and cancellation later, and
+    // every other one its lines, so changes reach rows in the shared columns too.
+    let held_back = |order: &AudienceOrder| order.key % 2 == 1 && !order.lines.is_empty();
     let before = AudienceMember {
         profile: AudienceProfile::default(),
-        orders: member.orders.iter().take(known).cloned().collect(),
+        orders: member
+            .orders
+            .iter()
+            .take(known)
+            .map(|order| AudienceOrder {
+                cancelled_from: Day(i32::MAX),
+                lines: if held_back(order) {
+                    Vec::new()
+                } else {
+                    order.lines.clone()
+                },
+                returns: Vec::new(),
+                ..order.clone()
+            })
+            .collect(),
         events: member.events.iter().take(known).cloned().collect(),
         interactions: member.interactions.iter().take(known).copied().collect(),
         tags: Vec::new(),
     };
     let mut changes = vec![AudienceChange::Profile(member.profile.clone())];
-    for order in member.orders.iter().skip(known) {
-        changes.push(AudienceChange::Order(AudienceOrder {
-            cancelled_from: Day(i32::MAX),
-            lines: Vec::new(),
-            returns: Vec::new(),
-            ..order.clone()
-        }));
-        if !order.lines.is_empty() {
+    for (at, order) in member.orders.iter().enumerate() {
+        let known = at < known;
+        if !known {
+            changes.push(AudienceChange::Order(AudienceOrder {
+                cancelled_from: Day(i32::MAX),
+                lines: Vec::new(),
+                returns: Vec::new(),
+                ..order.clone()
+            }));
+        }
+        if !order.lines.is_empty() && (!known || held_back(order)) {
             changes.push(AudienceChange::Lines {
                 order: order.key,
                 lines: order.lines.clone(),
@@ -890,7 +910,6 @@ fn split(member: &AudienceMember, known: usize) -> (AudienceMember, Vec<Audience
             });
         }
     }
-    // Orders known at build time still get their cancellation later.
     changes.extend(
         member
             .events
