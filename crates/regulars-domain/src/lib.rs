@@ -16,6 +16,7 @@ mod member;
 mod member_list;
 mod money;
 mod order;
+mod points;
 mod returns;
 mod store;
 mod time;
@@ -32,6 +33,10 @@ pub use member::{
 pub use member_list::MemberList;
 pub use money::{Currency, Money};
 pub use order::{Order, OrderLine, OrderStatus, Resend, classify_order_resend};
+pub use points::{
+    CAUSE_KINDS, Lot, PointsBalance, PointsExpiry, PointsKind, parse_cause, parse_points_key,
+    plan_debit,
+};
 pub use returns::{NewReturn, ReturnLine};
 pub use store::{Store, StoreChannel};
 pub use time::{parse_date, parse_instant};

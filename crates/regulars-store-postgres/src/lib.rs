@@ -8,6 +8,7 @@
 mod facts;
 mod keys;
 mod migrations;
+mod points;
 mod rows;
 mod saved;
 mod segments;

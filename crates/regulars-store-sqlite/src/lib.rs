@@ -10,6 +10,7 @@ mod facts;
 mod insert;
 mod keys;
 mod migrations;
+mod points;
 mod rows;
 mod saved;
 mod scan;

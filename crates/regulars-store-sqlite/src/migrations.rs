@@ -32,6 +32,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audiences",
         include_str!("../migrations/0006_audiences.sql"),
     ),
+    (7, "points", include_str!("../migrations/0007_points.sql")),
 ];
 
 pub(crate) fn migrator() -> Migrator {

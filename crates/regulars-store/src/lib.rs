@@ -11,6 +11,7 @@ mod error;
 mod ingest;
 mod keys;
 pub mod plan;
+mod points;
 pub mod rows;
 mod saved;
 mod segments;
@@ -27,6 +28,9 @@ pub use audience::{AudienceVisitor, EventScan, LineScan, MemberScan};
 pub use error::{StoreError, StoreResult};
 pub use ingest::{Accepted, IngestOptions, ItemOutcome, Rejection};
 pub use keys::{ApiKeyRecord, IdempotencyClaim};
+pub use points::{
+    PointsEntry, PointsOutcome, PointsRequest, PointsStore, entry_draws, same_operation,
+};
 pub use saved::{AudienceMove, AudienceStore, LogFilter, Logged, SavedAudience, TagChange};
 pub use segments::{
     LoggedTransition, Membership, MigrationCell, SEGMENT_MODELS, SegmentStore, SegmentTransition,
@@ -253,7 +257,9 @@ pub trait IdempotencyStore: Send + Sync {
 
 /// A whole store: every port, plus migrations.
 #[async_trait]
-pub trait Store: FactStore + KeyStore + IdempotencyStore + SegmentStore + AudienceStore {
+pub trait Store:
+    FactStore + KeyStore + IdempotencyStore + SegmentStore + AudienceStore + PointsStore
+{
     /// Which backend this is.
     fn backend(&self) -> Backend;
     /// Applies the migrations not yet applied.

@@ -5,6 +5,7 @@
 
 mod facts;
 mod keys;
+mod points;
 mod saved;
 mod schema;
 mod segments;

@@ -1,0 +1,346 @@
+//! The points ledger's rules (domain-spec §4.3). The ledger is append-only: a credit (an earn,
+//! or an adjustment up) is a lot with the day it becomes spendable and the day it stops
+//! counting; a debit (a redemption, an adjustment down, an expiry) names the lot it draws from.
+//! A lot never gives more than it has, so no balance goes below zero, and spending takes the
+//! earliest-expiring points first (never-expiring ones last, then the oldest grant).
+
+use jiff::civil::Date;
+
+/// What moved points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PointsKind {
+    /// Points earned (from an order, a campaign, a journey).
+    Earn,
+    /// Points spent.
+    Redeem,
+    /// Points that reached their expiry unspent.
+    Expire,
+    /// A correction by an operator, up or down.
+    Adjust,
+    /// Points taken back because what earned them was returned or cancelled.
+    Reverse,
+}
+
+impl PointsKind {
+    /// Every kind.
+    pub const ALL: [Self; 5] = [
+        Self::Earn,
+        Self::Redeem,
+        Self::Expire,
+        Self::Adjust,
+        Self::Reverse,
+    ];
+
+    /// Its name in files and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Earn => "earn",
+            Self::Redeem => "redeem",
+            Self::Expire => "expire",
+            Self::Adjust => "adjust",
+            Self::Reverse => "reverse",
+        }
+    }
+
+    /// Reads a name.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == name)
+            .ok_or_else(|| {
+                format!("`{name}` is not a points kind (earn, redeem, expire, adjust, reverse)")
+            })
+    }
+}
+
+/// What an entry is for: `order:ID`, `return:ID`, `campaign:NAME`, `journey:NAME` or
+/// `operator:WHO`, checked by [`parse_cause`].
+pub const CAUSE_KINDS: [&str; 5] = ["order", "return", "campaign", "journey", "operator"];
+
+/// Checks a cause: one of [`CAUSE_KINDS`], a colon, and a name of at most 200 characters.
+pub fn parse_cause(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let valid = text.split_once(':').is_some_and(|(kind, name)| {
+        CAUSE_KINDS.contains(&kind)
+            && !name.trim().is_empty()
+            && name.chars().count() <= 200
+            && !name.chars().any(char::is_control)
+    });
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is not a cause: write order:ID, return:ID, campaign:NAME, journey:NAME or operator:WHO"
+        ))
+    }
+}
+
+/// Checks an idempotency key: 1 to 200 visible characters.
+pub fn parse_points_key(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.chars().count() <= 200
+        && !text.chars().any(|c| c.is_control() || c.is_whitespace());
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err("an idempotency key is 1 to 200 characters without spaces".to_owned())
+    }
+}
+
+/// When granted points stop counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointsExpiry {
+    /// This many days after the grant (`expiry = "per_grant"`, `expiry_days`).
+    PerGrant(u32),
+    /// Never.
+    Never,
+}
+
+impl PointsExpiry {
+    /// The first day points granted on `granted` no longer count, if any.
+    pub fn expires_on(self, granted: Date) -> Option<Date> {
+        match self {
+            Self::PerGrant(days) => granted
+                .checked_add(jiff::Span::new().days(i64::from(days)))
+                .ok(),
+            Self::Never => None,
+        }
+    }
+}
+
+/// What is left of one credit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lot {
+    /// The credit's ledger sequence number.
+    pub seq: i64,
+    /// Points not yet drawn (never below 0).
+    pub remaining: i64,
+    /// The first day they may be spent.
+    pub available_on: Date,
+    /// The first day they no longer count, if they expire.
+    pub expires_on: Option<Date>,
+}
+
+impl Lot {
+    /// True when its points may be spent on `today`.
+    pub fn spendable(&self, today: Date) -> bool {
+        self.available_on <= today && self.expires_on.is_none_or(|end| today < end)
+    }
+
+    /// True when it still counts on `today` but may not be spent yet.
+    pub fn pending(&self, today: Date) -> bool {
+        today < self.available_on && self.expires_on.is_none_or(|end| today < end)
+    }
+}
+
+/// The draws a debit of `points` makes, as `(lot seq, points)`: spendable lots, earliest expiry
+/// first (never-expiring last), then the oldest. When the spendable points fall short, the
+/// error is how many there are.
+pub fn plan_debit(lots: &[Lot], points: i64, today: Date) -> Result<Vec<(i64, i64)>, i64> {
+    let mut order: Vec<&Lot> = lots
+        .iter()
+        .filter(|lot| lot.remaining > 0 && lot.spendable(today))
+        .collect();
+    let available: i64 = order.iter().map(|lot| lot.remaining).sum();
+    if points > available {
+        return Err(available);
+    }
+    order.sort_by_key(|lot| (lot.expires_on.is_none(), lot.expires_on, lot.seq));
+    let mut left = points;
+    let mut draws = Vec::new();
+    for lot in order {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(lot.remaining);
+        draws.push((lot.seq, take));
+        left -= take;
+    }
+    Ok(draws)
+}
+
+/// A member's points as of a day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PointsBalance {
+    /// Points that may be spent now.
+    pub available: i64,
+    /// Points earned but not spendable yet.
+    pub pending: i64,
+    /// Spendable points by the first day they no longer count, soonest first.
+    pub expiring: Vec<(Date, i64)>,
+}
+
+impl PointsBalance {
+    /// The balance `lots` give on `today`.
+    pub fn of(lots: &[Lot], today: Date) -> Self {
+        let mut balance = Self::default();
+        for lot in lots.iter().filter(|lot| lot.remaining > 0) {
+            if lot.spendable(today) {
+                balance.available += lot.remaining;
+                if let Some(end) = lot.expires_on {
+                    match balance.expiring.iter_mut().find(|(day, _)| *day == end) {
+                        Some((_, points)) => *points += lot.remaining,
+                        None => balance.expiring.push((end, lot.remaining)),
+                    }
+                }
+            } else if lot.pending(today) {
+                balance.pending += lot.remaining;
+            }
+        }
+        balance.expiring.sort_unstable();
+        balance
+    }
+
+    /// Spendable points that stop counting within `days` days of `today` (on or before
+    /// `today + days`).
+    pub fn expiring_within(&self, today: Date, days: u32) -> i64 {
+        let Ok(until) = today.checked_add(jiff::Span::new().days(i64::from(days))) else {
+            return self.expiring.iter().map(|(_, p)| p).sum();
+        };
+        self.expiring
+            .iter()
+            .filter(|(end, _)| *end <= until)
+            .map(|(_, points)| points)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn lot(seq: i64, remaining: i64, expires_on: Option<Date>) -> Lot {
+        Lot {
+            seq,
+            remaining,
+            available_on: date(2026, 1, 1),
+            expires_on,
+        }
+    }
+
+    #[test]
+    fn spending_takes_the_earliest_expiring_points_first_and_never_expiring_ones_last() {
+        let lots = [
+            lot(1, 50, None),
+            lot(2, 30, Some(date(2026, 12, 1))),
+            lot(3, 40, Some(date(2026, 6, 1))),
+            lot(4, 10, Some(date(2026, 6, 1))),
+        ];
+        let today = date(2026, 3, 1);
+        assert_eq!(
+            plan_debit(&lots, 60, today),
+            Ok(vec![(3, 40), (4, 10), (2, 10)])
+        );
+        assert_eq!(plan_debit(&lots, 131, today), Err(130));
+    }
+
+    #[test]
+    fn pending_and_expired_points_cannot_be_spent() {
+        let mut pending = lot(1, 100, None);
+        pending.available_on = date(2026, 3, 15);
+        let expired = lot(2, 100, Some(date(2026, 3, 1)));
+        let today = date(2026, 3, 1);
+        assert_eq!(plan_debit(&[pending, expired], 1, today), Err(0));
+        let balance = PointsBalance::of(&[pending, expired], today);
+        assert_eq!((balance.available, balance.pending), (0, 100));
+        assert_eq!(
+            plan_debit(&[pending, expired], 100, date(2026, 3, 15)),
+            Ok(vec![(1, 100)])
+        );
+    }
+
+    #[test]
+    fn the_balance_says_what_expires_and_when() {
+        let lots = [
+            lot(1, 20, Some(date(2026, 4, 1))),
+            lot(2, 30, Some(date(2026, 4, 1))),
+            lot(3, 5, Some(date(2026, 9, 1))),
+            lot(4, 7, None),
+        ];
+        let today = date(2026, 3, 20);
+        let balance = PointsBalance::of(&lots, today);
+        assert_eq!(balance.available, 62);
+        assert_eq!(
+            balance.expiring,
+            vec![(date(2026, 4, 1), 50), (date(2026, 9, 1), 5)]
+        );
+        assert_eq!(balance.expiring_within(today, 30), 50);
+    }
+
+    #[test]
+    fn causes_and_keys_are_checked() {
+        assert_eq!(parse_cause(" order:O-1 "), Ok("order:O-1".to_owned()));
+        assert!(parse_cause("gift:x").is_err());
+        assert!(parse_cause("operator:").is_err());
+        assert!(parse_points_key("redeem 1").is_err());
+        assert_eq!(PointsKind::parse("redeem"), Ok(PointsKind::Redeem));
+        assert_eq!(
+            PointsExpiry::PerGrant(365).expires_on(date(2026, 3, 1)),
+            Some(date(2027, 3, 1))
+        );
+    }
+
+    fn lots() -> impl Strategy<Value = Vec<Lot>> {
+        prop::collection::vec((0i64..200, 0i16..60, proptest::option::of(0i16..120)), 0..8)
+            .prop_map(|rows| {
+                rows.into_iter()
+                    .enumerate()
+                    .map(|(seq, (remaining, from, end))| Lot {
+                        seq: seq as i64 + 1,
+                        remaining,
+                        available_on: date(2026, 1, 1)
+                            .checked_add(jiff::Span::new().days(i64::from(from)))
+                            .unwrap(),
+                        expires_on: end.map(|d| {
+                            date(2026, 1, 1)
+                                .checked_add(jiff::Span::new().days(i64::from(d)))
+                                .unwrap()
+                        }),
+                    })
+                    .collect()
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn a_debit_spends_exactly_what_it_asks_from_spendable_lots_earliest_expiry_first(
+            lots in lots(),
+            points in 0i64..600,
+            day in 0i16..120,
+        ) {
+            let today = date(2026, 1, 1).checked_add(jiff::Span::new().days(i64::from(day))).unwrap();
+            let available = PointsBalance::of(&lots, today).available;
+            match plan_debit(&lots, points, today) {
+                Err(short) => {
+                    prop_assert_eq!(short, available);
+                    prop_assert!(points > available);
+                }
+                Ok(draws) => {
+                    prop_assert_eq!(draws.iter().map(|(_, p)| p).sum::<i64>(), points);
+                    for (seq, take) in &draws {
+                        let lot = lots.iter().find(|l| l.seq == *seq).unwrap();
+                        prop_assert!(*take > 0 && *take <= lot.remaining && lot.spendable(today));
+                    }
+                    // Every lot drawn before the last was drawn dry, and no spendable lot
+                    // left untouched expires before one that was drawn.
+                    for (seq, take) in draws.iter().take(draws.len().saturating_sub(1)) {
+                        let lot = lots.iter().find(|l| l.seq == *seq).unwrap();
+                        prop_assert_eq!(*take, lot.remaining);
+                    }
+                    let key = |l: &Lot| (l.expires_on.is_none(), l.expires_on, l.seq);
+                    if let Some((last, _)) = draws.last() {
+                        let last = key(lots.iter().find(|l| l.seq == *last).unwrap());
+                        for lot in lots.iter().filter(|l| l.remaining > 0 && l.spendable(today)) {
+                            if !draws.iter().any(|(s, _)| *s == lot.seq) {
+                                prop_assert!(key(lot) > last);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The points ledger: each operation recorded once under its key, debits drawn earliest expiry
+//! first, never more than the spendable points, even when fifty arrive at once.
+
+use jiff::civil::{Date, date};
+use regulars_domain::{MemberId, MemberProfile, PointsKind};
+use regulars_store::{PointsOutcome, PointsRequest, StoreError};
+
+use crate::{DynStore, at, store_test};
+
+const NOW: &str = "2026-03-01T04:00:00Z";
+const TODAY: Date = date(2026, 3, 1);
+
+async fn member(store: &DynStore, id: &str) -> MemberId {
+    let id = MemberId::parse(id).unwrap();
+    store
+        .upsert_members(&[MemberProfile::empty(id.clone())], at(NOW))
+        .await
+        .unwrap();
+    id
+}
+
+fn request(member: &MemberId, key: &str, kind: PointsKind, points: i64) -> PointsRequest {
+    PointsRequest {
+        member_id: member.clone(),
+        key: key.to_owned(),
+        kind,
+        points,
+        available_on: TODAY,
+        expires_on: Some(date(2027, 3, 1)),
+        reason: format!("{} {points}", kind.as_str()),
+        cause: "operator:test".to_owned(),
+        day: TODAY,
+        at: at(NOW),
+    }
+}
+
+fn recorded(outcome: PointsOutcome) -> Vec<(PointsKind, i64, Option<i64>)> {
+    match outcome {
+        PointsOutcome::Recorded(entries) => {
+            entries.iter().map(|e| (e.kind, e.points, e.lot)).collect()
+        }
+        other => panic!("expected entries, got {other:?}"),
+    }
+}
+
+store_test!(
+    each_operation_is_recorded_once_under_its_key_and_a_debit_never_overspends,
+    |store: DynStore| async move {
+        let amy = member(&store, "M1").await;
+        let earned = store
+            .record_points(&request(&amy, "earn-1", PointsKind::Earn, 100))
+            .await
+            .unwrap();
+        let PointsOutcome::Recorded(earned) = earned else {
+            panic!("{earned:?}")
+        };
+        let lot = earned[0].seq;
+        assert_eq!(earned[0].available_on, Some(TODAY));
+        assert_eq!(earned[0].expires_on, Some(date(2027, 3, 1)));
+        let spend = request(&amy, "redeem-1", PointsKind::Redeem, -30);
+        assert_eq!(
+            recorded(store.record_points(&spend).await.unwrap()),
+            [(PointsKind::Redeem, -30, Some(lot))]
+        );
+        // The same request again records nothing and answers what the first recorded.
+        let again = store.record_points(&spend).await.unwrap();
+        let PointsOutcome::Replayed(replayed) = again else {
+            panic!("{again:?}")
+        };
+        assert_eq!((replayed.len(), replayed[0].points), (1, -30));
+        // The key with another operation is refused.
+        let other = request(&amy, "redeem-1", PointsKind::Redeem, -40);
+        assert_eq!(
+            store.record_points(&other).await.unwrap(),
+            PointsOutcome::KeyReused
+        );
+        assert_eq!(
+            store
+                .record_points(&request(&amy, "redeem-2", PointsKind::Redeem, -71))
+                .await
+                .unwrap(),
+            PointsOutcome::Short(70)
+        );
+        let lots = store.points_lots(&amy).await.unwrap();
+        assert_eq!(
+            lots.iter()
+                .map(|l| (l.seq, l.remaining))
+                .collect::<Vec<_>>(),
+            [(lot, 70)]
+        );
+        let history = store.points_history(&amy, None, 10).await.unwrap();
+        let seen: Vec<(&str, i64)> = history.iter().map(|e| (e.key.as_str(), e.points)).collect();
+        assert_eq!(seen, [("redeem-1", -30), ("earn-1", 100)]);
+        let older = store
+            .points_history(&amy, Some(history[0].seq), 10)
+            .await
+            .unwrap();
+        assert_eq!(older.len(), 1);
+
+        let nobody = MemberId::parse("M404").unwrap();
+        assert!(matches!(
+            store
+                .record_points(&request(&nobody, "x", PointsKind::Earn, 5))
+                .await,
+            Err(StoreError::NotFound)
+        ));
+    }
+);
+
+store_test!(
+    a_debit_draws_on_the_earliest_expiring_spendable_points_first,
+    |store: DynStore| async move {
+        let amy = member(&store, "M1").await;
+        let mut later = request(&amy, "later", PointsKind::Earn, 50);
+        later.expires_on = Some(date(2027, 1, 1));
+        let mut sooner = request(&amy, "sooner", PointsKind::Earn, 50);
+        sooner.expires_on = Some(date(2026, 6, 1));
+        let mut pending = request(&amy, "pending", PointsKind::Earn, 500);
+        pending.available_on = date(2026, 3, 15);
+        let mut lots = Vec::new();
+        for credit in [&later, &sooner, &pending] {
+            let PointsOutcome::Recorded(entries) = store.record_points(credit).await.unwrap()
+            else {
+                panic!("recorded")
+            };
+            lots.push(entries[0].seq);
+        }
+        let spend = request(&amy, "spend", PointsKind::Adjust, -60);
+        assert_eq!(
+            recorded(store.record_points(&spend).await.unwrap()),
+            [
+                (PointsKind::Adjust, -50, Some(lots[1])),
+                (PointsKind::Adjust, -10, Some(lots[0]))
+            ]
+        );
+        // The pending 500 are not spendable yet.
+        assert_eq!(
+            store
+                .record_points(&request(&amy, "big", PointsKind::Redeem, -41))
+                .await
+                .unwrap(),
+            PointsOutcome::Short(40)
+        );
+    }
+);
+
+store_test!(
+    fifty_concurrent_redemptions_spend_exactly_what_the_balance_allows,
+    |store: DynStore| async move {
+        let amy = member(&store, "M1").await;
+        store
+            .record_points(&request(&amy, "earn", PointsKind::Earn, 100))
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..50)
+            .map(|n| {
+                let store = store.clone();
+                let spend = request(&amy, &format!("redeem-{n}"), PointsKind::Redeem, -3);
+                tokio::spawn(async move { store.record_points(&spend).await.unwrap() })
+            })
+            .collect();
+        let mut spent = 0;
+        let mut short = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                PointsOutcome::Recorded(entries) => {
+                    spent += entries.iter().map(|e| -e.points).sum::<i64>();
+                }
+                PointsOutcome::Short(available) => {
+                    assert!(available < 3, "refused with {available} spendable");
+                    short += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((spent, short), (99, 17));
+        let history = store.points_history(&amy, None, 100).await.unwrap();
+        assert_eq!(history.iter().map(|e| e.points).sum::<i64>(), 1);
+        let lots = store.points_lots(&amy).await.unwrap();
+        assert_eq!(lots.iter().map(|l| l.remaining).sum::<i64>(), 1);
+    }
+);
