@@ -35,6 +35,8 @@ pub enum ErrorCode {
     IdempotencyKeyInFlight,
     /// The `Idempotency-Key` header is empty or longer than 255 characters.
     InvalidIdempotencyKey,
+    /// A redemption larger than the member's available points; nothing was spent.
+    InsufficientPoints,
     /// The server failed; the details are in its log.
     Internal,
 }
@@ -56,6 +58,7 @@ impl ErrorCode {
         Self::IdempotencyKeyReused,
         Self::IdempotencyKeyInFlight,
         Self::InvalidIdempotencyKey,
+        Self::InsufficientPoints,
         Self::Internal,
     ];
 
@@ -76,6 +79,7 @@ impl ErrorCode {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
             Self::InvalidIdempotencyKey => "invalid_idempotency_key",
+            Self::InsufficientPoints => "insufficient_points",
             Self::Internal => "internal",
         }
     }

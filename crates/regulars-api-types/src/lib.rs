@@ -9,6 +9,7 @@
 mod audience;
 mod error;
 mod facts;
+mod points;
 mod views;
 
 pub use audience::{
@@ -22,6 +23,10 @@ pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use facts::{
     ConsentRequest, EventRequest, InteractionRequest, MemberRequest, OrderLineImportRequest,
     OrderLineRequest, OrderRequest, ReturnLineRequest, ReturnRequest, StoreRequest,
+};
+pub use points::{
+    ExpiringPointsView, PointsAccountView, PointsBalanceView, PointsChangeRequest, PointsEntryView,
+    PointsRecordedView,
 };
 pub use views::{
     ApiKeyCreatedView, BatchItemView, BatchResultView, ConsentView, EventView, HealthView,

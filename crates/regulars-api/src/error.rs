@@ -18,7 +18,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::ValidationFailed
         | ErrorCode::UnknownReference
         | ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::Conflict | ErrorCode::IdempotencyKeyInFlight => StatusCode::CONFLICT,
+        ErrorCode::Conflict | ErrorCode::IdempotencyKeyInFlight | ErrorCode::InsufficientPoints => {
+            StatusCode::CONFLICT
+        }
         ErrorCode::BatchTooLarge | ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -110,6 +112,11 @@ impl From<AppError> for ApiError {
                 Self::validation(&errors)
             }
             AppError::Conflict(reason) => Self::new(ErrorCode::Conflict, reason),
+            AppError::InsufficientPoints { available, asked } => Self::new(
+                ErrorCode::InsufficientPoints,
+                format!("{asked} points asked, {available} available"),
+            ),
+            AppError::KeyReused(reason) => Self::new(ErrorCode::IdempotencyKeyReused, reason),
             AppError::Store(store) => Self::internal(format!("{store:#}")),
         }
     }

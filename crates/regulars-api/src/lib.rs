@@ -54,6 +54,7 @@ impl Default for ApiSettings {
         (name = "audiences", description = "Audience rules over profiles, purchases, events and the models: preview what a rule selects"),
         (name = "facts", description = "Recording members, stores, orders, returns, interactions and behaviour events"),
         (name = "members", description = "Reading members with their facts"),
+        (name = "points", description = "Members' points: earn, redeem, adjust, balance and ledger"),
         (name = "segments", description = "Who each member is: RFM, RFM-8, NESL, RFIM and lifecycle, with explanations"),
         (name = "system", description = "Health, metrics and the API document")
     )
@@ -77,6 +78,7 @@ fn api_routes() -> OpenApiRouter<App> {
         .merge(routes::audiences())
         .merge(routes::facts())
         .merge(routes::members())
+        .merge(routes::points())
         .merge(routes::segments())
         .merge(routes::system())
 }

@@ -13,6 +13,7 @@ mod keys;
 mod live;
 mod member_list;
 mod metrics;
+mod points;
 mod presets;
 mod saved;
 pub mod segments;
@@ -32,11 +33,12 @@ pub use keys::{ApiKey, AuthError, KEY_PREFIX};
 pub use live::{Live, SegmentChange, SegmentSettings};
 pub use member_list::ResolvedMembers;
 pub use metrics::Metrics;
+pub use points::{PointsAccount, PointsChange, PointsRecorded, PointsSettings};
 pub use presets::{PRESETS, Preset};
 pub use regulars_formats::{FactKind, Format};
 pub use regulars_store::{
     Accepted, AudienceMove, FactCounts, IdempotencyClaim, ItemOutcome, LogFilter, Logged,
-    LoggedTransition, MemberFacts, MigrationCell, Rejection, SavedAudience, TagChange,
+    LoggedTransition, MemberFacts, MigrationCell, PointsEntry, Rejection, SavedAudience, TagChange,
     TransitionFilter,
 };
 pub use saved::{
@@ -100,6 +102,17 @@ pub enum AppError {
     /// The request conflicts with what is stored (an audience another one reads).
     #[error("{0}")]
     Conflict(String),
+    /// A redemption larger than the member's available points; nothing was spent.
+    #[error("{asked} points asked, {available} available")]
+    InsufficientPoints {
+        /// Points available.
+        available: i64,
+        /// Points asked for.
+        asked: i64,
+    },
+    /// An idempotency key used before for a different change.
+    #[error("{0}")]
+    KeyReused(String),
     /// The storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -126,6 +139,8 @@ pub struct App {
     facts_version: Arc<std::sync::atomic::AtomicU64>,
     segmentation: Arc<SegmentationCache>,
     segment_settings: SegmentSettings,
+    /// The points rules.
+    points: PointsSettings,
     /// The live segments, once started.
     live: Arc<tokio::sync::RwLock<Option<Live>>>,
     /// Held from the moment transitions leave the engine until the store has them, and always
@@ -153,6 +168,7 @@ impl App {
             facts_version: Arc::default(),
             segmentation: Arc::default(),
             segment_settings: SegmentSettings::default(),
+            points: PointsSettings::default(),
             live: Arc::default(),
             transition_log: Arc::default(),
         }
@@ -183,6 +199,13 @@ impl App {
     ) -> Self {
         self.engine = engine;
         self.order_rules = order_rules;
+        self
+    }
+
+    /// The same application with these points rules.
+    #[must_use]
+    pub fn with_points_settings(mut self, settings: PointsSettings) -> Self {
+        self.points = settings;
         self
     }
 

@@ -256,6 +256,35 @@ impl Client {
         success(raw).map(drop)
     }
 
+    /// `POST /api/v1/members/{member_id}/points`
+    pub async fn change_points(
+        &self,
+        member_id: &str,
+        request: &regulars_api_types::PointsChangeRequest,
+    ) -> Result<regulars_api_types::PointsRecordedView, ClientError> {
+        let body = serde_json::to_vec(request).map_err(|e| unencodable(&e))?;
+        let path = format!("/api/v1/members/{}/points", encode_segment(member_id));
+        self.call(reqwest::Method::POST, &path, Some(body), None)
+            .await
+    }
+
+    /// `GET /api/v1/members/{member_id}/points?limit=…&before=…`
+    pub async fn points(
+        &self,
+        member_id: &str,
+        limit: Option<u32>,
+        before: Option<i64>,
+    ) -> Result<regulars_api_types::PointsAccountView, ClientError> {
+        let mut path = format!("/api/v1/members/{}/points?", encode_segment(member_id));
+        if let Some(limit) = limit {
+            path.push_str(&format!("limit={limit}&"));
+        }
+        if let Some(before) = before {
+            path.push_str(&format!("before={before}"));
+        }
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
     /// `GET /api/v1/audiences/{name}/members?after=…&limit=…`
     pub async fn audience_members(
         &self,

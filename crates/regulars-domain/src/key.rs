@@ -50,6 +50,17 @@ impl ApiRole {
         matches!(self, Self::Admin | Self::Marketer)
     }
 
+    /// May this role earn, redeem and adjust members' points (a till or an app redeeming with
+    /// an ingest key, a marketer correcting)?
+    pub fn can_move_points(self) -> bool {
+        matches!(self, Self::Admin | Self::Marketer | Self::Ingest)
+    }
+
+    /// May this role read members' points (the readers, and those who move them)?
+    pub fn can_read_points(self) -> bool {
+        self.can_read() || self.can_move_points()
+    }
+
     /// May this role manage API keys?
     pub fn can_manage_keys(self) -> bool {
         self == Self::Admin

@@ -6,8 +6,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use regulars_api::ApiSettings;
+use regulars_app::PointsSettings;
 use regulars_app::segments::{OrderRules, ValidOrderMode};
 use regulars_app::{Brand, IngestSettings, SegmentSettings};
+use regulars_domain::PointsExpiry;
 use regulars_domain::{Currency, Money, Store};
 use regulars_engine::{
     CustomerMode, EngineConfig, FrequencyUnit, Ratio, Rfm8Monetary, Rfm8Threshold,
@@ -60,6 +62,18 @@ pub struct ConfigFile {
     pub rfm555: Option<Rfm555Section>,
     /// `[segments]`
     pub segments: Option<SegmentsSection>,
+    /// `[points]`
+    pub points: Option<PointsSection>,
+}
+
+/// `[points]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointsSection {
+    /// `per_grant` or `never`.
+    pub expiry: Option<String>,
+    /// Days a grant counts under `per_grant`.
+    pub expiry_days: Option<u32>,
 }
 
 /// `[segments]`
@@ -298,6 +312,8 @@ pub struct Config {
     pub orders: OrderRules,
     /// When the live segments recompute and how long snapshots are kept.
     pub segments: SegmentSettings,
+    /// The points rules (`[points]`).
+    pub points: PointsSettings,
     /// How often the server checks for a new day.
     pub tick: std::time::Duration,
     /// How long an idempotency key and its stored answer are kept (`[server]
@@ -477,6 +493,24 @@ impl Config {
                 reason: format!("{recompute_every_days} is not between 1 and 366"),
             });
         }
+        let points = file.points.unwrap_or_default();
+        let expiry_days = points.expiry_days.unwrap_or(365);
+        if !(1..=3_660).contains(&expiry_days) {
+            return Err(ConfigError::Invalid {
+                key: "points.expiry_days",
+                reason: format!("{expiry_days} is not between 1 and 3660"),
+            });
+        }
+        let expiry = match points.expiry.as_deref().unwrap_or("per_grant") {
+            "per_grant" => PointsExpiry::PerGrant(expiry_days),
+            "never" => PointsExpiry::Never,
+            other => {
+                return Err(ConfigError::Invalid {
+                    key: "points.expiry",
+                    reason: format!("`{other}` is not `per_grant` or `never`"),
+                });
+            }
+        };
         let tick_seconds = segments.tick_seconds.unwrap_or(60);
         if !(1..=3_600).contains(&tick_seconds) {
             return Err(ConfigError::Invalid {
@@ -566,6 +600,7 @@ impl Config {
                 recompute_every_days,
                 snapshot_keep_days: segments.snapshot_keep_days.unwrap_or(400),
             },
+            points: PointsSettings { expiry },
             tick: std::time::Duration::from_secs(tick_seconds),
             idempotency_keep: jiff::SignedDuration::from_hours(i64::from(idempotency_keep_hours)),
             warnings: Vec::new(),
@@ -885,7 +920,11 @@ mod tests {
                 s.recompute_every_days.is_some()
                     && s.snapshot_keep_days.is_some()
                     && s.tick_seconds.is_some()
-            });
+            })
+            && file
+                .points
+                .as_ref()
+                .is_some_and(|p| p.expiry.is_some() && p.expiry_days.is_some());
         assert!(every_key_set, "config/example.toml must show every key");
         let orders = file.orders.as_ref().unwrap();
         let cycle = file.cycle.as_ref().unwrap();
@@ -1155,6 +1194,31 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "`database.url`: unsupported database URL scheme `mysql`: use sqlite://PATH or postgres://…"
+        );
+    }
+
+    #[test]
+    fn points_expire_per_grant_after_a_year_unless_configured() {
+        let config = Config::from_sources(None, &[], &Overrides::default(), &no_files).unwrap();
+        assert_eq!(config.points.expiry, PointsExpiry::PerGrant(365));
+        let config = Config::from_sources(
+            Some(("regulars.toml", "[points]\nexpiry = \"never\"\n")),
+            &[],
+            &Overrides::default(),
+            &no_files,
+        )
+        .unwrap();
+        assert_eq!(config.points.expiry, PointsExpiry::Never);
+        let error = Config::from_sources(
+            Some(("regulars.toml", "[points]\nexpiry = \"monthly\"\n")),
+            &[],
+            &Overrides::default(),
+            &no_files,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`points.expiry`: `monthly` is not `per_grant` or `never`"
         );
     }
 

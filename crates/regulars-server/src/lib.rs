@@ -43,7 +43,8 @@ pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     let store = open_store(config).await?;
     Ok(App::new(store, clock, config.brand.clone(), config.ingest)
         .with_segmentation(config.engine.clone(), config.orders)
-        .with_segment_settings(config.segments))
+        .with_segment_settings(config.segments)
+        .with_points_settings(config.points))
 }
 
 /// How often the server forgets idempotency keys older than it keeps them.

@@ -56,6 +56,8 @@ pub enum Command {
     Segment(crate::segment::SegmentArgs),
     /// Audience rules: check one, or count the members it selects.
     Audience(crate::audience::AudienceArgs),
+    /// Members' points: earn, redeem, adjust, history.
+    Points(crate::points::PointsArgs),
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -349,6 +351,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&overrides, true)?;
             let app = open_app(&config).await?;
             crate::audience::run(Some(&app), &args, json).await
+        }
+        Command::Points(args) => {
+            let config = load_config(&overrides, true)?;
+            let app = open_app(&config).await?;
+            crate::points::run(&app, &args, json).await
         }
         Command::Bench(args) => {
             let config = load_config(&overrides, true)?;

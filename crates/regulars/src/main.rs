@@ -9,6 +9,7 @@ mod cli;
 mod demo;
 mod import;
 mod output;
+mod points;
 mod segment;
 
 use std::process::ExitCode;

@@ -5,6 +5,7 @@ mod audiences;
 mod auth;
 mod facts;
 mod idempotency;
+mod points;
 mod saved;
 mod segments;
 mod system;

@@ -4,6 +4,7 @@
 mod audience;
 mod import;
 mod misc;
+mod points;
 mod segment;
 
 use std::path::{Path, PathBuf};

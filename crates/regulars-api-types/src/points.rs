@@ -1,0 +1,100 @@
+//! Points: a change to a member's points, and the ledger and balance views.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A change to a member's points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PointsChangeRequest {
+    /// `earn`, `redeem` or `adjust`.
+    pub kind: String,
+    /// Points: 1 or more to earn or redeem; above or below 0 to adjust.
+    pub points: i64,
+    /// Required: the same key again changes nothing and answers the same (1 to 200 characters,
+    /// no spaces). A key used for a different change is `idempotency_key_reused`.
+    pub idempotency_key: String,
+    /// Why, in words.
+    pub reason: String,
+    /// What caused it: `order:ID`, `return:ID`, `campaign:NAME`, `journey:NAME` or
+    /// `operator:WHO` (default `operator:api`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+/// One ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PointsEntryView {
+    /// Its place in the ledger.
+    pub seq: i64,
+    /// `earn`, `redeem`, `expire`, `adjust` or `reverse`.
+    pub kind: String,
+    /// Points added (above 0) or taken (below 0).
+    pub points: i64,
+    /// For a debit, the `seq` of the grant it draws on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<i64>,
+    /// For a grant, the first day it may be spent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_on: Option<String>,
+    /// For a grant, the first day it no longer counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<String>,
+    /// The idempotency key of the change.
+    pub idempotency_key: String,
+    /// Why.
+    pub reason: String,
+    /// What caused it.
+    pub cause: String,
+    /// The brand's day it was made on.
+    pub day: String,
+    /// When it was recorded.
+    pub at: String,
+}
+
+/// Points that stop counting on a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExpiringPointsView {
+    /// The first day they no longer count.
+    pub on: String,
+    /// How many.
+    pub points: i64,
+}
+
+/// A member's points today.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PointsBalanceView {
+    /// Points that may be spent now.
+    pub available: i64,
+    /// Points earned but not spendable yet.
+    pub pending: i64,
+    /// Available points that stop counting within 30 days.
+    pub expiring_within_30_days: i64,
+    /// Available points by the day they stop counting, soonest first.
+    pub expiring: Vec<ExpiringPointsView>,
+}
+
+/// What a change recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PointsRecordedView {
+    /// The ledger entries (a debit has one per grant it draws on).
+    pub entries: Vec<PointsEntryView>,
+    /// True when the key was used for this change before and nothing new was recorded.
+    pub replayed: bool,
+    /// The balance after it.
+    pub balance: PointsBalanceView,
+}
+
+/// A member's points: the balance and the newest entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PointsAccountView {
+    /// The member.
+    pub member_id: String,
+    /// The balance today.
+    pub balance: PointsBalanceView,
+    /// Entries, newest first.
+    pub entries: Vec<PointsEntryView>,
+    /// Pass as `before` for older entries (none when these are the oldest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<i64>,
+}

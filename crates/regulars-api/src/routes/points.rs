@@ -1,0 +1,160 @@
+//! A member's points: earning, redeeming and adjusting them (each under an idempotency key),
+//! and reading the balance with the ledger.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use regulars_api_types::{
+    ErrorBody, ErrorCode, ExpiringPointsView, PointsAccountView, PointsBalanceView,
+    PointsChangeRequest, PointsEntryView, PointsRecordedView,
+};
+use regulars_app::{App, PointsChange, PointsEntry};
+use regulars_domain::{ApiRole, MemberId, PointsBalance};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::ApiError;
+use crate::auth::Caller;
+use crate::extract::ApiJson;
+
+fn member_id(text: &str) -> Result<MemberId, ApiError> {
+    MemberId::parse(text)
+        .map_err(|_| ApiError::new(ErrorCode::NotFound, format!("member {text} not found")))
+}
+
+fn entry_view(entry: &PointsEntry) -> PointsEntryView {
+    PointsEntryView {
+        seq: entry.seq,
+        kind: entry.kind.as_str().to_owned(),
+        points: entry.points,
+        lot: entry.lot,
+        available_on: entry.available_on.map(|d| d.to_string()),
+        expires_on: entry.expires_on.map(|d| d.to_string()),
+        idempotency_key: entry.key.clone(),
+        reason: entry.reason.clone(),
+        cause: entry.cause.clone(),
+        day: entry.day.to_string(),
+        at: entry.at.to_string(),
+    }
+}
+
+fn balance_view(balance: &PointsBalance, today: jiff::civil::Date) -> PointsBalanceView {
+    PointsBalanceView {
+        available: balance.available,
+        pending: balance.pending,
+        expiring_within_30_days: balance.expiring_within(today, 30),
+        expiring: balance
+            .expiring
+            .iter()
+            .map(|(on, points)| ExpiringPointsView {
+                on: on.to_string(),
+                points: *points,
+            })
+            .collect(),
+    }
+}
+
+/// Earns, redeems or adjusts a member's points. A redemption spends the earliest-expiring points
+/// first and is refused whole when the available points fall short.
+#[utoipa::path(
+    post, path = "/api/v1/members/{member_id}/points", tag = "points",
+    params(("member_id" = String, Path, description = "The brand's id for the member")),
+    request_body = PointsChangeRequest,
+    responses(
+        (status = 201, description = "Recorded", body = PointsRecordedView),
+        (status = 200, description = "The key was used for this change before: what it recorded", body = PointsRecordedView),
+        (status = 404, description = "No such member (`not_found`)", body = ErrorBody),
+        (status = 409, description = "More points asked than available (`insufficient_points`)", body = ErrorBody),
+        (status = 422, description = "A field is not valid (`validation_failed`), or the key was used for another change (`idempotency_key_reused`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn change(
+    State(app): State<App>,
+    caller: Caller,
+    Path(member): Path<String>,
+    ApiJson(request): ApiJson<PointsChangeRequest>,
+) -> Result<(StatusCode, Json<PointsRecordedView>), ApiError> {
+    caller.require(ApiRole::can_move_points, "move points")?;
+    let change = PointsChange {
+        member_id: member_id(&member)?,
+        points: request.points,
+        key: request.idempotency_key,
+        reason: request.reason,
+        cause: request.cause.unwrap_or_else(|| "operator:api".to_owned()),
+    };
+    let recorded = match request.kind.as_str() {
+        "earn" => app.earn_points(change).await?,
+        "redeem" => app.redeem_points(change).await?,
+        "adjust" => app.adjust_points(change).await?,
+        other => {
+            let mut errors = regulars_domain::FieldErrors::default();
+            errors.push("kind", format!("`{other}` is not earn, redeem or adjust"));
+            return Err(ApiError::validation(&errors));
+        }
+    };
+    let status = if recorded.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(PointsRecordedView {
+            entries: recorded.entries.iter().map(entry_view).collect(),
+            replayed: recorded.replayed,
+            balance: balance_view(&recorded.balance, app.today()),
+        }),
+    ))
+}
+
+/// Which entries to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AccountQuery {
+    /// At most this many entries, 1 to 1,000 (default 50).
+    limit: Option<u32>,
+    /// Only entries older than this `seq` (the last page's `next_before`).
+    before: Option<i64>,
+}
+
+/// A member's points: available, pending and expiring, with the newest ledger entries.
+#[utoipa::path(
+    get, path = "/api/v1/members/{member_id}/points", tag = "points",
+    params(("member_id" = String, Path, description = "The brand's id for the member"), AccountQuery),
+    responses(
+        (status = 200, description = "The balance and entries", body = PointsAccountView),
+        (status = 404, description = "No such member (`not_found`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn account(
+    State(app): State<App>,
+    caller: Caller,
+    Path(member): Path<String>,
+    Query(query): Query<AccountQuery>,
+) -> Result<Json<PointsAccountView>, ApiError> {
+    caller.require(ApiRole::can_read_points, "read points")?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=1_000).contains(&limit) {
+        let mut errors = regulars_domain::FieldErrors::default();
+        errors.push("limit", "from 1 to 1000");
+        return Err(ApiError::validation(&errors));
+    }
+    let id = member_id(&member)?;
+    let account = app.points_account(&id, limit, query.before).await?;
+    let next_before = (account.entries.len() == limit as usize)
+        .then(|| account.entries.last().map(|e| e.seq))
+        .flatten();
+    Ok(Json(PointsAccountView {
+        member_id: id.to_string(),
+        balance: balance_view(&account.balance, app.today()),
+        entries: account.entries.iter().map(entry_view).collect(),
+        next_before,
+    }))
+}
+
+pub(crate) fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(change, account))
+}

@@ -1,0 +1,192 @@
+//! Points: earning, redeeming and adjusting a member's points through the append-only ledger,
+//! each under an idempotency key so a retry or a second process never counts twice, and
+//! reading the balance (available, pending, expiring) with the history.
+
+use regulars_domain::{
+    MemberId, PointsBalance, PointsExpiry, PointsKind, parse_cause, parse_points_key,
+};
+use regulars_store::{PointsEntry, PointsOutcome, PointsRequest, StoreError};
+
+use crate::{App, AppError, AppResult};
+
+/// The points rules (`[points]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PointsSettings {
+    /// When granted points stop counting.
+    pub expiry: PointsExpiry,
+}
+
+impl Default for PointsSettings {
+    fn default() -> Self {
+        Self {
+            expiry: PointsExpiry::PerGrant(365),
+        }
+    }
+}
+
+/// A change to a member's points, as a person or a system asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointsChange {
+    /// Whose points.
+    pub member_id: MemberId,
+    /// How many: above 0 to earn or redeem; above or below 0 to adjust.
+    pub points: i64,
+    /// The idempotency key: the same key again changes nothing and answers the same.
+    pub key: String,
+    /// Why, in words.
+    pub reason: String,
+    /// What caused it: `order:ID`, `return:ID`, `campaign:NAME`, `journey:NAME` or
+    /// `operator:WHO`.
+    pub cause: String,
+}
+
+/// What a change recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointsRecorded {
+    /// The ledger entries (a debit has one per grant it draws on).
+    pub entries: Vec<PointsEntry>,
+    /// True when the key had been used for this change before, and nothing new was recorded.
+    pub replayed: bool,
+    /// The member's balance after it.
+    pub balance: PointsBalance,
+}
+
+/// A member's points now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointsAccount {
+    /// Available, pending and expiring points today.
+    pub balance: PointsBalance,
+    /// Ledger entries, newest first.
+    pub entries: Vec<PointsEntry>,
+}
+
+/// The most points one change may move.
+const MAX_POINTS: i64 = 1_000_000_000;
+
+impl App {
+    /// Credits `change.points` (above 0) earned now, spendable at once, expiring per the rules.
+    pub async fn earn_points(&self, change: PointsChange) -> AppResult<PointsRecorded> {
+        positive(change.points)?;
+        self.record_points(change, PointsKind::Earn).await
+    }
+
+    /// Spends `change.points` (above 0), earliest-expiring points first; refused, with nothing
+    /// spent, when the available points fall short.
+    pub async fn redeem_points(&self, mut change: PointsChange) -> AppResult<PointsRecorded> {
+        positive(change.points)?;
+        change.points = -change.points;
+        self.record_points(change, PointsKind::Redeem).await
+    }
+
+    /// Corrects a member's points up (a new grant) or down (spent like a redemption).
+    pub async fn adjust_points(&self, change: PointsChange) -> AppResult<PointsRecorded> {
+        if change.points == 0 || change.points.abs() > MAX_POINTS {
+            return Err(AppError::Invalid {
+                field: "points",
+                reason: format!("an adjustment is from -{MAX_POINTS} to {MAX_POINTS}, not 0"),
+            });
+        }
+        self.record_points(change, PointsKind::Adjust).await
+    }
+
+    /// The member's balance today and their newest `limit` entries (before entry `before`).
+    pub async fn points_account(
+        &self,
+        member_id: &MemberId,
+        limit: u32,
+        before: Option<i64>,
+    ) -> AppResult<PointsAccount> {
+        // An unknown member is an error, not an empty account.
+        self.store
+            .get_member(member_id)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => AppError::NotFound(format!("member {member_id}")),
+                other => other.into(),
+            })?;
+        let lots = self.store.points_lots(member_id).await?;
+        let entries = self.store.points_history(member_id, before, limit).await?;
+        Ok(PointsAccount {
+            balance: PointsBalance::of(&lots, self.today()),
+            entries,
+        })
+    }
+
+    async fn record_points(
+        &self,
+        change: PointsChange,
+        kind: PointsKind,
+    ) -> AppResult<PointsRecorded> {
+        let key = parse_points_key(&change.key).map_err(|reason| AppError::Invalid {
+            field: "idempotency_key",
+            reason,
+        })?;
+        let cause = parse_cause(&change.cause).map_err(|reason| AppError::Invalid {
+            field: "cause",
+            reason,
+        })?;
+        let reason = regulars_domain::parse_text(&change.reason, 500)
+            .map_err(|reason| AppError::Invalid {
+                field: "reason",
+                reason,
+            })?
+            .ok_or(AppError::Invalid {
+                field: "reason",
+                reason: "say why".to_owned(),
+            })?;
+        let today = self.today();
+        let request = PointsRequest {
+            member_id: change.member_id.clone(),
+            key,
+            kind,
+            points: change.points,
+            available_on: today,
+            expires_on: self.points.expiry.expires_on(today),
+            reason,
+            cause,
+            day: today,
+            at: self.now(),
+        };
+        let outcome = self
+            .store
+            .record_points(&request)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => AppError::NotFound(format!("member {}", change.member_id)),
+                other => other.into(),
+            })?;
+        let (entries, replayed) = match outcome {
+            PointsOutcome::Recorded(entries) => (entries, false),
+            PointsOutcome::Replayed(entries) => (entries, true),
+            PointsOutcome::Short(available) => {
+                return Err(AppError::InsufficientPoints {
+                    available,
+                    asked: -change.points,
+                });
+            }
+            PointsOutcome::KeyReused => {
+                return Err(AppError::KeyReused(format!(
+                    "idempotency key `{}` was used for another points change",
+                    change.key
+                )));
+            }
+        };
+        let lots = self.store.points_lots(&change.member_id).await?;
+        Ok(PointsRecorded {
+            entries,
+            replayed,
+            balance: PointsBalance::of(&lots, today),
+        })
+    }
+}
+
+fn positive(points: i64) -> AppResult<()> {
+    if (1..=MAX_POINTS).contains(&points) {
+        Ok(())
+    } else {
+        Err(AppError::Invalid {
+            field: "points",
+            reason: format!("from 1 to {MAX_POINTS}"),
+        })
+    }
+}
