@@ -1,6 +1,7 @@
 //! Points: earning, redeeming and adjusting a member's points through the append-only ledger,
-//! each under an idempotency key so a retry or a second process never counts twice, and
-//! reading the balance (available, pending, expiring) with the history.
+//! each under an idempotency key so a retry or a second process never counts twice; the daily
+//! expiry of what expired grants have left; and reading the balance (available, pending,
+//! expiring) with the history.
 
 use regulars_domain::{
     MemberId, PointsBalance, PointsExpiry, PointsKind, parse_cause, parse_points_key,
@@ -112,6 +113,51 @@ impl App {
         })
     }
 
+    /// Writes an `expire` entry for what every lot that stopped counting by today has left
+    /// (each under the key `expire:SEQ`, so running again writes nothing twice); returns how
+    /// many points expired. The server runs it once each day.
+    pub async fn expire_points(&self) -> AppResult<i64> {
+        const BATCH: u32 = 1_000;
+        let today = self.today();
+        let mut expired = 0;
+        loop {
+            let lots = self.store.expired_lots(today, BATCH).await?;
+            let mut progress = false;
+            for (member_id, lot) in &lots {
+                let request = PointsRequest {
+                    member_id: member_id.clone(),
+                    key: format!("expire:{}", lot.seq),
+                    kind: PointsKind::Expire,
+                    points: -lot.remaining,
+                    available_on: today,
+                    expires_on: None,
+                    lot: Some(lot.seq),
+                    reason: format!(
+                        "expired on {}",
+                        lot.expires_on.map_or_else(String::new, |d| d.to_string())
+                    ),
+                    cause: format!("expiry:{}", lot.seq),
+                    day: today,
+                    at: self.now(),
+                };
+                match self.store.record_points(&request).await? {
+                    PointsOutcome::Recorded(_) => {
+                        expired += lot.remaining;
+                        progress = true;
+                    }
+                    // Spent or expired meanwhile: the next read sees what is left.
+                    PointsOutcome::Replayed(_) | PointsOutcome::Short(_) => {}
+                    PointsOutcome::KeyReused => {
+                        tracing::warn!(lot = lot.seq, "an expiry key was used for another change");
+                    }
+                }
+            }
+            if lots.len() < BATCH as usize || !progress {
+                return Ok(expired);
+            }
+        }
+    }
+
     async fn record_points(
         &self,
         change: PointsChange,
@@ -142,6 +188,7 @@ impl App {
             points: change.points,
             available_on: today,
             expires_on: self.points.expiry.expires_on(today),
+            lot: None,
             reason,
             cause,
             day: today,

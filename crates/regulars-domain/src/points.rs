@@ -53,9 +53,11 @@ impl PointsKind {
     }
 }
 
-/// What an entry is for: `order:ID`, `return:ID`, `campaign:NAME`, `journey:NAME` or
-/// `operator:WHO`, checked by [`parse_cause`].
-pub const CAUSE_KINDS: [&str; 5] = ["order", "return", "campaign", "journey", "operator"];
+/// What an entry is for: `order:ID`, `return:ID`, `campaign:NAME`, `journey:NAME`,
+/// `operator:WHO`, or `expiry:SEQ` (the grant whose points ran out), checked by [`parse_cause`].
+pub const CAUSE_KINDS: [&str; 6] = [
+    "order", "return", "campaign", "journey", "operator", "expiry",
+];
 
 /// Checks a cause: one of [`CAUSE_KINDS`], a colon, and a name of at most 200 characters.
 pub fn parse_cause(text: &str) -> Result<String, String> {

@@ -115,10 +115,22 @@ impl Server {
             let mut interval = tokio::time::interval(tick);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut forgot_at: Option<tokio::time::Instant> = None;
+            let mut expired_on: Option<jiff::civil::Date> = None;
             loop {
                 interval.tick().await;
                 if let Err(error) = app.tick_segments().await {
                     tracing::error!(%error, "moving the segments to a new day failed");
+                }
+                // Once a day (and at start), what expired grants have left leaves the ledger.
+                let today = app.today();
+                if expired_on != Some(today) {
+                    match app.expire_points().await {
+                        Ok(points) => {
+                            expired_on = Some(today);
+                            tracing::info!(points, %today, "expired points");
+                        }
+                        Err(error) => tracing::error!(%error, "expiring points failed"),
+                    }
                 }
                 if forgot_at.is_none_or(|at| at.elapsed() >= FORGET_EVERY) {
                     forgot_at = Some(tokio::time::Instant::now());

@@ -2,6 +2,7 @@
 //! debit plans from are the lots it writes against: concurrent debits never overspend.
 
 use async_trait::async_trait;
+use jiff::civil::Date;
 use regulars_domain::{Lot, MemberId, PointsKind};
 use regulars_store::rows::micros;
 use regulars_store::{
@@ -19,7 +20,7 @@ const ENTRY_COLUMNS: &str = "seq, member_id, kind, points, lot, available_on, ex
 
 fn entry(row: &PgRow) -> StoreResult<PointsEntry> {
     let text = |name: &str| -> StoreResult<String> { row.try_get(name).map_err(db_error) };
-    let optional_day = |name: &str| -> StoreResult<Option<jiff::civil::Date>> {
+    let optional_day = |name: &str| -> StoreResult<Option<Date>> {
         let value: Option<String> = row.try_get(name).map_err(db_error)?;
         value.as_deref().map(date).transpose()
     };
@@ -154,6 +155,38 @@ impl PointsStore for PostgresStore {
     async fn points_lots(&self, member_id: &MemberId) -> StoreResult<Vec<Lot>> {
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
         lots(&mut conn, member_id.as_str()).await
+    }
+
+    async fn expired_lots(&self, today: Date, limit: u32) -> StoreResult<Vec<(MemberId, Lot)>> {
+        let rows = sqlx::query(
+            "SELECT member_id, seq, remaining, available_on, expires_on FROM ( \
+             SELECT c.member_id, c.seq, c.available_on, c.expires_on, \
+             (c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
+             WHERE d.lot = c.seq), 0))::BIGINT AS remaining \
+             FROM points_entries c WHERE c.points > 0 AND c.expires_on <= $1) lots \
+             WHERE remaining > 0 ORDER BY seq LIMIT $2",
+        )
+        .bind(today.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let member: String = row.try_get("member_id").map_err(db_error)?;
+                let available_on: String = row.try_get("available_on").map_err(db_error)?;
+                let expires_on: String = row.try_get("expires_on").map_err(db_error)?;
+                Ok((
+                    MemberId::parse(&member).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
+                    Lot {
+                        seq: row.try_get("seq").map_err(db_error)?,
+                        remaining: row.try_get("remaining").map_err(db_error)?,
+                        available_on: date(&available_on)?,
+                        expires_on: Some(date(&expires_on)?),
+                    },
+                ))
+            })
+            .collect()
     }
 
     async fn points_history(

@@ -2,6 +2,7 @@
 //! debit plans from are the lots it writes against: concurrent debits never overspend.
 
 use async_trait::async_trait;
+use jiff::civil::Date;
 use regulars_domain::{Lot, MemberId, PointsKind};
 use regulars_store::rows::micros;
 use regulars_store::{
@@ -156,6 +157,39 @@ impl PointsStore for SqliteStore {
     async fn points_lots(&self, member_id: &MemberId) -> StoreResult<Vec<Lot>> {
         let member = member_id.to_string();
         self.readers.read(move |conn| lots(conn, &member)).await
+    }
+
+    async fn expired_lots(&self, today: Date, limit: u32) -> StoreResult<Vec<(MemberId, Lot)>> {
+        let today = today.to_string();
+        self.readers
+            .read(move |conn| {
+                let mut statement = conn.prepare_cached(
+                    "SELECT member_id, seq, remaining, available_on, expires_on FROM ( \
+                     SELECT c.member_id, c.seq, c.available_on, c.expires_on, \
+                     c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
+                     WHERE d.lot = c.seq), 0) AS remaining \
+                     FROM points_entries c WHERE c.points > 0 AND c.expires_on <= ?1) \
+                     WHERE remaining > 0 ORDER BY seq LIMIT ?2",
+                )?;
+                let mut rows = statement.query(params![today, limit])?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    let member: String = row.get(0)?;
+                    let available_on: String = row.get(3)?;
+                    let expires_on: String = row.get(4)?;
+                    out.push((
+                        MemberId::parse(&member).map_err(anyhow::Error::msg)?,
+                        Lot {
+                            seq: row.get(1)?,
+                            remaining: row.get(2)?,
+                            available_on: date(&available_on)?,
+                            expires_on: Some(date(&expires_on)?),
+                        },
+                    ));
+                }
+                Ok(out)
+            })
+            .await
     }
 
     async fn points_history(

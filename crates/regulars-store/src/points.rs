@@ -52,6 +52,9 @@ pub struct PointsRequest {
     pub available_on: Date,
     /// For a credit, the first day it no longer counts, if it expires.
     pub expires_on: Option<Date>,
+    /// For a debit, the one lot to draw on (an expiry takes what an expired lot has left);
+    /// otherwise the earliest-expiring spendable lots.
+    pub lot: Option<i64>,
     /// Why, in words.
     pub reason: String,
     /// What caused it.
@@ -85,6 +88,9 @@ pub trait PointsStore: Send + Sync {
     async fn record_points(&self, request: &PointsRequest) -> StoreResult<PointsOutcome>;
     /// Every credit of the member with what it has left (drawn-dry ones included), oldest first.
     async fn points_lots(&self, member_id: &MemberId) -> StoreResult<Vec<Lot>>;
+    /// Lots that stopped counting by `today` (`expires_on` on or before it) with points left,
+    /// oldest first, at most `limit`, with their members.
+    async fn expired_lots(&self, today: Date, limit: u32) -> StoreResult<Vec<(MemberId, Lot)>>;
     /// The member's entries, newest first, before `before_seq` when given, at most `limit`.
     async fn points_history(
         &self,
@@ -96,10 +102,21 @@ pub trait PointsStore: Send + Sync {
 
 /// The draws of a request whose key is new, given the member's lots as they are inside the
 /// transaction: a credit is one entry with no lot, a debit one `(lot, points below 0)` per lot
-/// it draws on. The error is the spendable points when a debit asks for more.
+/// it draws on (or on the one lot it names). The error is the points there are to draw when a
+/// debit asks for more.
 pub fn entry_draws(request: &PointsRequest, lots: &[Lot]) -> Result<Vec<(Option<i64>, i64)>, i64> {
     if request.points > 0 {
         return Ok(vec![(None, request.points)]);
+    }
+    if let Some(seq) = request.lot {
+        let left = lots
+            .iter()
+            .find(|lot| lot.seq == seq)
+            .map_or(0, |lot| lot.remaining);
+        if left < -request.points {
+            return Err(left);
+        }
+        return Ok(vec![(Some(seq), request.points)]);
     }
     let draws = regulars_domain::plan_debit(lots, -request.points, request.day)?;
     Ok(draws

@@ -91,3 +91,31 @@ async fn points_are_earned_redeemed_and_adjusted_once_per_key_and_never_overspen
     assert_eq!(older.entries[0].kind, "earn");
     assert_eq!(older.next_before, None);
 }
+
+#[tokio::test]
+async fn what_an_expired_grant_has_left_leaves_the_ledger_once() {
+    let app = spawn_or_skip!();
+    let member = MemberRequest {
+        member_id: "M1".to_owned(),
+        ..MemberRequest::default()
+    };
+    app.client.upsert_member(&member, None).await.unwrap();
+    app.client
+        .change_points("M1", &change("earn", 100, "welcome"))
+        .await
+        .unwrap();
+    app.client
+        .change_points("M1", &change("redeem", 30, "latte"))
+        .await
+        .unwrap();
+    // A year and a day later (points count 365 days by default), the 70 left expire.
+    app.clock
+        .advance(jiff::SignedDuration::from_hours(24 * 366));
+    assert_eq!(app.app.expire_points().await.unwrap(), 70);
+    assert_eq!(app.app.expire_points().await.unwrap(), 0);
+    let account = app.client.points("M1", None, None).await.unwrap();
+    assert_eq!(account.balance.available, 0);
+    assert_eq!(account.entries[0].kind, "expire");
+    assert_eq!(account.entries[0].points, -70);
+    assert_eq!(account.entries.iter().map(|e| e.points).sum::<i64>(), 0);
+}

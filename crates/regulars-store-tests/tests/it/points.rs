@@ -27,6 +27,7 @@ fn request(member: &MemberId, key: &str, kind: PointsKind, points: i64) -> Point
         points,
         available_on: TODAY,
         expires_on: Some(date(2027, 3, 1)),
+        lot: None,
         reason: format!("{} {points}", kind.as_str()),
         cause: "operator:test".to_owned(),
         day: TODAY,
@@ -178,5 +179,61 @@ store_test!(
         assert_eq!(history.iter().map(|e| e.points).sum::<i64>(), 1);
         let lots = store.points_lots(&amy).await.unwrap();
         assert_eq!(lots.iter().map(|l| l.remaining).sum::<i64>(), 1);
+    }
+);
+
+store_test!(
+    expired_lots_with_points_left_are_found_and_drawn_dry_one_lot_at_a_time,
+    |store: DynStore| async move {
+        let amy = member(&store, "M1").await;
+        let bo = member(&store, "M2").await;
+        let mut old = request(&amy, "old", PointsKind::Earn, 40);
+        old.expires_on = Some(date(2026, 3, 10));
+        let mut fresh = request(&amy, "fresh", PointsKind::Earn, 25);
+        fresh.expires_on = Some(date(2026, 12, 1));
+        let mut spent = request(&bo, "spent", PointsKind::Earn, 10);
+        spent.expires_on = Some(date(2026, 3, 5));
+        for credit in [&old, &fresh, &spent] {
+            store.record_points(credit).await.unwrap();
+        }
+        store
+            .record_points(&request(&amy, "latte", PointsKind::Redeem, -15))
+            .await
+            .unwrap();
+        store
+            .record_points(&request(&bo, "cake", PointsKind::Redeem, -10))
+            .await
+            .unwrap();
+        // On 2026-03-10 Amy's old grant has 25 left and stops counting; Bo's is spent.
+        let day = date(2026, 3, 10);
+        assert!(
+            store
+                .expired_lots(date(2026, 3, 9), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let expired = store.expired_lots(day, 10).await.unwrap();
+        let seen: Vec<(&str, i64)> = expired
+            .iter()
+            .map(|(m, lot)| (m.as_str(), lot.remaining))
+            .collect();
+        assert_eq!(seen, [("M1", 25)]);
+        let lot = expired[0].1.seq;
+        let mut expire = request(&amy, &format!("expire:{lot}"), PointsKind::Expire, -26);
+        expire.lot = Some(lot);
+        expire.day = day;
+        assert_eq!(
+            store.record_points(&expire).await.unwrap(),
+            PointsOutcome::Short(25)
+        );
+        expire.points = -25;
+        assert_eq!(
+            recorded(store.record_points(&expire).await.unwrap()),
+            [(PointsKind::Expire, -25, Some(lot))]
+        );
+        assert!(store.expired_lots(day, 10).await.unwrap().is_empty());
+        let history = store.points_history(&amy, None, 10).await.unwrap();
+        assert_eq!(history.iter().map(|e| e.points).sum::<i64>(), 25);
     }
 );
