@@ -16,19 +16,6 @@ pub struct MemberList {
 }
 
 impl MemberList {
-    /// A list of ids only.
-    pub fn of_ids(ids: Vec<MemberId>) -> Self {
-        Self {
-            ids,
-            ..Self::default()
-        }
-    }
-
-    /// True when it names nobody.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty() && self.phones.is_empty() && self.emails.is_empty()
-    }
-
     /// True when it names anyone by a contact rather than an id.
     pub fn has_contacts(&self) -> bool {
         !self.phones.is_empty() || !self.emails.is_empty()

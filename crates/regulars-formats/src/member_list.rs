@@ -84,10 +84,13 @@ mod tests {
         let list = read("\u{feff}M1,anything\n\nM2\n").unwrap();
         assert_eq!(
             list,
-            MemberList::of_ids(vec![
-                MemberId::parse("M1").unwrap(),
-                MemberId::parse("M2").unwrap()
-            ])
+            MemberList {
+                ids: vec![
+                    MemberId::parse("M1").unwrap(),
+                    MemberId::parse("M2").unwrap()
+                ],
+                ..MemberList::default()
+            }
         );
     }
 

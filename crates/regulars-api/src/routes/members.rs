@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use regulars_api_types::{ErrorBody, MemberFactsView};
 use regulars_app::App;
-use regulars_domain::{ApiRole, MemberId};
+use regulars_domain::ApiRole;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -28,12 +28,7 @@ async fn get(
     Path(member_id): Path<String>,
 ) -> Result<Json<MemberFactsView>, ApiError> {
     caller.require(ApiRole::can_read, "read members")?;
-    let member_id = MemberId::parse(&member_id).map_err(|_| {
-        ApiError::new(
-            regulars_api_types::ErrorCode::NotFound,
-            format!("member {member_id} not found"),
-        )
-    })?;
+    let member_id = super::member_in_path(&member_id)?;
     Ok(Json(views::member_facts(
         &app.member_facts(&member_id).await?,
     )))

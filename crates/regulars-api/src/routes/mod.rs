@@ -14,6 +14,19 @@ pub(crate) use points::routes as points;
 pub(crate) use segments::routes as segments;
 pub(crate) use system::{metrics, routes as system};
 
+/// A member id from a path: one that cannot be an id names no member (`not_found`).
+pub(crate) fn member_in_path(text: &str) -> Result<regulars_domain::MemberId, crate::ApiError> {
+    regulars_domain::MemberId::parse(text).map_err(|_| member_not_found(text))
+}
+
+/// `not_found` for a member.
+pub(crate) fn member_not_found(id: &str) -> crate::ApiError {
+    crate::ApiError::new(
+        regulars_api_types::ErrorCode::NotFound,
+        format!("member {id} not found"),
+    )
+}
+
 /// One page of member ids sorted by id: up to `limit` after `after`, and the id to pass as
 /// `after` for the next page (none on the last).
 pub(crate) fn page_of<T: AsRef<str> + ToString>(

@@ -5,11 +5,11 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use regulars_api_types::{
-    ErrorBody, ErrorCode, ExpiringPointsView, PointsAccountView, PointsBalanceView,
-    PointsChangeRequest, PointsEntryView, PointsRecordedView,
+    ErrorBody, ExpiringPointsView, PointsAccountView, PointsBalanceView, PointsChangeRequest,
+    PointsEntryView, PointsRecordedView,
 };
 use regulars_app::{App, PointsChange, PointsEntry};
-use regulars_domain::{ApiRole, MemberId, PointsBalance};
+use regulars_domain::{ApiRole, PointsBalance};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,11 +17,6 @@ use utoipa_axum::routes;
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::extract::ApiJson;
-
-fn member_id(text: &str) -> Result<MemberId, ApiError> {
-    MemberId::parse(text)
-        .map_err(|_| ApiError::new(ErrorCode::NotFound, format!("member {text} not found")))
-}
 
 fn entry_view(entry: &PointsEntry) -> PointsEntryView {
     PointsEntryView {
@@ -78,7 +73,7 @@ async fn change(
 ) -> Result<(StatusCode, Json<PointsRecordedView>), ApiError> {
     caller.require(ApiRole::can_move_points, "move points")?;
     let change = PointsChange {
-        member_id: member_id(&member)?,
+        member_id: super::member_in_path(&member)?,
         points: request.points,
         key: request.idempotency_key,
         reason: request.reason,
@@ -142,7 +137,7 @@ async fn account(
         errors.push("limit", "from 1 to 1000");
         return Err(ApiError::validation(&errors));
     }
-    let id = member_id(&member)?;
+    let id = super::member_in_path(&member)?;
     let account = app.points_account(&id, limit, query.before).await?;
     let next_before = (account.entries.len() == limit as usize)
         .then(|| account.entries.last().map(|e| e.seq))

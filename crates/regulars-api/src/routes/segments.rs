@@ -9,7 +9,7 @@ use regulars_api_types::{
 };
 use regulars_app::App;
 use regulars_app::segments::{Model, Segments};
-use regulars_domain::{ApiRole, MemberId};
+use regulars_domain::ApiRole;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -139,9 +139,10 @@ async fn member(
     Query(query): Query<AsOf>,
 ) -> Result<Json<MemberSegmentsView>, ApiError> {
     let segmentation = evaluate(&app, &caller, query.as_of.as_deref()).await?;
-    let not_found = || ApiError::new(ErrorCode::NotFound, format!("member {member_id} not found"));
-    let id = MemberId::parse(&member_id).map_err(|_| not_found())?;
-    let idx = segmentation.position(&id).ok_or_else(not_found)?;
+    let id = super::member_in_path(&member_id)?;
+    let idx = segmentation
+        .position(&id)
+        .ok_or_else(|| super::member_not_found(&member_id))?;
     let m = segmentation.member(idx);
     Ok(Json(MemberSegmentsView {
         member_id: id.to_string(),

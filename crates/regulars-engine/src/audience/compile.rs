@@ -405,10 +405,9 @@ impl Compiler<'_> {
                 category,
             } => {
                 let (table, as_of) = (self.table, self.context.as_of.0);
-                let stats = self.item_stats.get_or_insert_with(|| {
-                    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-                    item_stats(table, as_of, threads)
-                });
+                let stats = self
+                    .item_stats
+                    .get_or_insert_with(|| item_stats(table, as_of, crate::default_threads()));
                 let cycles = stats
                     .iter()
                     .map(|stat| {
