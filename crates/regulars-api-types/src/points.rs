@@ -27,7 +27,8 @@ pub struct PointsChangeRequest {
 pub struct PointsEntryView {
     /// Its place in the ledger.
     pub seq: i64,
-    /// `earn`, `redeem`, `expire`, `adjust` or `reverse`.
+    /// `earn`, `redeem`, `expire`, `adjust`, `reverse` (taken back after a return or a
+    /// cancellation) or `settle` (drawn from a new grant to pay off owed points).
     pub kind: String,
     /// Points added (above 0) or taken (below 0).
     pub points: i64,
@@ -72,6 +73,9 @@ pub struct PointsBalanceView {
     pub expiring_within_30_days: i64,
     /// Available points by the day they stop counting, soonest first.
     pub expiring: Vec<ExpiringPointsView>,
+    /// Points owed: taken back by a return after they were spent, paid off from the next
+    /// grants before they can be spent. Never a negative balance.
+    pub owed: i64,
 }
 
 /// What a change recorded.
@@ -79,6 +83,8 @@ pub struct PointsBalanceView {
 pub struct PointsRecordedView {
     /// The ledger entries (a debit has one per grant it draws on).
     pub entries: Vec<PointsEntryView>,
+    /// What the change added to the points owed, or (below 0) paid off.
+    pub owed: i64,
     /// True when the key was used for this change before and nothing new was recorded.
     pub replayed: bool,
     /// The balance after it.

@@ -190,7 +190,9 @@ impl Ingest for MemberProfile {
 impl Ingest for Order {
     const KIND: FactKind = FactKind::Orders;
     async fn record(app: &App, items: &[Self], options: IngestOptions) -> StoreResult<Recorded> {
-        app.store.record_orders(items, options, app.now()).await
+        let recorded = app.store.record_orders(items, options, app.now()).await?;
+        app.points_queued.notify_one();
+        Ok(recorded)
     }
 
     /// New orders that are valid now, then every status move that starts or ends an order's
@@ -327,10 +329,9 @@ impl Ingest for (OrderId, OrderLine) {
 impl Ingest for NewReturn {
     const KIND: FactKind = FactKind::Returns;
     async fn record(app: &App, items: &[Self], _: IngestOptions) -> StoreResult<Recorded> {
-        app.store
-            .record_returns(items, app.now())
-            .await
-            .map(Recorded::from)
+        let recorded = app.store.record_returns(items, app.now()).await?;
+        app.points_queued.notify_one();
+        Ok(Recorded::from(recorded))
     }
 
     async fn segment_changes(

@@ -6,6 +6,7 @@
 
 mod audience;
 mod clock;
+mod earning;
 mod generate;
 mod import;
 mod ingest;
@@ -26,6 +27,7 @@ use regulars_store::{Store, StoreError};
 
 pub use audience::AudiencePreview;
 pub use clock::{Clock, SystemClock};
+pub use earning::Accrued;
 pub use generate::{GeneratedFile, write_brand};
 pub use import::{ImportObserver, ImportOptions, ImportSummary, RowError, SilentObserver};
 pub use ingest::{Ingest, IngestSummary, audience_member};
@@ -141,6 +143,8 @@ pub struct App {
     segment_settings: SegmentSettings,
     /// The points rules.
     points: PointsSettings,
+    /// Woken when orders or returns are recorded: their points are due (`accrue_points`).
+    points_queued: Arc<tokio::sync::Notify>,
     /// The live segments, once started.
     live: Arc<tokio::sync::RwLock<Option<Live>>>,
     /// Held from the moment transitions leave the engine until the store has them, and always
@@ -169,6 +173,7 @@ impl App {
             segmentation: Arc::default(),
             segment_settings: SegmentSettings::default(),
             points: PointsSettings::default(),
+            points_queued: Arc::default(),
             live: Arc::default(),
             transition_log: Arc::default(),
         }

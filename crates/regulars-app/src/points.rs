@@ -1,26 +1,39 @@
 //! Points: earning, redeeming and adjusting a member's points through the append-only ledger,
 //! each under an idempotency key so a retry or a second process never counts twice; the daily
 //! expiry of what expired grants have left; and reading the balance (available, pending,
-//! expiring) with the history.
+//! expiring, owed) with the history. Earning from orders is in `earning`.
 
 use regulars_domain::{
-    MemberId, PointsBalance, PointsExpiry, PointsKind, parse_cause, parse_points_key,
+    EarnRules, MemberId, PointsBalance, PointsExpiry, PointsKind, parse_cause, parse_points_key,
 };
-use regulars_store::{PointsEntry, PointsOutcome, PointsRequest, StoreError};
+use regulars_store::{Draw, PointsEntry, PointsOutcome, PointsRequest, StoreError};
 
 use crate::{App, AppError, AppResult};
 
 /// The points rules (`[points]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PointsSettings {
     /// When granted points stop counting.
     pub expiry: PointsExpiry,
+    /// How orders earn points; `None` when they earn none.
+    pub earn: Option<EarnRules>,
+    /// Days an order's points stay pending after it became valid, so a return within the
+    /// window takes them back before they can be spent.
+    pub pending_days: u32,
 }
 
 impl Default for PointsSettings {
     fn default() -> Self {
         Self {
             expiry: PointsExpiry::PerGrant(365),
+            earn: Some(EarnRules {
+                unit: regulars_domain::Money::from_minor(10_000, regulars_domain::Currency::TWD),
+                include_shipping: false,
+                categories: Vec::new(),
+                skus: Vec::new(),
+                bonus_periods: Vec::new(),
+            }),
+            pending_days: 14,
         }
     }
 }
@@ -46,6 +59,8 @@ pub struct PointsChange {
 pub struct PointsRecorded {
     /// The ledger entries (a debit has one per grant it draws on).
     pub entries: Vec<PointsEntry>,
+    /// What it added to the member's debt, or (below 0) paid off.
+    pub owed: i64,
     /// True when the key had been used for this change before, and nothing new was recorded.
     pub replayed: bool,
     /// The member's balance after it.
@@ -55,7 +70,7 @@ pub struct PointsRecorded {
 /// A member's points now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PointsAccount {
-    /// Available, pending and expiring points today.
+    /// Available, pending, expiring and owed points today.
     pub balance: PointsBalance,
     /// Ledger entries, newest first.
     pub entries: Vec<PointsEntry>,
@@ -105,12 +120,9 @@ impl App {
                 StoreError::NotFound => AppError::NotFound(format!("member {member_id}")),
                 other => other.into(),
             })?;
-        let lots = self.store.points_lots(member_id).await?;
+        let balance = self.points_balance(member_id).await?;
         let entries = self.store.points_history(member_id, before, limit).await?;
-        Ok(PointsAccount {
-            balance: PointsBalance::of(&lots, self.today()),
-            entries,
-        })
+        Ok(PointsAccount { balance, entries })
     }
 
     /// Writes an `expire` entry for what every lot that stopped counting by today has left
@@ -131,7 +143,7 @@ impl App {
                     points: -lot.remaining,
                     available_on: today,
                     expires_on: None,
-                    lot: Some(lot.seq),
+                    draw: Draw::Lot(lot.seq),
                     reason: format!(
                         "expired on {}",
                         lot.expires_on.map_or_else(String::new, |d| d.to_string())
@@ -188,7 +200,7 @@ impl App {
             points: change.points,
             available_on: today,
             expires_on: self.points.expiry.expires_on(today),
-            lot: None,
+            draw: Draw::Spendable,
             reason,
             cause,
             day: today,
@@ -202,9 +214,9 @@ impl App {
                 StoreError::NotFound => AppError::NotFound(format!("member {}", change.member_id)),
                 other => other.into(),
             })?;
-        let (entries, replayed) = match outcome {
-            PointsOutcome::Recorded(entries) => (entries, false),
-            PointsOutcome::Replayed(entries) => (entries, true),
+        let (operation, replayed) = match outcome {
+            PointsOutcome::Recorded(operation) => (operation, false),
+            PointsOutcome::Replayed(operation) => (operation, true),
             PointsOutcome::Short(available) => {
                 return Err(AppError::InsufficientPoints {
                     available,
@@ -218,12 +230,18 @@ impl App {
                 )));
             }
         };
-        let lots = self.store.points_lots(&change.member_id).await?;
         Ok(PointsRecorded {
-            entries,
+            entries: operation.entries,
+            owed: operation.owed,
             replayed,
-            balance: PointsBalance::of(&lots, today),
+            balance: self.points_balance(&change.member_id).await?,
         })
+    }
+
+    /// The member's balance today.
+    pub(crate) async fn points_balance(&self, member_id: &MemberId) -> AppResult<PointsBalance> {
+        let holdings = self.store.points_holdings(member_id).await?;
+        Ok(PointsBalance::of(&holdings.lots, self.today()).with_debt(holdings.debt))
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod audience;
 mod contact;
+mod earning;
 mod error;
 mod event;
 mod id;
@@ -22,6 +23,7 @@ mod store;
 mod time;
 
 pub use contact::{Email, LineUserId, Phone};
+pub use earning::{BonusPeriod, EarnRules, Multiplier};
 pub use error::{FieldError, FieldErrors};
 pub use event::{BehaviourEvent, EventKind};
 pub use id::{EventId, InteractionId, MemberId, OrderId, ReturnId, Sku, StoreId, derived_id};
@@ -35,7 +37,7 @@ pub use money::{Currency, Money};
 pub use order::{Order, OrderLine, OrderStatus, Resend, classify_order_resend};
 pub use points::{
     CAUSE_KINDS, Lot, PointsBalance, PointsExpiry, PointsKind, parse_cause, parse_points_key,
-    plan_debit,
+    plan_debit, plan_reversal,
 };
 pub use returns::{NewReturn, ReturnLine};
 pub use store::{Store, StoreChannel};

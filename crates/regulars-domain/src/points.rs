@@ -3,6 +3,11 @@
 //! counting; a debit (a redemption, an adjustment down, an expiry) names the lot it draws from.
 //! A lot never gives more than it has, so no balance goes below zero, and spending takes the
 //! earliest-expiring points first (never-expiring ones last, then the oldest grant).
+//!
+//! Taking back points already spent (a return after a redemption) leaves a debt rather than a
+//! negative balance: a `reverse` entry on no lot. The next credits settle it: a `settle` entry
+//! draws on the new lot and a matching one on no lot pays the debt down, so the entries on no lot
+//! always add up to minus the debt, and all entries to the points held less the debt.
 
 use jiff::civil::Date;
 
@@ -19,16 +24,19 @@ pub enum PointsKind {
     Adjust,
     /// Points taken back because what earned them was returned or cancelled.
     Reverse,
+    /// Points of a new credit that paid off a debt.
+    Settle,
 }
 
 impl PointsKind {
     /// Every kind.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Earn,
         Self::Redeem,
         Self::Expire,
         Self::Adjust,
         Self::Reverse,
+        Self::Settle,
     ];
 
     /// Its name in files and the API.
@@ -39,6 +47,7 @@ impl PointsKind {
             Self::Expire => "expire",
             Self::Adjust => "adjust",
             Self::Reverse => "reverse",
+            Self::Settle => "settle",
         }
     }
 
@@ -48,7 +57,9 @@ impl PointsKind {
             .into_iter()
             .find(|k| k.as_str() == name)
             .ok_or_else(|| {
-                format!("`{name}` is not a points kind (earn, redeem, expire, adjust, reverse)")
+                format!(
+                    "`{name}` is not a points kind (earn, redeem, expire, adjust, reverse, settle)"
+                )
             })
     }
 }
@@ -161,6 +172,71 @@ pub fn plan_debit(lots: &[Lot], points: i64, today: Date) -> Result<Vec<(i64, i6
     Ok(draws)
 }
 
+/// What taking back `points` draws, as `(lot seq, points)`, and the debt it leaves: first the
+/// lots in `first` (the grant being reversed, spendable or still pending, unless expired), then
+/// spendable lots as [`plan_debit`] orders them, then other pending lots (the soonest
+/// spendable first); only what none of those hold becomes the debt.
+pub fn plan_reversal(
+    lots: &[Lot],
+    first: &[i64],
+    points: i64,
+    today: Date,
+) -> (Vec<(i64, i64)>, i64) {
+    let unexpired = |lot: &Lot| lot.expires_on.is_none_or(|end| today < end);
+    let mut left = points;
+    let mut draws = Vec::new();
+    let mut drawn: Vec<(i64, i64)> = Vec::new();
+    for seq in first {
+        if drawn.iter().any(|(s, _)| s == seq) {
+            continue;
+        }
+        if let Some(lot) = lots.iter().find(|lot| lot.seq == *seq && unexpired(lot)) {
+            let take = left.min(lot.remaining.max(0));
+            if take > 0 {
+                draws.push((lot.seq, take));
+                drawn.push((lot.seq, take));
+                left -= take;
+            }
+        }
+    }
+    if left > 0 {
+        let rest: Vec<Lot> = lots
+            .iter()
+            .map(|lot| {
+                let taken: i64 = drawn
+                    .iter()
+                    .filter(|(s, _)| *s == lot.seq)
+                    .map(|(_, p)| p)
+                    .sum();
+                Lot {
+                    remaining: lot.remaining - taken,
+                    ..*lot
+                }
+            })
+            .collect();
+        let available = PointsBalance::of(&rest, today).available;
+        let take = left.min(available);
+        if let Ok(more) = plan_debit(&rest, take, today) {
+            draws.extend(more);
+            left -= take;
+        }
+        let mut pending: Vec<&Lot> = rest
+            .iter()
+            .filter(|lot| lot.remaining > 0 && lot.pending(today))
+            .collect();
+        pending.sort_by_key(|lot| (lot.available_on, lot.seq));
+        for lot in pending {
+            if left == 0 {
+                break;
+            }
+            let take = left.min(lot.remaining);
+            draws.push((lot.seq, take));
+            left -= take;
+        }
+    }
+    (draws, left)
+}
+
 /// A member's points as of a day.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PointsBalance {
@@ -170,6 +246,8 @@ pub struct PointsBalance {
     pub pending: i64,
     /// Spendable points by the first day they no longer count, soonest first.
     pub expiring: Vec<(Date, i64)>,
+    /// Points taken back after they were spent, to be settled from the next credits.
+    pub debt: i64,
 }
 
 impl PointsBalance {
@@ -191,6 +269,13 @@ impl PointsBalance {
         }
         balance.expiring.sort_unstable();
         balance
+    }
+
+    /// The same balance owing `debt`.
+    #[must_use]
+    pub fn with_debt(mut self, debt: i64) -> Self {
+        self.debt = debt;
+        self
     }
 
     /// Spendable points that stop counting within `days` days of `today` (on or before
@@ -273,6 +358,30 @@ mod tests {
     }
 
     #[test]
+    fn a_reversal_takes_its_own_grant_first_then_spendable_points_and_owes_the_rest() {
+        let mut own = lot(7, 40, Some(date(2027, 1, 1)));
+        own.available_on = date(2026, 3, 20);
+        let lots = [lot(1, 25, Some(date(2026, 6, 1))), lot(2, 10, None), own];
+        let today = date(2026, 3, 10);
+        // The order's own grant is still pending: it is taken back first anyway.
+        assert_eq!(plan_reversal(&lots, &[7], 30, today), (vec![(7, 30)], 0));
+        assert_eq!(
+            plan_reversal(&lots, &[7], 80, today),
+            (vec![(7, 40), (1, 25), (2, 10)], 5)
+        );
+        // Another order's pending points go before anything is owed.
+        let mut other = lot(8, 20, None);
+        other.available_on = date(2026, 3, 25);
+        assert_eq!(
+            plan_reversal(&[lots[0], other], &[], 30, today),
+            (vec![(1, 25), (8, 5)], 0)
+        );
+        // An expired grant gives nothing back.
+        let expired = lot(9, 50, Some(date(2026, 3, 1)));
+        assert_eq!(plan_reversal(&[expired], &[9], 20, today), (vec![], 20));
+    }
+
+    #[test]
     fn causes_and_keys_are_checked() {
         assert_eq!(parse_cause(" order:O-1 "), Ok("order:O-1".to_owned()));
         assert!(parse_cause("gift:x").is_err());
@@ -307,6 +416,32 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn a_reversal_draws_no_lot_below_zero_and_owes_only_what_it_could_not_draw(
+            lots in lots(),
+            first in prop::collection::vec(1i64..9, 0..3),
+            points in 1i64..600,
+            day in 0i16..120,
+        ) {
+            let today = date(2026, 1, 1).checked_add(jiff::Span::new().days(i64::from(day))).unwrap();
+            let (draws, debt) = plan_reversal(&lots, &first, points, today);
+            prop_assert_eq!(draws.iter().map(|(_, p)| p).sum::<i64>() + debt, points);
+            prop_assert!(debt >= 0);
+            for lot in &lots {
+                let taken: i64 = draws.iter().filter(|(s, _)| *s == lot.seq).map(|(_, p)| p).sum();
+                prop_assert!(taken <= lot.remaining.max(0));
+            }
+            if debt > 0 {
+                // Nothing spendable or pending was left behind.
+                let left: i64 = lots
+                    .iter()
+                    .filter(|l| l.spendable(today) || l.pending(today))
+                    .map(|l| l.remaining - draws.iter().filter(|(s, _)| *s == l.seq).map(|(_, p)| p).sum::<i64>())
+                    .sum();
+                prop_assert_eq!(left, 0);
+            }
+        }
+
         #[test]
         fn a_debit_spends_exactly_what_it_asks_from_spendable_lots_earliest_expiry_first(
             lots in lots(),

@@ -9,8 +9,9 @@ use regulars_api::ApiSettings;
 use regulars_app::PointsSettings;
 use regulars_app::segments::{OrderRules, ValidOrderMode};
 use regulars_app::{Brand, IngestSettings, SegmentSettings};
-use regulars_domain::PointsExpiry;
-use regulars_domain::{Currency, Money, Store};
+use regulars_domain::{
+    BonusPeriod, Currency, EarnRules, Money, Multiplier, PointsExpiry, Sku, Store,
+};
 use regulars_engine::{
     CustomerMode, EngineConfig, FrequencyUnit, Ratio, Rfm8Monetary, Rfm8Threshold,
     StoreAggregation, ValueBins,
@@ -74,6 +75,34 @@ pub struct PointsSection {
     pub expiry: Option<String>,
     /// Days a grant counts under `per_grant`.
     pub expiry_days: Option<u32>,
+    /// Orders earn points.
+    pub earn: Option<bool>,
+    /// The spend (major units of the brand's currency) that earns one base point.
+    pub unit: Option<u64>,
+    /// Days an order's points stay pending.
+    pub pending_days: Option<u32>,
+    /// Category multipliers.
+    pub categories: Option<std::collections::BTreeMap<String, f64>>,
+    /// Sku multipliers.
+    pub skus: Option<std::collections::BTreeMap<String, f64>>,
+    /// Days that earn more.
+    pub bonus_periods: Option<Vec<BonusPeriodSection>>,
+}
+
+/// `[[points.bonus_periods]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BonusPeriodSection {
+    /// Its name.
+    pub name: String,
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day, `YYYY-MM-DD`.
+    pub to: String,
+    /// Only these weekdays (`mon` … `sun`).
+    pub weekdays: Option<Vec<String>>,
+    /// What orders in it earn, times.
+    pub multiplier: f64,
 }
 
 /// `[segments]`
@@ -493,24 +522,6 @@ impl Config {
                 reason: format!("{recompute_every_days} is not between 1 and 366"),
             });
         }
-        let points = file.points.unwrap_or_default();
-        let expiry_days = points.expiry_days.unwrap_or(365);
-        if !(1..=3_660).contains(&expiry_days) {
-            return Err(ConfigError::Invalid {
-                key: "points.expiry_days",
-                reason: format!("{expiry_days} is not between 1 and 3660"),
-            });
-        }
-        let expiry = match points.expiry.as_deref().unwrap_or("per_grant") {
-            "per_grant" => PointsExpiry::PerGrant(expiry_days),
-            "never" => PointsExpiry::Never,
-            other => {
-                return Err(ConfigError::Invalid {
-                    key: "points.expiry",
-                    reason: format!("`{other}` is not `per_grant` or `never`"),
-                });
-            }
-        };
         let tick_seconds = segments.tick_seconds.unwrap_or(60);
         if !(1..=3_600).contains(&tick_seconds) {
             return Err(ConfigError::Invalid {
@@ -569,6 +580,11 @@ impl Config {
                 ));
             }
         };
+        let points = points_settings(
+            file.points.unwrap_or_default(),
+            currency,
+            orders.include_shipping,
+        )?;
         let max_connections = database.max_connections.unwrap_or(8);
         if max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
@@ -600,12 +616,126 @@ impl Config {
                 recompute_every_days,
                 snapshot_keep_days: segments.snapshot_keep_days.unwrap_or(400),
             },
-            points: PointsSettings { expiry },
+            points,
             tick: std::time::Duration::from_secs(tick_seconds),
             idempotency_keep: jiff::SignedDuration::from_hours(i64::from(idempotency_keep_hours)),
             warnings: Vec::new(),
         })
     }
+}
+
+/// The `[points]` rules, checked.
+fn points_settings(
+    points: PointsSection,
+    currency: Currency,
+    include_shipping: bool,
+) -> Result<PointsSettings, ConfigError> {
+    let expiry_days = points.expiry_days.unwrap_or(365);
+    if !(1..=3_660).contains(&expiry_days) {
+        return Err(invalid(
+            "points.expiry_days",
+            format!("{expiry_days} is not between 1 and 3660"),
+        ));
+    }
+    let expiry = match points.expiry.as_deref().unwrap_or("per_grant") {
+        "per_grant" => PointsExpiry::PerGrant(expiry_days),
+        "never" => PointsExpiry::Never,
+        other => {
+            return Err(invalid(
+                "points.expiry",
+                format!("`{other}` is not `per_grant` or `never`"),
+            ));
+        }
+    };
+    let pending_days = points.pending_days.unwrap_or(14);
+    if pending_days > 365 {
+        return Err(invalid(
+            "points.pending_days",
+            format!("{pending_days} is more than 365"),
+        ));
+    }
+    let unit = points.unit.unwrap_or(100);
+    if !(1..=1_000_000).contains(&unit) {
+        return Err(invalid(
+            "points.unit",
+            format!("{unit} is not between 1 and 1000000"),
+        ));
+    }
+    let unit = Money::parse_major(&unit.to_string(), currency)
+        .map_err(|reason| invalid("points.unit", reason))?;
+    let multiplier = |key: &'static str, name: &str, value: f64| {
+        Multiplier::from_decimal(value).map_err(|reason| invalid(key, format!("{name}: {reason}")))
+    };
+    let mut categories = Vec::new();
+    for (name, value) in points.categories.unwrap_or_default() {
+        categories.push((name.clone(), multiplier("points.categories", &name, value)?));
+    }
+    let mut skus = Vec::new();
+    for (name, value) in points.skus.unwrap_or_default() {
+        let sku = Sku::parse(&name).map_err(|reason| invalid("points.skus", reason))?;
+        skus.push((sku, multiplier("points.skus", &name, value)?));
+    }
+    let mut bonus_periods = Vec::new();
+    for period in points.bonus_periods.unwrap_or_default() {
+        let day = |text: &str| {
+            regulars_domain::parse_date(text).map_err(|reason| {
+                invalid("points.bonus_periods", format!("{}: {reason}", period.name))
+            })
+        };
+        let (from, to) = (day(&period.from)?, day(&period.to)?);
+        if to < from {
+            return Err(invalid(
+                "points.bonus_periods",
+                format!("{}: ends on {to}, before it starts on {from}", period.name),
+            ));
+        }
+        let mut weekdays = Vec::new();
+        for name in period.weekdays.iter().flatten() {
+            weekdays.push(weekday(name).ok_or_else(|| {
+                invalid(
+                    "points.bonus_periods",
+                    format!(
+                        "{}: `{name}` is not mon, tue, wed, thu, fri, sat or sun",
+                        period.name
+                    ),
+                )
+            })?);
+        }
+        bonus_periods.push(BonusPeriod {
+            multiplier: multiplier("points.bonus_periods", &period.name, period.multiplier)?,
+            name: period.name,
+            from,
+            to,
+            weekdays,
+        });
+    }
+    let earn = points.earn.unwrap_or(true).then_some(EarnRules {
+        unit,
+        include_shipping,
+        categories,
+        skus,
+        bonus_periods,
+    });
+    Ok(PointsSettings {
+        expiry,
+        earn,
+        pending_days,
+    })
+}
+
+/// A weekday from its three-letter English name.
+fn weekday(name: &str) -> Option<jiff::civil::Weekday> {
+    use jiff::civil::Weekday;
+    Some(match name.to_ascii_lowercase().as_str() {
+        "mon" => Weekday::Monday,
+        "tue" => Weekday::Tuesday,
+        "wed" => Weekday::Wednesday,
+        "thu" => Weekday::Thursday,
+        "fri" => Weekday::Friday,
+        "sat" => Weekday::Saturday,
+        "sun" => Weekday::Sunday,
+        _ => return None,
+    })
 }
 
 /// An exact ratio from a TOML number (at most six decimals).
@@ -921,10 +1051,16 @@ mod tests {
                     && s.snapshot_keep_days.is_some()
                     && s.tick_seconds.is_some()
             })
-            && file
-                .points
-                .as_ref()
-                .is_some_and(|p| p.expiry.is_some() && p.expiry_days.is_some());
+            && file.points.as_ref().is_some_and(|p| {
+                p.expiry.is_some()
+                    && p.expiry_days.is_some()
+                    && p.earn.is_some()
+                    && p.unit.is_some()
+                    && p.pending_days.is_some()
+                    && p.categories.is_some()
+                    && p.skus.is_some()
+                    && p.bonus_periods.is_some()
+            });
         assert!(every_key_set, "config/example.toml must show every key");
         let orders = file.orders.as_ref().unwrap();
         let cycle = file.cycle.as_ref().unwrap();
@@ -1220,6 +1356,68 @@ mod tests {
             error.to_string(),
             "`points.expiry`: `monthly` is not `per_grant` or `never`"
         );
+    }
+
+    #[test]
+    fn earning_rules_are_read_with_multipliers_and_bonus_days_and_bad_ones_are_named() {
+        let load = |text: &str| {
+            Config::from_sources(
+                Some(("regulars.toml", text)),
+                &[],
+                &Overrides::default(),
+                &no_files,
+            )
+        };
+        let default = Config::from_sources(None, &[], &Overrides::default(), &no_files).unwrap();
+        let earn = default.points.earn.unwrap();
+        assert_eq!(earn.unit, Money::from_minor(10_000, Currency::TWD));
+        assert_eq!(default.points.pending_days, 14);
+        let config = load(
+            "[points]\nunit = 50\npending_days = 7\n\
+             bonus_periods = [{ name = \"launch\", from = \"2026-12-01\", to = \"2026-12-07\", \
+             weekdays = [\"sat\", \"sun\"], multiplier = 3 }]\n\
+             [points.categories]\nbeans = 1.5\n[points.skus]\n\"CF-LAT\" = 2.0\n",
+        )
+        .unwrap();
+        let earn = config.points.earn.unwrap();
+        assert_eq!(earn.unit, Money::from_minor(5_000, Currency::TWD));
+        assert_eq!(earn.categories[0].1.hundredths(), 150);
+        assert_eq!(earn.skus[0].0.as_str(), "CF-LAT");
+        let period = &earn.bonus_periods[0];
+        assert_eq!(
+            (period.name.as_str(), period.multiplier.hundredths()),
+            ("launch", 300)
+        );
+        assert!(period.covers(jiff::civil::date(2026, 12, 5)));
+        assert!(!period.covers(jiff::civil::date(2026, 12, 4)));
+        assert!(
+            load("[points]\nearn = false\n")
+                .unwrap()
+                .points
+                .earn
+                .is_none()
+        );
+        let errors = [
+            (
+                "[points.categories]\nbeans = 0\n",
+                "`points.categories`: beans: ×0 is not between ×0.01 and ×100",
+            ),
+            (
+                "[points]\nbonus_periods = [{ name = \"x\", from = \"2026-12-07\", to = \"2026-12-01\", multiplier = 2 }]\n",
+                "`points.bonus_periods`: x: ends on 2026-12-01, before it starts on 2026-12-07",
+            ),
+            (
+                "[points]\nbonus_periods = [{ name = \"x\", from = \"2026-12-01\", to = \"2026-12-07\", weekdays = [\"someday\"], multiplier = 2 }]\n",
+                "`points.bonus_periods`: x: `someday` is not mon, tue, wed, thu, fri, sat or sun",
+            ),
+            (
+                "[points]\nunit = 0\n",
+                "`points.unit`: 0 is not between 1 and 1000000",
+            ),
+        ];
+        for (text, message) in errors {
+            assert_eq!(load(text).unwrap_err().to_string(), message, "{text}");
+        }
     }
 
     #[test]

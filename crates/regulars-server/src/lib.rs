@@ -44,7 +44,7 @@ pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     Ok(App::new(store, clock, config.brand.clone(), config.ingest)
         .with_segmentation(config.engine.clone(), config.orders)
         .with_segment_settings(config.segments)
-        .with_points_settings(config.points))
+        .with_points_settings(config.points.clone()))
 }
 
 /// How often the server forgets idempotency keys older than it keeps them.
@@ -103,14 +103,26 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight. Meanwhile it
-    /// checks for a new day every tick and moves the segments, and once an hour forgets the
-    /// idempotency keys older than `[server] idempotency_keep_hours`.
+    /// earns points from the orders recorded, checks for a new day every tick and moves the
+    /// segments, and once an hour forgets the idempotency keys older than `[server]
+    /// idempotency_keep_hours`.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let app = self.app.clone();
         let (tick, keep) = (self.tick, self.idempotency_keep);
+        let accruing = app.clone();
+        let accruer = tokio::spawn(async move {
+            // Orders and returns just recorded earn or take back their points at once; the
+            // tick below catches what other processes (an import) queued.
+            loop {
+                accruing.points_due().await;
+                if let Err(error) = accruing.accrue_points().await {
+                    tracing::error!(%error, "earning points from orders failed");
+                }
+            }
+        });
         let ticker = tokio::spawn(async move {
             let mut interval = tokio::time::interval(tick);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -120,6 +132,16 @@ impl Server {
                 interval.tick().await;
                 if let Err(error) = app.tick_segments().await {
                     tracing::error!(%error, "moving the segments to a new day failed");
+                }
+                match app.accrue_points().await {
+                    Ok(accrued) if accrued.orders > 0 => tracing::info!(
+                        orders = accrued.orders,
+                        earned = accrued.earned,
+                        reversed = accrued.reversed,
+                        "points from orders"
+                    ),
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(%error, "earning points from orders failed"),
                 }
                 // Once a day (and at start), what expired grants have left leaves the ledger.
                 let today = app.today();
@@ -150,6 +172,7 @@ impl Server {
             .await
             .context("serving HTTP");
         ticker.abort();
+        accruer.abort();
         served
     }
 }

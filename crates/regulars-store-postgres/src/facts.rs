@@ -439,6 +439,14 @@ impl FactStore for PostgresStore {
             .await
             .map_err(db_error)?;
         }
+        queue_point_orders(
+            &mut tx,
+            plan.inserts
+                .iter()
+                .map(|o| o.order_id.as_str())
+                .chain(plan.status_changes.iter().map(|c| c.order_id.as_str())),
+        )
+        .await?;
         tx.commit().await.map_err(db_error)?;
         Ok(Recorded {
             outcomes: plan.outcomes,
@@ -530,6 +538,7 @@ impl FactStore for PostgresStore {
             },
         )
         .await?;
+        queue_point_orders(&mut tx, plan.inserts.iter().map(|r| r.order_id.as_str())).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(plan.outcomes)
     }
@@ -710,6 +719,21 @@ impl FactStore for PostgresStore {
             .collect();
         orders.sort_by(|a, b| a.order_id.cmp(&b.order_id));
         Ok(orders)
+    }
+
+    async fn get_returns(&self, order_ids: &[OrderId]) -> StoreResult<Vec<NewReturn>> {
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        let ids = json_array(order_ids.iter().map(OrderId::as_str));
+        let mut returns: Vec<NewReturn> = load_returns(
+            &mut conn,
+            "WHERE order_id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+            &ids,
+        )
+        .await?
+        .into_values()
+        .collect();
+        returns.sort_by(|a, b| (a.completed_at, &a.return_id).cmp(&(b.completed_at, &b.return_id)));
+        Ok(returns)
     }
 
     async fn get_member_facts(&self, member_id: &MemberId, limit: u32) -> StoreResult<MemberFacts> {
@@ -934,6 +958,25 @@ impl FactStore for PostgresStore {
 }
 
 /// Returns (with their lines) chosen by `filter`, whose one parameter is a JSON array of ids.
+/// Puts orders on the points queue, in the fact's own transaction.
+async fn queue_point_orders<'a>(
+    conn: &mut PgConnection,
+    order_ids: impl Iterator<Item = &'a str>,
+) -> StoreResult<()> {
+    let ids = json_array(order_ids);
+    if ids == "[]" {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO points_order_queue (order_id) SELECT jsonb_array_elements_text($1::jsonb)",
+    )
+    .bind(ids)
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
 async fn load_returns(
     conn: &mut PgConnection,
     filter: &str,

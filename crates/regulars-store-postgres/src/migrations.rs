@@ -33,6 +33,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0006_audiences.sql"),
     ),
     (7, "points", include_str!("../migrations/0007_points.sql")),
+    (
+        8,
+        "points earning",
+        include_str!("../migrations/0008_points_earning.sql"),
+    ),
 ];
 
 pub(crate) fn migrator() -> Migrator {

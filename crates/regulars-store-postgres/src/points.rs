@@ -1,13 +1,14 @@
-//! The points ledger on PostgreSQL. Each operation locks its member's row first, so the lots a
-//! debit plans from are the lots it writes against: concurrent debits never overspend.
+//! The points ledger on PostgreSQL, with the debts reversals leave and the queue of orders to
+//! earn from. Each operation locks its member's row first, so the lots a debit plans from are the
+//! lots it writes against: concurrent debits never overspend.
 
 use async_trait::async_trait;
 use jiff::civil::Date;
-use regulars_domain::{Lot, MemberId, PointsKind};
-use regulars_store::rows::micros;
+use regulars_domain::{Lot, MemberId, OrderId, PointsKind};
+use regulars_store::rows::{json_array, json_numbers, micros};
 use regulars_store::{
-    PointsEntry, PointsOutcome, PointsRequest, PointsStore, StoreError, StoreResult, entry_draws,
-    same_operation,
+    Planned, PointsEntry, PointsHoldings, PointsOperation, PointsOutcome, PointsRequest,
+    PointsStore, SETTLE_REASON, StoreError, StoreResult, plan_entries, same_operation,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row as _};
@@ -41,14 +42,111 @@ fn entry(row: &PgRow) -> StoreResult<PointsEntry> {
     })
 }
 
-async fn entries_of_key(conn: &mut PgConnection, key: &str) -> StoreResult<Vec<PointsEntry>> {
+/// The operation recorded under `key`, if any.
+async fn operation(conn: &mut PgConnection, key: &str) -> StoreResult<Option<PointsOperation>> {
+    let stored = sqlx::query("SELECT kind, points FROM points_operations WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    let kind: String = stored.try_get("kind").map_err(db_error)?;
     let sql = format!("SELECT {ENTRY_COLUMNS} FROM points_entries WHERE key = $1 ORDER BY seq");
     let rows = sqlx::query(&sql)
         .bind(key)
         .fetch_all(&mut *conn)
         .await
         .map_err(db_error)?;
-    rows.iter().map(entry).collect()
+    let owed: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(points), 0)::BIGINT FROM points_debts WHERE key = $1",
+    )
+    .bind(key)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(Some(PointsOperation {
+        key: key.to_owned(),
+        kind: PointsKind::parse(&kind).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
+        points: stored.try_get("points").map_err(db_error)?,
+        entries: rows.iter().map(entry).collect::<StoreResult<_>>()?,
+        owed,
+    }))
+}
+
+/// The operation just found or written under `key`.
+async fn recorded(conn: &mut PgConnection, key: &str) -> StoreResult<PointsOperation> {
+    operation(conn, key)
+        .await?
+        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("operation {key} is gone")))
+}
+
+async fn holdings(conn: &mut PgConnection, member_id: &str) -> StoreResult<PointsHoldings> {
+    let debt: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(points), 0)::BIGINT FROM points_debts WHERE member_id = $1",
+    )
+    .bind(member_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(PointsHoldings {
+        lots: lots(conn, member_id).await?,
+        debt,
+    })
+}
+
+/// Writes one ledger entry and returns its sequence number.
+#[allow(clippy::too_many_arguments)]
+async fn insert_entry(
+    conn: &mut PgConnection,
+    request: &PointsRequest,
+    kind: PointsKind,
+    points: i64,
+    lot: Option<i64>,
+    credit: bool,
+    reason: &str,
+) -> StoreResult<i64> {
+    let available_on = credit.then(|| request.available_on.to_string());
+    let expires_on = request.expires_on.filter(|_| credit).map(|d| d.to_string());
+    sqlx::query_scalar(
+        "INSERT INTO points_entries (member_id, key, kind, points, lot, available_on, \
+         expires_on, reason, cause, day, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq",
+    )
+    .bind(request.member_id.as_str())
+    .bind(&request.key)
+    .bind(kind.as_str())
+    .bind(points)
+    .bind(lot)
+    .bind(available_on)
+    .bind(expires_on)
+    .bind(reason)
+    .bind(&request.cause)
+    .bind(request.day.to_string())
+    .bind(micros(request.at))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)
+}
+
+async fn insert_debt(
+    conn: &mut PgConnection,
+    request: &PointsRequest,
+    points: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO points_debts (member_id, key, points, day, at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(request.member_id.as_str())
+    .bind(&request.key)
+    .bind(points)
+    .bind(request.day.to_string())
+    .bind(micros(request.at))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
 }
 
 async fn lots(conn: &mut PgConnection, member_id: &str) -> StoreResult<Vec<Lot>> {
@@ -75,86 +173,220 @@ async fn lots(conn: &mut PgConnection, member_id: &str) -> StoreResult<Vec<Lot>>
         .collect()
 }
 
+/// Records one operation inside `conn`'s transaction, its member's row locked.
+async fn record_one(
+    conn: &mut PgConnection,
+    request: &PointsRequest,
+) -> StoreResult<PointsOutcome> {
+    let member = request.member_id.as_str();
+    let stored =
+        sqlx::query("SELECT member_id, kind, points FROM points_operations WHERE key = $1")
+            .bind(&request.key)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    if let Some(row) = stored {
+        let stored_member: String = row.try_get("member_id").map_err(db_error)?;
+        let kind: String = row.try_get("kind").map_err(db_error)?;
+        let points: i64 = row.try_get("points").map_err(db_error)?;
+        if !same_operation(request, &stored_member, &kind, points) {
+            return Ok(PointsOutcome::KeyReused);
+        }
+        return Ok(PointsOutcome::Replayed(
+            recorded(&mut *conn, &request.key).await?,
+        ));
+    }
+    let planned = match plan_entries(request, &holdings(&mut *conn, member).await?) {
+        Ok(planned) => planned,
+        Err(available) => return Ok(PointsOutcome::Short(available)),
+    };
+    sqlx::query(
+        "INSERT INTO points_operations (key, member_id, kind, points, at) \
+             VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&request.key)
+    .bind(member)
+    .bind(request.kind.as_str())
+    .bind(request.points)
+    .bind(micros(request.at))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let mut credit = None;
+    for planned in planned {
+        match planned {
+            Planned::Credit(points) => {
+                let seq = insert_entry(
+                    &mut *conn,
+                    request,
+                    request.kind,
+                    points,
+                    None,
+                    true,
+                    &request.reason,
+                )
+                .await?;
+                credit = Some(seq);
+            }
+            Planned::Draw { lot, points } => {
+                insert_entry(
+                    &mut *conn,
+                    request,
+                    request.kind,
+                    points,
+                    Some(lot),
+                    false,
+                    &request.reason,
+                )
+                .await?;
+            }
+            Planned::Settle(points) => {
+                insert_entry(
+                    &mut *conn,
+                    request,
+                    PointsKind::Settle,
+                    points,
+                    credit,
+                    false,
+                    SETTLE_REASON,
+                )
+                .await?;
+                insert_debt(&mut *conn, request, points).await?;
+            }
+            Planned::Owe(points) => insert_debt(&mut *conn, request, points).await?,
+        }
+    }
+    Ok(PointsOutcome::Recorded(
+        recorded(&mut *conn, &request.key).await?,
+    ))
+}
+
 #[async_trait]
 impl PointsStore for PostgresStore {
-    async fn record_points(&self, request: &PointsRequest) -> StoreResult<PointsOutcome> {
-        let member = request.member_id.as_str();
+    async fn record_points_batch(
+        &self,
+        requests: &[PointsRequest],
+    ) -> StoreResult<Vec<PointsOutcome>> {
+        let mut members: Vec<&str> = requests.iter().map(|r| r.member_id.as_str()).collect();
+        members.sort_unstable();
+        members.dedup();
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        // The member's row is the lock every operation on their points takes first.
-        let known = sqlx::query("SELECT 1 FROM members WHERE member_id = $1 FOR UPDATE")
-            .bind(member)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        if known.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        let stored =
-            sqlx::query("SELECT member_id, kind, points FROM points_operations WHERE key = $1")
-                .bind(&request.key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        if let Some(row) = stored {
-            let stored_member: String = row.try_get("member_id").map_err(db_error)?;
-            let kind: String = row.try_get("kind").map_err(db_error)?;
-            let points: i64 = row.try_get("points").map_err(db_error)?;
-            if !same_operation(request, &stored_member, &kind, points) {
-                return Ok(PointsOutcome::KeyReused);
-            }
-            return Ok(PointsOutcome::Replayed(
-                entries_of_key(&mut tx, &request.key).await?,
-            ));
-        }
-        let draws = match entry_draws(request, &lots(&mut tx, member).await?) {
-            Ok(draws) => draws,
-            Err(available) => return Ok(PointsOutcome::Short(available)),
-        };
-        let at = micros(request.at);
-        sqlx::query(
-            "INSERT INTO points_operations (key, member_id, kind, points, at) \
-             VALUES ($1, $2, $3, $4, $5)",
+        // The member's row is the lock every operation on their points takes first, taken in id
+        // order so two batches never wait on each other in a circle.
+        let locked: Vec<String> = sqlx::query_scalar(
+            "SELECT member_id FROM members \
+             WHERE member_id IN (SELECT jsonb_array_elements_text($1::jsonb)) \
+             ORDER BY member_id FOR UPDATE",
         )
-        .bind(&request.key)
-        .bind(member)
-        .bind(request.kind.as_str())
-        .bind(request.points)
-        .bind(at)
-        .execute(&mut *tx)
+        .bind(json_array(members.iter().copied()))
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_error)?;
-        let credit = request.points > 0;
-        let available_on = credit.then(|| request.available_on.to_string());
-        let expires_on = request.expires_on.filter(|_| credit).map(|d| d.to_string());
-        for (lot, points) in &draws {
-            sqlx::query(
-                "INSERT INTO points_entries (member_id, key, kind, points, lot, available_on, \
-                 expires_on, reason, cause, day, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(member)
-            .bind(&request.key)
-            .bind(request.kind.as_str())
-            .bind(points)
-            .bind(lot)
-            .bind(&available_on)
-            .bind(&expires_on)
-            .bind(&request.reason)
-            .bind(&request.cause)
-            .bind(request.day.to_string())
-            .bind(at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        if locked.len() != members.len() {
+            return Err(StoreError::NotFound);
         }
-        let recorded = entries_of_key(&mut tx, &request.key).await?;
+        let mut outcomes = Vec::with_capacity(requests.len());
+        for request in requests {
+            outcomes.push(record_one(&mut tx, request).await?);
+        }
         tx.commit().await.map_err(db_error)?;
-        Ok(PointsOutcome::Recorded(recorded))
+        Ok(outcomes)
     }
 
-    async fn points_lots(&self, member_id: &MemberId) -> StoreResult<Vec<Lot>> {
+    async fn points_holdings(&self, member_id: &MemberId) -> StoreResult<PointsHoldings> {
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
-        lots(&mut conn, member_id.as_str()).await
+        holdings(&mut conn, member_id.as_str()).await
+    }
+
+    async fn points_operations(&self, keys: &[String]) -> StoreResult<Vec<PointsOperation>> {
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        let rows = sqlx::query(
+            "SELECT key, kind, points FROM points_operations \
+             WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb))",
+        )
+        .bind(json_array(keys.iter().map(String::as_str)))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        let mut operations = rows
+            .iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind").map_err(db_error)?;
+                Ok(PointsOperation {
+                    key: row.try_get("key").map_err(db_error)?,
+                    kind: PointsKind::parse(&kind)
+                        .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
+                    points: row.try_get("points").map_err(db_error)?,
+                    entries: Vec::new(),
+                    owed: 0,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        if operations.is_empty() {
+            return Ok(operations);
+        }
+        operations.sort_by(|a, b| a.key.cmp(&b.key));
+        let found = json_array(operations.iter().map(|op| op.key.as_str()));
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM points_entries \
+             WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY seq"
+        );
+        let entries = sqlx::query(&sql)
+            .bind(&found)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        let owed = sqlx::query(
+            "SELECT key, SUM(points)::BIGINT AS owed FROM points_debts \
+             WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb)) GROUP BY key",
+        )
+        .bind(&found)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        for row in &entries {
+            let entry = entry(row)?;
+            if let Ok(at) = operations.binary_search_by(|op| op.key.cmp(&entry.key)) {
+                operations[at].entries.push(entry);
+            }
+        }
+        for row in &owed {
+            let key: String = row.try_get("key").map_err(db_error)?;
+            if let Ok(at) = operations.binary_search_by(|op| op.key.cmp(&key)) {
+                operations[at].owed = row.try_get("owed").map_err(db_error)?;
+            }
+        }
+        Ok(operations)
+    }
+
+    async fn queued_point_orders(&self, limit: u32) -> StoreResult<Vec<(i64, OrderId)>> {
+        let rows =
+            sqlx::query("SELECT seq, order_id FROM points_order_queue ORDER BY seq LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let order: String = row.try_get("order_id").map_err(db_error)?;
+                Ok((
+                    row.try_get("seq").map_err(db_error)?,
+                    OrderId::parse(&order).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn dequeue_point_orders(&self, seqs: &[i64]) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM points_order_queue \
+             WHERE seq IN (SELECT jsonb_array_elements_text($1::jsonb)::BIGINT)",
+        )
+        .bind(json_numbers(seqs))
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
     }
 
     async fn expired_lots(&self, today: Date, limit: u32) -> StoreResult<Vec<(MemberId, Lot)>> {

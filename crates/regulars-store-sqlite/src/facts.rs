@@ -288,6 +288,22 @@ fn write_status_changes(
     Ok(())
 }
 
+/// Puts orders on the points queue, in the fact's own transaction.
+fn queue_point_orders<'a>(
+    conn: &Connection,
+    order_ids: impl Iterator<Item = &'a str>,
+) -> DbResult<()> {
+    let ids = json_array(order_ids);
+    if ids == "[]" {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO points_order_queue (order_id) SELECT value FROM json_each(?1)",
+    )?
+    .execute([ids])?;
+    Ok(())
+}
+
 /// Returns (with their lines) chosen by `filter`, whose one parameter is a JSON array of ids.
 fn load_returns(
     conn: &Connection,
@@ -521,6 +537,13 @@ impl FactStore for SqliteStore {
                 write_orders(tx, &plan.inserts, now)?;
                 write_lines(tx, &plan.lines)?;
                 write_status_changes(tx, &plan.status_changes, now)?;
+                queue_point_orders(
+                    tx,
+                    plan.inserts
+                        .iter()
+                        .map(|o| o.order_id.as_str())
+                        .chain(plan.status_changes.iter().map(|c| c.order_id.as_str())),
+                )?;
 
                 Ok(Recorded {
                     outcomes: plan.outcomes,
@@ -574,6 +597,7 @@ impl FactStore for SqliteStore {
                 }
                 let plan = plan_returns(&returns, &stored, &orders, &refunded);
                 write_returns(tx, &plan.inserts, micros(recorded_at))?;
+                queue_point_orders(tx, plan.inserts.iter().map(|r| r.order_id.as_str()))?;
                 Ok(plan.outcomes)
             })
             .await
@@ -682,6 +706,26 @@ impl FactStore for SqliteStore {
                 let mut orders: Vec<Order> = load_orders(&snapshot, &ids)?.into_values().collect();
                 orders.sort_by(|a, b| a.order_id.cmp(&b.order_id));
                 Ok(orders)
+            })
+            .await
+    }
+
+    async fn get_returns(&self, order_ids: &[OrderId]) -> StoreResult<Vec<NewReturn>> {
+        let ids = json_array(order_ids.iter().map(OrderId::as_str));
+        self.readers
+            .read(move |conn| {
+                let snapshot = conn.unchecked_transaction()?;
+                let mut returns: Vec<NewReturn> = load_returns(
+                    &snapshot,
+                    "WHERE order_id IN (SELECT value FROM json_each(?1))",
+                    &ids,
+                )?
+                .into_values()
+                .collect();
+                returns.sort_by(|a, b| {
+                    (a.completed_at, &a.return_id).cmp(&(b.completed_at, &b.return_id))
+                });
+                Ok(returns)
             })
             .await
     }

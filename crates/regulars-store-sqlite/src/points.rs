@@ -1,13 +1,14 @@
-//! The points ledger on SQLite. Every operation runs on the one writer connection, so the lots a
-//! debit plans from are the lots it writes against: concurrent debits never overspend.
+//! The points ledger on SQLite, with the debts reversals leave and the queue of orders to earn
+//! from. Every operation runs on the one writer connection, so the lots a debit plans from are
+//! the lots it writes against: concurrent debits never overspend.
 
 use async_trait::async_trait;
 use jiff::civil::Date;
-use regulars_domain::{Lot, MemberId, PointsKind};
-use regulars_store::rows::micros;
+use regulars_domain::{Lot, MemberId, OrderId, PointsKind};
+use regulars_store::rows::{json_array, json_numbers, micros};
 use regulars_store::{
-    PointsEntry, PointsOutcome, PointsRequest, PointsStore, StoreError, StoreResult, entry_draws,
-    same_operation,
+    Planned, PointsEntry, PointsHoldings, PointsOperation, PointsOutcome, PointsRequest,
+    PointsStore, SETTLE_REASON, StoreError, StoreResult, plan_entries, same_operation,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -53,6 +54,43 @@ fn entries(
     Ok(out)
 }
 
+/// The operation recorded under `key`, if any.
+fn operation(conn: &Connection, key: &str) -> DbResult<Option<PointsOperation>> {
+    let stored: Option<(String, i64)> = conn
+        .prepare_cached("SELECT kind, points FROM points_operations WHERE key = ?1")?
+        .query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let Some((kind, points)) = stored else {
+        return Ok(None);
+    };
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM points_entries WHERE key = ?1 ORDER BY seq");
+    let owed: i64 = conn
+        .prepare_cached("SELECT COALESCE(SUM(points), 0) FROM points_debts WHERE key = ?1")?
+        .query_row([key], |row| row.get(0))?;
+    Ok(Some(PointsOperation {
+        key: key.to_owned(),
+        kind: PointsKind::parse(&kind).map_err(anyhow::Error::msg)?,
+        points,
+        entries: entries(conn, &sql, &[&key])?,
+        owed,
+    }))
+}
+
+/// The operation just found or written under `key`.
+fn recorded(conn: &Connection, key: &str) -> DbResult<PointsOperation> {
+    operation(conn, key)?.ok_or_else(|| anyhow::anyhow!("operation {key} is gone").into())
+}
+
+fn holdings(conn: &Connection, member_id: &str) -> DbResult<PointsHoldings> {
+    let debt: i64 = conn
+        .prepare_cached("SELECT COALESCE(SUM(points), 0) FROM points_debts WHERE member_id = ?1")?
+        .query_row([member_id], |row| row.get(0))?;
+    Ok(PointsHoldings {
+        lots: lots(conn, member_id)?,
+        debt,
+    })
+}
+
 fn lots(conn: &Connection, member_id: &str) -> DbResult<Vec<Lot>> {
     let mut statement = conn.prepare_cached(
         "SELECT c.seq, c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
@@ -74,89 +112,235 @@ fn lots(conn: &Connection, member_id: &str) -> DbResult<Vec<Lot>> {
     Ok(out)
 }
 
-#[async_trait]
-impl PointsStore for SqliteStore {
-    async fn record_points(&self, request: &PointsRequest) -> StoreResult<PointsOutcome> {
-        let request = request.clone();
-        self.writer
-            .write(move |tx| {
-                let member = request.member_id.as_str();
-                let known: Option<i64> = tx
-                    .query_row(
-                        "SELECT 1 FROM members WHERE member_id = ?1",
-                        [member],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                if known.is_none() {
-                    return Err(StoreError::NotFound.into());
-                }
-                let stored: Option<(String, String, i64)> = tx
-                    .query_row(
-                        "SELECT member_id, kind, points FROM points_operations WHERE key = ?1",
-                        [&request.key],
-                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                    )
-                    .optional()?;
-                if let Some((stored_member, kind, points)) = stored {
-                    if !same_operation(&request, &stored_member, &kind, points) {
-                        return Ok(PointsOutcome::KeyReused);
-                    }
-                    let sql = format!(
-                        "SELECT {ENTRY_COLUMNS} FROM points_entries WHERE key = ?1 ORDER BY seq"
-                    );
-                    return Ok(PointsOutcome::Replayed(entries(tx, &sql, &[&request.key])?));
-                }
-                let draws = match entry_draws(&request, &lots(tx, member)?) {
-                    Ok(draws) => draws,
-                    Err(available) => return Ok(PointsOutcome::Short(available)),
-                };
-                let at = micros(request.at);
-                tx.execute(
-                    "INSERT INTO points_operations (key, member_id, kind, points, at) \
+/// Records one operation inside the writer's transaction (its member known).
+fn record_one(tx: &Connection, request: &PointsRequest) -> DbResult<PointsOutcome> {
+    let member = request.member_id.as_str();
+    let stored: Option<(String, String, i64)> = tx
+        .prepare_cached("SELECT member_id, kind, points FROM points_operations WHERE key = ?1")?
+        .query_row([&request.key], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .optional()?;
+    if let Some((stored_member, kind, points)) = stored {
+        if !same_operation(request, &stored_member, &kind, points) {
+            return Ok(PointsOutcome::KeyReused);
+        }
+        return Ok(PointsOutcome::Replayed(recorded(tx, &request.key)?));
+    }
+    let planned = match plan_entries(request, &holdings(tx, member)?) {
+        Ok(planned) => planned,
+        Err(available) => return Ok(PointsOutcome::Short(available)),
+    };
+    let at = micros(request.at);
+    tx.execute(
+        "INSERT INTO points_operations (key, member_id, kind, points, at) \
                      VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![
-                        request.key,
-                        member,
-                        request.kind.as_str(),
-                        request.points,
-                        at
-                    ],
-                )?;
-                let credit = request.points > 0;
-                let available_on = credit.then(|| request.available_on.to_string());
-                let expires_on = request.expires_on.filter(|_| credit).map(|d| d.to_string());
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO points_entries (member_id, key, kind, points, lot, available_on, \
+        params![
+            request.key,
+            member,
+            request.kind.as_str(),
+            request.points,
+            at
+        ],
+    )?;
+    let day = request.day.to_string();
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO points_entries (member_id, key, kind, points, lot, available_on, \
                      expires_on, reason, cause, day, at) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )?;
-                for (lot, points) in &draws {
-                    insert.execute(params![
-                        member,
-                        request.key,
-                        request.kind.as_str(),
-                        points,
-                        lot,
-                        available_on,
-                        expires_on,
-                        request.reason,
-                        request.cause,
-                        request.day.to_string(),
-                        at,
-                    ])?;
+    )?;
+    let mut owe = tx.prepare_cached(
+        "INSERT INTO points_debts (member_id, key, points, day, at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut credit = None;
+    for planned in planned {
+        match planned {
+            Planned::Credit(points) => {
+                insert.execute(params![
+                    member,
+                    request.key,
+                    request.kind.as_str(),
+                    points,
+                    None::<i64>,
+                    request.available_on.to_string(),
+                    request.expires_on.map(|d| d.to_string()),
+                    request.reason,
+                    request.cause,
+                    day,
+                    at,
+                ])?;
+                credit = Some(tx.last_insert_rowid());
+            }
+            Planned::Draw { lot, points } => {
+                insert.execute(params![
+                    member,
+                    request.key,
+                    request.kind.as_str(),
+                    points,
+                    lot,
+                    None::<String>,
+                    None::<String>,
+                    request.reason,
+                    request.cause,
+                    day,
+                    at,
+                ])?;
+            }
+            Planned::Settle(points) => {
+                insert.execute(params![
+                    member,
+                    request.key,
+                    PointsKind::Settle.as_str(),
+                    points,
+                    credit,
+                    None::<String>,
+                    None::<String>,
+                    SETTLE_REASON,
+                    request.cause,
+                    day,
+                    at,
+                ])?;
+                owe.execute(params![member, request.key, points, day, at])?;
+            }
+            Planned::Owe(points) => {
+                owe.execute(params![member, request.key, points, day, at])?;
+            }
+        }
+    }
+    Ok(PointsOutcome::Recorded(recorded(tx, &request.key)?))
+}
+
+#[async_trait]
+impl PointsStore for SqliteStore {
+    async fn record_points_batch(
+        &self,
+        requests: &[PointsRequest],
+    ) -> StoreResult<Vec<PointsOutcome>> {
+        let requests = requests.to_vec();
+        self.writer
+            .write(move |tx| {
+                let mut members: Vec<&str> =
+                    requests.iter().map(|r| r.member_id.as_str()).collect();
+                members.sort_unstable();
+                members.dedup();
+                let known: i64 = tx
+                    .prepare_cached(
+                        "SELECT COUNT(*) FROM members \
+                         WHERE member_id IN (SELECT value FROM json_each(?1))",
+                    )?
+                    .query_row([json_array(members.iter().copied())], |row| row.get(0))?;
+                if usize::try_from(known).ok() != Some(members.len()) {
+                    return Err(StoreError::NotFound.into());
                 }
-                let sql = format!(
-                    "SELECT {ENTRY_COLUMNS} FROM points_entries WHERE key = ?1 ORDER BY seq"
-                );
-                Ok(PointsOutcome::Recorded(entries(tx, &sql, &[&request.key])?))
+                requests
+                    .iter()
+                    .map(|request| record_one(tx, request))
+                    .collect()
             })
             .await
     }
 
-    async fn points_lots(&self, member_id: &MemberId) -> StoreResult<Vec<Lot>> {
+    async fn points_holdings(&self, member_id: &MemberId) -> StoreResult<PointsHoldings> {
         let member = member_id.to_string();
-        self.readers.read(move |conn| lots(conn, &member)).await
+        self.readers.read(move |conn| holdings(conn, &member)).await
+    }
+
+    async fn points_operations(&self, keys: &[String]) -> StoreResult<Vec<PointsOperation>> {
+        let keys = json_array(keys.iter().map(String::as_str));
+        self.readers
+            .read(move |conn| {
+                let snapshot = conn.unchecked_transaction()?;
+                let mut operations: Vec<PointsOperation> = Vec::new();
+                {
+                    let mut statement = snapshot.prepare_cached(
+                        "SELECT key, kind, points FROM points_operations \
+                         WHERE key IN (SELECT value FROM json_each(?1)) ORDER BY key",
+                    )?;
+                    let mut rows = statement.query([&keys])?;
+                    while let Some(row) = rows.next()? {
+                        let kind: String = row.get(1)?;
+                        operations.push(PointsOperation {
+                            key: row.get(0)?,
+                            kind: PointsKind::parse(&kind).map_err(anyhow::Error::msg)?,
+                            points: row.get(2)?,
+                            entries: Vec::new(),
+                            owed: 0,
+                        });
+                    }
+                }
+                if operations.is_empty() {
+                    return Ok(operations);
+                }
+                operations.sort_by(|a, b| a.key.cmp(&b.key));
+                let found = json_array(operations.iter().map(|op| op.key.as_str()));
+                let sql = format!(
+                    "SELECT {ENTRY_COLUMNS} FROM points_entries \
+                     WHERE key IN (SELECT value FROM json_each(?1)) ORDER BY seq"
+                );
+                let index = |key: &str| operations.binary_search_by(|op| op.key.as_str().cmp(key));
+                let mut placed = Vec::new();
+                for entry in entries(&snapshot, &sql, &[&found])? {
+                    if let Ok(at) = index(&entry.key) {
+                        placed.push((at, entry));
+                    }
+                }
+                let mut owed = Vec::new();
+                {
+                    let mut statement = snapshot.prepare_cached(
+                        "SELECT key, SUM(points) FROM points_debts \
+                         WHERE key IN (SELECT value FROM json_each(?1)) GROUP BY key",
+                    )?;
+                    let mut rows = statement.query([&found])?;
+                    while let Some(row) = rows.next()? {
+                        let key: String = row.get(0)?;
+                        if let Ok(at) = index(&key) {
+                            owed.push((at, row.get::<_, i64>(1)?));
+                        }
+                    }
+                }
+                for (at, entry) in placed {
+                    operations[at].entries.push(entry);
+                }
+                for (at, points) in owed {
+                    operations[at].owed = points;
+                }
+                Ok(operations)
+            })
+            .await
+    }
+
+    async fn queued_point_orders(&self, limit: u32) -> StoreResult<Vec<(i64, OrderId)>> {
+        self.readers
+            .read(move |conn| {
+                let mut statement = conn.prepare_cached(
+                    "SELECT seq, order_id FROM points_order_queue ORDER BY seq LIMIT ?1",
+                )?;
+                let mut rows = statement.query([limit])?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    let order: String = row.get(1)?;
+                    out.push((
+                        row.get(0)?,
+                        OrderId::parse(&order).map_err(anyhow::Error::msg)?,
+                    ));
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn dequeue_point_orders(&self, seqs: &[i64]) -> StoreResult<()> {
+        let seqs = json_numbers(seqs);
+        self.writer
+            .write(move |tx| {
+                tx.execute(
+                    "DELETE FROM points_order_queue WHERE seq IN (SELECT value FROM json_each(?1))",
+                    [seqs],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     async fn expired_lots(&self, today: Date, limit: u32) -> StoreResult<Vec<(MemberId, Lot)>> {

@@ -29,7 +29,8 @@ pub use error::{StoreError, StoreResult};
 pub use ingest::{Accepted, IngestOptions, ItemOutcome, Rejection};
 pub use keys::{ApiKeyRecord, IdempotencyClaim};
 pub use points::{
-    PointsEntry, PointsOutcome, PointsRequest, PointsStore, entry_draws, same_operation,
+    Draw, Planned, PointsEntry, PointsHoldings, PointsOperation, PointsOutcome, PointsRequest,
+    PointsStore, SETTLE_REASON, plan_entries, same_operation,
 };
 pub use saved::{AudienceMove, AudienceStore, LogFilter, Logged, SavedAudience, TagChange};
 pub use segments::{
@@ -191,6 +192,8 @@ pub trait FactStore: Send + Sync {
     /// The stored orders among `order_ids` (with their lines), in id order; unknown ids are left
     /// out.
     async fn get_orders(&self, order_ids: &[OrderId]) -> StoreResult<Vec<Order>>;
+    /// The returns against these orders (with their lines), by completion then id.
+    async fn get_returns(&self, order_ids: &[OrderId]) -> StoreResult<Vec<NewReturn>>;
     /// The members with these ids that exist, in id order.
     async fn get_members(&self, member_ids: &[MemberId]) -> StoreResult<Vec<Member>>;
     /// The members whose stored phone or e-mail is one of these: `(phone or address, member)`

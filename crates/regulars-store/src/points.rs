@@ -1,10 +1,11 @@
 //! What the store keeps of points: the append-only ledger (each operation's entries under its
-//! idempotency key) and, derived from it, what each credit has left.
+//! idempotency key), what each credit has left, the debts reversals leave and the next credits
+//! settle, and the queue of orders whose points may need earning or taking back.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use regulars_domain::{Lot, MemberId, PointsKind};
+use regulars_domain::{Lot, MemberId, OrderId, PointsKind};
 
 use crate::StoreResult;
 
@@ -52,9 +53,8 @@ pub struct PointsRequest {
     pub available_on: Date,
     /// For a credit, the first day it no longer counts, if it expires.
     pub expires_on: Option<Date>,
-    /// For a debit, the one lot to draw on (an expiry takes what an expired lot has left);
-    /// otherwise the earliest-expiring spendable lots.
-    pub lot: Option<i64>,
+    /// For a debit, what it draws on.
+    pub draw: Draw,
     /// Why, in words.
     pub reason: String,
     /// What caused it.
@@ -65,13 +65,44 @@ pub struct PointsRequest {
     pub at: Timestamp,
 }
 
+/// What a debit draws on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Draw {
+    /// Spendable points, earliest expiry first; refused when they fall short (a redemption, an
+    /// adjustment down).
+    Spendable,
+    /// What one lot has left, and only it (an expiry); refused when it falls short.
+    Lot(i64),
+    /// These lots first (the grant being taken back, even while pending), then spendable points;
+    /// what they do not hold becomes a debt the next credits settle (a reversal).
+    Reverse(Vec<i64>),
+}
+
+/// One operation as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointsOperation {
+    /// Its idempotency key.
+    pub key: String,
+    /// What it was.
+    pub kind: PointsKind,
+    /// The points it moved: a credit's grant (above 0), or all a debit took, owed part included
+    /// (below 0).
+    pub points: i64,
+    /// Its ledger entries: a credit's lot (and the draw that settled a debt from it), or a
+    /// debit's draws.
+    pub entries: Vec<PointsEntry>,
+    /// What it added to the member's debt (a reversal that could not draw it all), or, below 0,
+    /// what it paid off (a credit settling a debt).
+    pub owed: i64,
+}
+
 /// What a points request did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PointsOutcome {
-    /// Recorded these entries.
-    Recorded(Vec<PointsEntry>),
-    /// The key was used before for the same operation: its entries, nothing new.
-    Replayed(Vec<PointsEntry>),
+    /// Recorded this.
+    Recorded(PointsOperation),
+    /// The key was used before for the same operation: what it recorded then, nothing new.
+    Replayed(PointsOperation),
     /// A debit larger than the spendable points (this many): nothing recorded.
     Short(i64),
     /// The key was used before for a different operation: nothing recorded.
@@ -85,9 +116,30 @@ pub trait PointsStore: Send + Sync {
     /// draws on (`regulars_domain::plan_debit` over the lots as they are inside the
     /// transaction, so concurrent debits never spend a point twice). `NotFound` for an unknown
     /// member.
-    async fn record_points(&self, request: &PointsRequest) -> StoreResult<PointsOutcome>;
-    /// Every credit of the member with what it has left (drawn-dry ones included), oldest first.
-    async fn points_lots(&self, member_id: &MemberId) -> StoreResult<Vec<Lot>>;
+    async fn record_points(&self, request: &PointsRequest) -> StoreResult<PointsOutcome> {
+        let mut outcomes = self
+            .record_points_batch(std::slice::from_ref(request))
+            .await?;
+        Ok(outcomes.pop().expect("one outcome per request"))
+    }
+    /// Records operations in one transaction, in order, each as [`PointsStore::record_points`]
+    /// would, planned against what the ones before it wrote: an outcome per request. `NotFound`,
+    /// with nothing recorded, when one names an unknown member.
+    async fn record_points_batch(
+        &self,
+        requests: &[PointsRequest],
+    ) -> StoreResult<Vec<PointsOutcome>>;
+    /// Every credit of the member with what it has left (drawn-dry ones included), oldest first,
+    /// and what the member owes.
+    async fn points_holdings(&self, member_id: &MemberId) -> StoreResult<PointsHoldings>;
+    /// The recorded operations among these keys, in key order; unknown keys are left out.
+    async fn points_operations(&self, keys: &[String]) -> StoreResult<Vec<PointsOperation>>;
+    /// The oldest queued orders whose points may need earning or taking back (an order
+    /// recorded, moved to another status, or returned against), as `(queue seq, order)`, at most
+    /// `limit`; an order may be queued more than once.
+    async fn queued_point_orders(&self, limit: u32) -> StoreResult<Vec<(i64, OrderId)>>;
+    /// Takes handled orders off the queue.
+    async fn dequeue_point_orders(&self, seqs: &[i64]) -> StoreResult<()>;
     /// Lots that stopped counting by `today` (`expires_on` on or before it) with points left,
     /// oldest first, at most `limit`, with their members.
     async fn expired_lots(&self, today: Date, limit: u32) -> StoreResult<Vec<(MemberId, Lot)>>;
@@ -100,28 +152,89 @@ pub trait PointsStore: Send + Sync {
     ) -> StoreResult<Vec<PointsEntry>>;
 }
 
-/// The draws of a request whose key is new, given the member's lots as they are inside the
-/// transaction: a credit is one entry with no lot, a debit one `(lot, points below 0)` per lot
-/// it draws on (or on the one lot it names). The error is the points there are to draw when a
-/// debit asks for more.
-pub fn entry_draws(request: &PointsRequest, lots: &[Lot]) -> Result<Vec<(Option<i64>, i64)>, i64> {
+/// A member's credits with what each has left, and their debt.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PointsHoldings {
+    /// Every credit, oldest first.
+    pub lots: Vec<Lot>,
+    /// Points owed, settled from the next credits.
+    pub debt: i64,
+}
+
+/// The reason on a draw that paid off owed points from a new credit.
+pub const SETTLE_REASON: &str = "pays off points owed";
+
+/// One entry an operation writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planned {
+    /// The credit: a new lot of these points.
+    Credit(i64),
+    /// A draw of these points (below 0) on a lot.
+    Draw {
+        /// The lot drawn on.
+        lot: i64,
+        /// The points, below 0.
+        points: i64,
+    },
+    /// A draw of these points (below 0) on the credit just written, paying off as much debt.
+    Settle(i64),
+    /// These points (above 0) the reversal could not draw, owed from now on.
+    Owe(i64),
+}
+
+/// The entries of a request whose key is new, given the member's holdings as they are inside
+/// the transaction: a credit is its lot, then, when the member owes, a settling draw on it; a
+/// debit one draw per lot it takes from, and for a reversal what it could not take as owed. The
+/// error is the points there are to draw when a refusable debit asks for more.
+pub fn plan_entries(
+    request: &PointsRequest,
+    holdings: &PointsHoldings,
+) -> Result<Vec<Planned>, i64> {
     if request.points > 0 {
-        return Ok(vec![(None, request.points)]);
-    }
-    if let Some(seq) = request.lot {
-        let left = lots
-            .iter()
-            .find(|lot| lot.seq == seq)
-            .map_or(0, |lot| lot.remaining);
-        if left < -request.points {
-            return Err(left);
+        let mut planned = vec![Planned::Credit(request.points)];
+        let settle = holdings.debt.min(request.points);
+        if settle > 0 {
+            planned.push(Planned::Settle(-settle));
         }
-        return Ok(vec![(Some(seq), request.points)]);
+        return Ok(planned);
     }
-    let draws = regulars_domain::plan_debit(lots, -request.points, request.day)?;
+    let draws = match &request.draw {
+        Draw::Lot(seq) => {
+            let left = holdings
+                .lots
+                .iter()
+                .find(|lot| lot.seq == *seq)
+                .map_or(0, |lot| lot.remaining);
+            if left < -request.points {
+                return Err(left);
+            }
+            vec![(*seq, -request.points)]
+        }
+        Draw::Spendable => {
+            regulars_domain::plan_debit(&holdings.lots, -request.points, request.day)?
+        }
+        Draw::Reverse(first) => {
+            let (draws, owed) =
+                regulars_domain::plan_reversal(&holdings.lots, first, -request.points, request.day);
+            let mut planned: Vec<Planned> = draws
+                .into_iter()
+                .map(|(lot, points)| Planned::Draw {
+                    lot,
+                    points: -points,
+                })
+                .collect();
+            if owed > 0 {
+                planned.push(Planned::Owe(owed));
+            }
+            return Ok(planned);
+        }
+    };
     Ok(draws
         .into_iter()
-        .map(|(lot, points)| (Some(lot), -points))
+        .map(|(lot, points)| Planned::Draw {
+            lot,
+            points: -points,
+        })
         .collect())
 }
 

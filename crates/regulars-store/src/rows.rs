@@ -517,7 +517,13 @@ impl TryFrom<ApiKeyRow> for ApiKeyRecord {
     }
 }
 
-/// The SQL list of ids as a JSON array text, for `json_each` (SQLite) and `jsonb_array_elements_text`.
+/// Numbers as a JSON array, for `json_each` (SQLite) and `jsonb_array_elements_text`.
+pub fn json_numbers(numbers: &[i64]) -> String {
+    let items: Vec<String> = numbers.iter().map(i64::to_string).collect();
+    format!("[{}]", items.join(","))
+}
+
+/// Ids as a JSON array of strings, for `json_each` / `jsonb_array_elements_text`.
 pub fn json_array<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::from("[");
     for (idx, id) in ids.into_iter().enumerate() {

@@ -236,7 +236,8 @@ impl TestApp {
             db.config.brand.clone(),
             db.config.ingest,
         )
-        .with_segmentation(db.config.engine.clone(), db.config.orders);
+        .with_segmentation(db.config.engine.clone(), db.config.orders)
+        .with_points_settings(db.config.points.clone());
         let server = Server::with_app(&db.config, app.clone())
             .await
             .expect("binding the test server");

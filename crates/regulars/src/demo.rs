@@ -3,16 +3,46 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use regulars_domain::ApiRole;
+use regulars_domain::{ApiRole, BonusPeriod, Multiplier};
 use regulars_generate::BrandSpec;
-use regulars_server::app::write_brand;
+use regulars_server::app::{Clock as _, SystemClock, write_brand};
 use regulars_server::{Config, Server, shutdown_signal};
 
 use crate::cli::{DemoArgs, open_app};
 use crate::import::summary_text;
 use crate::output::Reporter;
 
+/// The demo brand's loyalty programme, unless the configuration has one: beans count double,
+/// merchandise half, and Wednesdays of the past year earned double points.
+fn demo_loyalty(config: &Config) -> Config {
+    let mut config = config.clone();
+    if let Some(earn) = config.points.earn.as_mut()
+        && earn.categories.is_empty()
+        && earn.skus.is_empty()
+        && earn.bonus_periods.is_empty()
+    {
+        let today = SystemClock
+            .now()
+            .to_zoned(config.brand.time_zone.clone())
+            .date();
+        let multiplier = |value| Multiplier::from_decimal(value).expect("a valid multiplier");
+        earn.categories = vec![
+            ("beans".to_owned(), multiplier(2.0)),
+            ("merchandise".to_owned(), multiplier(0.5)),
+        ];
+        earn.bonus_periods = vec![BonusPeriod {
+            name: "double points Wednesdays".to_owned(),
+            from: today.saturating_sub(jiff::Span::new().days(365)),
+            to: today,
+            weekdays: vec![jiff::civil::Weekday::Wednesday],
+            multiplier: multiplier(2.0),
+        }];
+    }
+    config
+}
+
 pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let config = &demo_loyalty(config);
     let app = open_app(config).await?;
     let counts = app.fact_counts().await?;
     if counts.orders == 0 {
@@ -41,6 +71,15 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         for summary in summaries? {
             eprintln!("{}", summary_text(&summary));
         }
+        let started = std::time::Instant::now();
+        let accrued = app.accrue_points().await?;
+        eprintln!(
+            "points: {} orders earned {} and returns and cancellations took back {} in {:.1}s",
+            accrued.orders,
+            accrued.earned,
+            accrued.reversed,
+            started.elapsed().as_secs_f64()
+        );
     } else {
         eprintln!(
             "using the demo data already in {} ({} members, {} orders); delete the folder to start over",

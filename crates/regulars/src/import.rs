@@ -67,13 +67,26 @@ pub async fn run(app: &App, args: &ImportArgs, json: bool) -> anyhow::Result<Exi
     let result = app.import_file(&args.file, &options, &mut reporter).await;
     reporter.finish().context("writing the errors file")?;
     let summary = result?;
+    // Orders and returns earn or take back points now, as the server would.
+    let accrued = app.accrue_points().await?;
     if json {
         let mut value = summary_json(&summary);
         value["errors_file"] =
             serde_json::json!(reporter.errors_path().map(|p| p.display().to_string()));
+        value["points"] = serde_json::json!({
+            "orders": accrued.orders,
+            "earned": accrued.earned,
+            "reversed": accrued.reversed,
+        });
         println!("{value}");
     } else {
         println!("{}", summary_text(&summary));
+        if accrued.orders > 0 {
+            println!(
+                "  points: {} orders earned {}, returns and cancellations took back {}",
+                accrued.orders, accrued.earned, accrued.reversed
+            );
+        }
         if let Some(path) = reporter.errors_path() {
             println!("  refused rows are listed in {}", path.display());
         }

@@ -115,6 +115,7 @@ fn print_recorded(recorded: &PointsRecorded, json: bool) {
             "entries": recorded.entries.iter().map(entry_json).collect::<Vec<_>>(),
             "available": recorded.balance.available,
             "pending": recorded.balance.pending,
+            "owed": recorded.balance.debt,
         });
         println!("{value}");
         return;
@@ -182,15 +183,21 @@ pub async fn run(app: &App, args: &PointsArgs, json: bool) -> anyhow::Result<Exi
                     "available": account.balance.available,
                     "pending": account.balance.pending,
                     "expiring_within_30_days": account.balance.expiring_within(today, 30),
+                    "owed": account.balance.debt,
                     "entries": account.entries.iter().map(entry_json).collect::<Vec<_>>(),
                 });
                 println!("{value}");
             } else {
                 println!(
-                    "{member}: {} available, {} pending, {} expiring within 30 days",
+                    "{member}: {} available, {} pending, {} expiring within 30 days{}",
                     account.balance.available,
                     account.balance.pending,
-                    account.balance.expiring_within(today, 30)
+                    account.balance.expiring_within(today, 30),
+                    if account.balance.debt > 0 {
+                        format!(", {} owed", account.balance.debt)
+                    } else {
+                        String::new()
+                    }
                 );
                 for entry in &account.entries {
                     println!("{}", entry_line(entry));

@@ -39,6 +39,7 @@ fn balance_view(balance: &PointsBalance, today: jiff::civil::Date) -> PointsBala
         available: balance.available,
         pending: balance.pending,
         expiring_within_30_days: balance.expiring_within(today, 30),
+        owed: balance.debt,
         expiring: balance
             .expiring
             .iter()
@@ -98,6 +99,7 @@ async fn change(
         status,
         Json(PointsRecordedView {
             entries: recorded.entries.iter().map(entry_view).collect(),
+            owed: recorded.owed,
             replayed: recorded.replayed,
             balance: balance_view(&recorded.balance, app.today()),
         }),

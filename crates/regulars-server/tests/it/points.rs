@@ -119,3 +119,113 @@ async fn what_an_expired_grant_has_left_leaves_the_ledger_once() {
     assert_eq!(account.entries[0].points, -70);
     assert_eq!(account.entries.iter().map(|e| e.points).sum::<i64>(), 0);
 }
+
+#[tokio::test]
+async fn orders_earn_pending_points_and_returns_and_cancellations_take_them_back() {
+    use regulars_api_types::{OrderLineRequest, ReturnLineRequest, ReturnRequest};
+    use regulars_domain::Multiplier;
+    let Some(app) = regulars_test_support::TestApp::spawn_configured(
+        regulars_test_support::TestBackend::from_env(),
+        |config| {
+            let earn = config
+                .points
+                .earn
+                .as_mut()
+                .expect("earning is on by default");
+            earn.categories = vec![("coffee".to_owned(), Multiplier::from_decimal(2.0).unwrap())];
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let line = |sku: &str, category: &str, quantity: i64, unit_price: i64| OrderLineRequest {
+        line_no: None,
+        sku: sku.to_owned(),
+        name: None,
+        category: Some(category.to_owned()),
+        quantity,
+        unit_price,
+    };
+    // NT$1,060 with NT$60 shipping: 600 of coffee (×2) and 400 of pastry count 1,600: 16 points.
+    let mut first = crate::order("O1", "M1", 106_000);
+    first.shipping = Some(6_000);
+    first.lines = vec![
+        line("CF-LAT", "coffee", 2, 30_000),
+        line("PS-CAK", "pastry", 1, 40_000),
+    ];
+    // The server works the points queue as orders arrive; working it here as well (as a second
+    // process would) changes nothing, and returns once this order's points are settled.
+    app.client.record_order(&first, None).await.unwrap();
+    app.app.accrue_points().await.unwrap();
+    let account = app.client.points("M1", None, None).await.unwrap();
+    assert_eq!(
+        (account.balance.available, account.balance.pending),
+        (0, 16)
+    );
+    assert_eq!(account.entries[0].cause, "order:O1");
+    // Placed on 2026-11-20, pending 14 days: spendable from 2026-12-04, for 365 days.
+    assert_eq!(
+        account.entries[0].available_on.as_deref(),
+        Some("2026-12-04")
+    );
+    assert_eq!(account.entries[0].expires_on.as_deref(), Some("2027-12-04"));
+    // Working the order again earns nothing more.
+    app.client.record_order(&first, None).await.unwrap();
+    app.app.accrue_points().await.unwrap();
+    let again = app.client.points("M1", None, None).await.unwrap();
+    assert_eq!((again.balance.pending, again.entries.len()), (16, 1));
+
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 13));
+    let spent = app
+        .client
+        .change_points("M1", &change("redeem", 10, "till/receipt-9"))
+        .await
+        .unwrap();
+    assert_eq!(spent.balance.available, 6);
+    // The coffee comes back: the order now earns 4, so 12 are taken back; 6 are left to take
+    // and 6 are owed, never a negative balance.
+    let refund = ReturnRequest {
+        return_id: "R1".to_owned(),
+        order_id: "O1".to_owned(),
+        amount: 60_000,
+        currency: None,
+        completed_at: "2026-12-05 10:00".to_owned(),
+        lines: vec![ReturnLineRequest {
+            sku: "CF-LAT".to_owned(),
+            quantity: 2,
+        }],
+    };
+    app.client.record_return(&refund, None).await.unwrap();
+    app.app.accrue_points().await.unwrap();
+    let account = app.client.points("M1", None, None).await.unwrap();
+    assert_eq!((account.balance.available, account.balance.owed), (0, 6));
+    assert_eq!(
+        (
+            account.entries[0].kind.as_str(),
+            account.entries[0].points,
+            account.entries[0].cause.as_str()
+        ),
+        ("reverse", -6, "return:R1")
+    );
+
+    // The next order's 3 points pay off 3 of the debt.
+    let mut second = crate::order("O2", "M1", 30_000);
+    second.placed_at = "2026-12-05 11:00".to_owned();
+    second.lines = vec![line("PS-CRO", "pastry", 1, 30_000)];
+    app.client.record_order(&second, None).await.unwrap();
+    app.app.accrue_points().await.unwrap();
+    let account = app.client.points("M1", None, None).await.unwrap();
+    assert_eq!((account.balance.pending, account.balance.owed), (0, 3));
+    assert_eq!(account.entries[0].kind, "settle");
+    // It is cancelled: the 3 it paid off are owed again.
+    second.status = Some("cancelled".to_owned());
+    second.status_at = Some("2026-12-05 12:00".to_owned());
+    app.client.record_order(&second, None).await.unwrap();
+    app.app.accrue_points().await.unwrap();
+    let account = app.client.points("M1", None, None).await.unwrap();
+    assert_eq!(account.balance.owed, 6);
+    // The ledger adds up to what is held: 16 + 3 earned, 10 redeemed, 6 + 3 taken back, 3 settled.
+    let held: i64 = account.entries.iter().map(|e| e.points).sum();
+    assert_eq!(held, 0);
+}

@@ -1,9 +1,10 @@
 //! The points ledger: each operation recorded once under its key, debits drawn earliest expiry
-//! first, never more than the spendable points, even when fifty arrive at once.
+//! first, never more than the spendable points, even when fifty arrive at once; reversals that
+//! owe what they cannot draw and credits that pay it off; the queue of orders to earn from.
 
 use jiff::civil::{Date, date};
 use regulars_domain::{MemberId, MemberProfile, PointsKind};
-use regulars_store::{PointsOutcome, PointsRequest, StoreError};
+use regulars_store::{Draw, PointsOutcome, PointsRequest, StoreError};
 
 use crate::{DynStore, at, store_test};
 
@@ -27,7 +28,7 @@ fn request(member: &MemberId, key: &str, kind: PointsKind, points: i64) -> Point
         points,
         available_on: TODAY,
         expires_on: Some(date(2027, 3, 1)),
-        lot: None,
+        draw: Draw::Spendable,
         reason: format!("{} {points}", kind.as_str()),
         cause: "operator:test".to_owned(),
         day: TODAY,
@@ -37,9 +38,11 @@ fn request(member: &MemberId, key: &str, kind: PointsKind, points: i64) -> Point
 
 fn recorded(outcome: PointsOutcome) -> Vec<(PointsKind, i64, Option<i64>)> {
     match outcome {
-        PointsOutcome::Recorded(entries) => {
-            entries.iter().map(|e| (e.kind, e.points, e.lot)).collect()
-        }
+        PointsOutcome::Recorded(operation) => operation
+            .entries
+            .iter()
+            .map(|e| (e.kind, e.points, e.lot))
+            .collect(),
         other => panic!("expected entries, got {other:?}"),
     }
 }
@@ -55,9 +58,13 @@ store_test!(
         let PointsOutcome::Recorded(earned) = earned else {
             panic!("{earned:?}")
         };
-        let lot = earned[0].seq;
-        assert_eq!(earned[0].available_on, Some(TODAY));
-        assert_eq!(earned[0].expires_on, Some(date(2027, 3, 1)));
+        let lot = earned.entries[0].seq;
+        assert_eq!(earned.entries[0].available_on, Some(TODAY));
+        assert_eq!(earned.entries[0].expires_on, Some(date(2027, 3, 1)));
+        assert_eq!(
+            (earned.kind, earned.points, earned.owed),
+            (PointsKind::Earn, 100, 0)
+        );
         let spend = request(&amy, "redeem-1", PointsKind::Redeem, -30);
         assert_eq!(
             recorded(store.record_points(&spend).await.unwrap()),
@@ -68,7 +75,10 @@ store_test!(
         let PointsOutcome::Replayed(replayed) = again else {
             panic!("{again:?}")
         };
-        assert_eq!((replayed.len(), replayed[0].points), (1, -30));
+        assert_eq!(
+            (replayed.entries.len(), replayed.entries[0].points),
+            (1, -30)
+        );
         // The key with another operation is refused.
         let other = request(&amy, "redeem-1", PointsKind::Redeem, -40);
         assert_eq!(
@@ -82,7 +92,7 @@ store_test!(
                 .unwrap(),
             PointsOutcome::Short(70)
         );
-        let lots = store.points_lots(&amy).await.unwrap();
+        let lots = store.points_holdings(&amy).await.unwrap().lots;
         assert_eq!(
             lots.iter()
                 .map(|l| (l.seq, l.remaining))
@@ -120,11 +130,11 @@ store_test!(
         pending.available_on = date(2026, 3, 15);
         let mut lots = Vec::new();
         for credit in [&later, &sooner, &pending] {
-            let PointsOutcome::Recorded(entries) = store.record_points(credit).await.unwrap()
+            let PointsOutcome::Recorded(operation) = store.record_points(credit).await.unwrap()
             else {
                 panic!("recorded")
             };
-            lots.push(entries[0].seq);
+            lots.push(operation.entries[0].seq);
         }
         let spend = request(&amy, "spend", PointsKind::Adjust, -60);
         assert_eq!(
@@ -164,8 +174,8 @@ store_test!(
         let mut short = 0;
         for task in tasks {
             match task.await.unwrap() {
-                PointsOutcome::Recorded(entries) => {
-                    spent += entries.iter().map(|e| -e.points).sum::<i64>();
+                PointsOutcome::Recorded(operation) => {
+                    spent += operation.entries.iter().map(|e| -e.points).sum::<i64>();
                 }
                 PointsOutcome::Short(available) => {
                     assert!(available < 3, "refused with {available} spendable");
@@ -177,7 +187,7 @@ store_test!(
         assert_eq!((spent, short), (99, 17));
         let history = store.points_history(&amy, None, 100).await.unwrap();
         assert_eq!(history.iter().map(|e| e.points).sum::<i64>(), 1);
-        let lots = store.points_lots(&amy).await.unwrap();
+        let lots = store.points_holdings(&amy).await.unwrap().lots;
         assert_eq!(lots.iter().map(|l| l.remaining).sum::<i64>(), 1);
     }
 );
@@ -221,7 +231,7 @@ store_test!(
         assert_eq!(seen, [("M1", 25)]);
         let lot = expired[0].1.seq;
         let mut expire = request(&amy, &format!("expire:{lot}"), PointsKind::Expire, -26);
-        expire.lot = Some(lot);
+        expire.draw = Draw::Lot(lot);
         expire.day = day;
         assert_eq!(
             store.record_points(&expire).await.unwrap(),
@@ -235,5 +245,151 @@ store_test!(
         assert!(store.expired_lots(day, 10).await.unwrap().is_empty());
         let history = store.points_history(&amy, None, 10).await.unwrap();
         assert_eq!(history.iter().map(|e| e.points).sum::<i64>(), 25);
+    }
+);
+
+store_test!(
+    a_reversal_owes_what_it_cannot_draw_and_the_next_credit_pays_it_off,
+    |store: DynStore| async move {
+        let amy = member(&store, "M1").await;
+        let mut order = request(&amy, "earn:order:O1", PointsKind::Earn, 40);
+        order.available_on = date(2026, 3, 15);
+        let PointsOutcome::Recorded(earned) = store.record_points(&order).await.unwrap() else {
+            panic!("recorded")
+        };
+        let own = earned.entries[0].seq;
+        let gift = request(&amy, "gift", PointsKind::Adjust, 30);
+        let PointsOutcome::Recorded(gift_lot) = store.record_points(&gift).await.unwrap() else {
+            panic!("recorded")
+        };
+        let gift_lot = gift_lot.entries[0].seq;
+        store
+            .record_points(&request(&amy, "spend", PointsKind::Redeem, -25))
+            .await
+            .unwrap();
+        // The order is returned for 60 points' worth: its own pending 40 first, then the 5
+        // spendable left of the gift, and 15 owed.
+        let mut reverse = request(&amy, "reverse:return:R1", PointsKind::Reverse, -60);
+        reverse.draw = Draw::Reverse(vec![own]);
+        let PointsOutcome::Recorded(reversed) = store.record_points(&reverse).await.unwrap() else {
+            panic!("recorded")
+        };
+        let draws: Vec<(Option<i64>, i64)> =
+            reversed.entries.iter().map(|e| (e.lot, e.points)).collect();
+        assert_eq!(draws, [(Some(own), -40), (Some(gift_lot), -5)]);
+        assert_eq!((reversed.points, reversed.owed), (-60, 15));
+        let holdings = store.points_holdings(&amy).await.unwrap();
+        assert_eq!(holdings.debt, 15);
+        assert!(holdings.lots.iter().all(|lot| lot.remaining == 0));
+        // The same reversal again owes nothing more.
+        let again = store.record_points(&reverse).await.unwrap();
+        assert!(matches!(again, PointsOutcome::Replayed(ref op) if op.owed == 15));
+        assert_eq!(store.points_holdings(&amy).await.unwrap().debt, 15);
+        // A credit of 10 pays 10 off; one of 20 the last 5 and keeps 15.
+        for (key, points, settled) in [("c1", 10, 10), ("c2", 20, 5)] {
+            let PointsOutcome::Recorded(credit) = store
+                .record_points(&request(&amy, key, PointsKind::Earn, points))
+                .await
+                .unwrap()
+            else {
+                panic!("recorded")
+            };
+            assert_eq!(credit.owed, -settled);
+            let lot = credit.entries[0].seq;
+            assert_eq!(
+                credit.entries[1..]
+                    .iter()
+                    .map(|e| (e.kind, e.lot, e.points))
+                    .collect::<Vec<_>>(),
+                [(PointsKind::Settle, Some(lot), -settled)]
+            );
+        }
+        let holdings = store.points_holdings(&amy).await.unwrap();
+        assert_eq!(holdings.debt, 0);
+        let held: i64 = holdings.lots.iter().map(|l| l.remaining).sum();
+        assert_eq!(held, 15);
+        // The ledger adds up to what is held.
+        let history = store.points_history(&amy, None, 100).await.unwrap();
+        assert_eq!(history.iter().map(|e| e.points).sum::<i64>(), held);
+        let found = store
+            .points_operations(&["reverse:return:R1".to_owned(), "nope".to_owned()])
+            .await
+            .unwrap();
+        assert_eq!(
+            found
+                .iter()
+                .map(|op| (op.key.as_str(), op.points))
+                .collect::<Vec<_>>(),
+            [("reverse:return:R1", -60)]
+        );
+    }
+);
+
+store_test!(
+    recorded_moved_and_returned_orders_wait_on_the_points_queue_until_taken_off,
+    |store: DynStore| async move {
+        use regulars_domain::{Currency, Money, NewReturn, Order, OrderId, OrderStatus, ReturnId};
+        use regulars_store::IngestOptions;
+        let amy = member(&store, "M1").await;
+        let twd = |major: i64| Money::from_minor(major * 100, Currency::TWD);
+        let order = |id: &str, status| Order {
+            order_id: OrderId::parse(id).unwrap(),
+            member_id: amy.clone(),
+            store_id: None,
+            placed_at: at(NOW),
+            status,
+            status_at: Some(at(NOW)),
+            amount: twd(500),
+            discount: twd(0),
+            shipping: twd(0),
+            coupon_codes: Vec::new(),
+            lines: Vec::new(),
+        };
+        let options = IngestOptions::default();
+        store
+            .record_orders(
+                &[
+                    order("O1", OrderStatus::Paid),
+                    order("O2", OrderStatus::Paid),
+                ],
+                options,
+                at(NOW),
+            )
+            .await
+            .unwrap();
+        // Sent again unchanged: not queued again.
+        store
+            .record_orders(&[order("O1", OrderStatus::Paid)], options, at(NOW))
+            .await
+            .unwrap();
+        store
+            .record_orders(&[order("O2", OrderStatus::Cancelled)], options, at(NOW))
+            .await
+            .unwrap();
+        let refund = NewReturn {
+            return_id: ReturnId::parse("R1").unwrap(),
+            order_id: OrderId::parse("O1").unwrap(),
+            amount: twd(100),
+            completed_at: at(NOW),
+            lines: Vec::new(),
+        };
+        store
+            .record_returns(std::slice::from_ref(&refund), at(NOW))
+            .await
+            .unwrap();
+        let queued = store.queued_point_orders(10).await.unwrap();
+        let ids: Vec<&str> = queued.iter().map(|(_, id)| id.as_str()).collect();
+        assert_eq!(ids, ["O1", "O2", "O2", "O1"]);
+        assert_eq!(
+            store
+                .get_returns(&[OrderId::parse("O1").unwrap()])
+                .await
+                .unwrap(),
+            [refund]
+        );
+        let first_two: Vec<i64> = queued[..2].iter().map(|(seq, _)| *seq).collect();
+        store.dequeue_point_orders(&first_two).await.unwrap();
+        let left = store.queued_point_orders(10).await.unwrap();
+        assert_eq!(left, queued[2..]);
     }
 );

@@ -1,0 +1,275 @@
+//! Earning points from orders, and taking them back. Every order recorded, moved to another
+//! status or returned against waits on the store's queue (written with the fact itself); this
+//! works through it: a valid order earns once (pending until the return window has passed), a
+//! return takes back what its amount earned, a cancellation takes back the rest. Each step has
+//! an idempotency key derived from the order or return, so working an order again, from any
+//! process, changes nothing.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use regulars_domain::{
+    EarnRules, Multiplier, NewReturn, Order, OrderStatus, PointsKind, ReturnLine,
+};
+use regulars_store::{Draw, PointsOperation, PointsOutcome, PointsRequest};
+
+use crate::segments::ValidOrderMode;
+use crate::{App, AppResult};
+
+/// What one pass over the queue did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Accrued {
+    /// Orders looked at.
+    pub orders: u64,
+    /// Points earned (pending or available).
+    pub earned: i64,
+    /// Points taken back by returns and cancellations, owed part included.
+    pub reversed: i64,
+}
+
+/// How many queued orders one step reads.
+const BATCH: u32 = 500;
+
+/// The tier multiplier, ×1 until tiers exist.
+const TIER: Multiplier = Multiplier::ONE;
+
+impl App {
+    /// Works through the queue of orders whose points may need earning or taking back, until it
+    /// is empty, a batch of orders at a time: what the batch's orders have recorded is read at
+    /// once, their earnings written in one transaction, then what returns and cancellations take
+    /// back in another. The server runs it as orders arrive and on every tick; an import and the
+    /// demo when they end.
+    pub async fn accrue_points(&self) -> AppResult<Accrued> {
+        let mut accrued = Accrued::default();
+        loop {
+            let queued = self.store.queued_point_orders(BATCH).await?;
+            if queued.is_empty() {
+                return Ok(accrued);
+            }
+            if let Some(rules) = &self.points.earn {
+                let mut ids: Vec<_> = queued.iter().map(|(_, id)| id.clone()).collect();
+                ids.sort();
+                ids.dedup();
+                let orders = self.store.get_orders(&ids).await?;
+                let returns = self.store.get_returns(&ids).await?;
+                self.accrue_orders(rules, &orders, &returns, &mut accrued)
+                    .await?;
+            }
+            let seqs: Vec<i64> = queued.iter().map(|(seq, _)| *seq).collect();
+            self.store.dequeue_point_orders(&seqs).await?;
+        }
+    }
+
+    /// Completes when orders or returns were recorded since the last call (at once if some were
+    /// recorded before the first): the server then runs [`App::accrue_points`].
+    pub async fn points_due(&self) {
+        self.points_queued.notified().await;
+    }
+
+    /// Brings each order's points to what its state earns.
+    async fn accrue_orders(
+        &self,
+        rules: &EarnRules,
+        orders: &[Order],
+        returns: &[NewReturn],
+        accrued: &mut Accrued,
+    ) -> AppResult<()> {
+        let mut keys = Vec::with_capacity(orders.len() * 2 + returns.len());
+        for order in orders {
+            keys.push(earn_key(order));
+            keys.push(cancel_key(order));
+        }
+        keys.extend(returns.iter().map(return_key));
+        let mut done: HashMap<String, PointsOperation> = self
+            .store
+            .points_operations(&keys)
+            .await?
+            .into_iter()
+            .map(|op| (op.key.clone(), op))
+            .collect();
+
+        // First every order that has not earned yet and counts now earns, pending.
+        let earns: Vec<PointsRequest> = orders
+            .iter()
+            .filter(|order| !done.contains_key(&earn_key(order)) && self.earns(order))
+            .filter_map(|order| self.earn_request(rules, order))
+            .collect();
+        for (operation, now) in self.record_derived(&earns).await? {
+            if now {
+                accrued.earned += operation.points;
+            }
+            done.insert(operation.key.clone(), operation);
+        }
+
+        // Then returns and cancellations take back what the orders no longer earn.
+        let mut reversals = Vec::new();
+        for order in orders {
+            let Some(earned) = done.get(&earn_key(order)) else {
+                continue;
+            };
+            let lots = earn_lots(earned);
+            let mut taken: i64 = std::iter::once(cancel_key(order))
+                .chain(
+                    returns
+                        .iter()
+                        .filter(|r| r.order_id == order.order_id)
+                        .map(return_key),
+                )
+                .filter_map(|key| done.get(&key))
+                .map(|op| -op.points)
+                .sum();
+            let placed_on = self.brand_day(order.placed_at);
+            let (mut refunded, mut returned) = (0, Vec::<ReturnLine>::new());
+            for item in returns.iter().filter(|r| r.order_id == order.order_id) {
+                refunded += item.amount.minor();
+                returned.extend(item.lines.iter().cloned());
+                let key = return_key(item);
+                if done.contains_key(&key) {
+                    continue;
+                }
+                let keeps = rules.order_points(order, placed_on, TIER, refunded, &returned);
+                let take = earned.points - taken - keeps;
+                if take > 0 {
+                    let mut request = self.order_request(order, key, PointsKind::Reverse, -take);
+                    request.cause = format!("return:{}", item.return_id);
+                    request.reason =
+                        format!("return {} of order {}", item.return_id, order.order_id);
+                    request.draw = Draw::Reverse(lots.clone());
+                    reversals.push(request);
+                    taken += take;
+                }
+            }
+            let take = earned.points - taken;
+            if order.status == OrderStatus::Cancelled
+                && take > 0
+                && !done.contains_key(&cancel_key(order))
+            {
+                let mut request =
+                    self.order_request(order, cancel_key(order), PointsKind::Reverse, -take);
+                request.reason = format!("order {} cancelled", order.order_id);
+                request.draw = Draw::Reverse(lots);
+                reversals.push(request);
+            }
+        }
+        for (operation, now) in self.record_derived(&reversals).await? {
+            if now {
+                accrued.reversed -= operation.points;
+            }
+        }
+        accrued.orders += orders.len() as u64;
+        Ok(())
+    }
+
+    /// The request that earns `order` its points, pending from the day it became valid; `None`
+    /// when it earns none.
+    fn earn_request(&self, rules: &EarnRules, order: &Order) -> Option<PointsRequest> {
+        let placed_on = self.brand_day(order.placed_at);
+        let points = rules.order_points(order, placed_on, TIER, 0, &[]);
+        if points <= 0 {
+            return None;
+        }
+        let valid_on = match self.order_rules.valid_order_mode {
+            ValidOrderMode::Paid => placed_on,
+            ValidOrderMode::Completed => self.brand_day(order.status_at.unwrap_or(order.placed_at)),
+        };
+        let available_on = valid_on
+            .checked_add(jiff::Span::new().days(i64::from(self.points.pending_days)))
+            .unwrap_or(valid_on);
+        Some(PointsRequest {
+            expires_on: self.points.expiry.expires_on(available_on),
+            available_on,
+            ..self.order_request(order, earn_key(order), PointsKind::Earn, points)
+        })
+    }
+
+    /// True when the order counts now: not cancelled, and completed under `completed`.
+    fn earns(&self, order: &Order) -> bool {
+        match order.status {
+            OrderStatus::Cancelled => false,
+            OrderStatus::Completed => true,
+            OrderStatus::Paid => self.order_rules.valid_order_mode == ValidOrderMode::Paid,
+        }
+    }
+
+    fn brand_day(&self, at: Timestamp) -> Date {
+        at.to_zoned(self.brand.time_zone.clone()).date()
+    }
+
+    /// A request about `order` under `key`, spendable today, drawing on spendable points.
+    fn order_request(
+        &self,
+        order: &Order,
+        key: String,
+        kind: PointsKind,
+        points: i64,
+    ) -> PointsRequest {
+        let today = self.today();
+        PointsRequest {
+            member_id: order.member_id.clone(),
+            key,
+            kind,
+            points,
+            available_on: today,
+            expires_on: None,
+            draw: Draw::Spendable,
+            reason: format!("order {}", order.order_id),
+            cause: format!("order:{}", order.order_id),
+            day: today,
+            at: self.now(),
+        }
+    }
+
+    /// Records operations the rules derived, in one transaction, and returns them, each with
+    /// true when it was recorded now (false: another process recorded it first). One whose key
+    /// another operation took (a process working the order under other rules) is logged and left
+    /// out.
+    async fn record_derived(
+        &self,
+        requests: &[PointsRequest],
+    ) -> AppResult<Vec<(PointsOperation, bool)>> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let outcomes = self.store.record_points_batch(requests).await?;
+        let mut recorded = Vec::with_capacity(outcomes.len());
+        for (request, outcome) in requests.iter().zip(outcomes) {
+            match outcome {
+                PointsOutcome::Recorded(operation) => recorded.push((operation, true)),
+                PointsOutcome::Replayed(operation) => recorded.push((operation, false)),
+                PointsOutcome::KeyReused | PointsOutcome::Short(_) => {
+                    tracing::warn!(
+                        key = request.key,
+                        "points for an order were recorded otherwise"
+                    );
+                }
+            }
+        }
+        Ok(recorded)
+    }
+}
+
+/// The key an order's earning is recorded under.
+fn earn_key(order: &Order) -> String {
+    format!("earn:order:{}", order.order_id)
+}
+
+/// The key under which an order's cancellation takes back what is left of its points.
+fn cancel_key(order: &Order) -> String {
+    format!("reverse:order:{}", order.order_id)
+}
+
+/// The key under which a return takes back what its amount earned.
+fn return_key(item: &NewReturn) -> String {
+    format!("reverse:return:{}", item.return_id)
+}
+
+/// The lots an earning wrote.
+fn earn_lots(operation: &PointsOperation) -> Vec<i64> {
+    operation
+        .entries
+        .iter()
+        .filter(|entry| entry.kind == PointsKind::Earn && entry.points > 0)
+        .map(|entry| entry.seq)
+        .collect()
+}
