@@ -7,8 +7,6 @@
 
 use std::collections::HashMap;
 
-use jiff::Timestamp;
-use jiff::civil::Date;
 use regulars_domain::{
     EarnRules, Multiplier, NewReturn, Order, OrderStatus, PointsKind, ReturnLine,
 };
@@ -190,10 +188,6 @@ impl App {
             OrderStatus::Completed => true,
             OrderStatus::Paid => self.order_rules.valid_order_mode == ValidOrderMode::Paid,
         }
-    }
-
-    fn brand_day(&self, at: Timestamp) -> Date {
-        at.to_zoned(self.brand.time_zone.clone()).date()
     }
 
     /// A request about `order` under `key`, spendable today, drawing on spendable points.

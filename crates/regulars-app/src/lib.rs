@@ -238,6 +238,11 @@ impl App {
 
     /// Today in the brand's time zone.
     pub fn today(&self) -> jiff::civil::Date {
-        self.now().to_zoned(self.brand.time_zone.clone()).date()
+        self.brand_day(self.now())
+    }
+
+    /// The brand's civil date at `at`.
+    pub fn brand_day(&self, at: jiff::Timestamp) -> jiff::civil::Date {
+        at.to_zoned(self.brand.time_zone.clone()).date()
     }
 }

@@ -42,43 +42,73 @@ fn entry(row: &PgRow) -> StoreResult<PointsEntry> {
     })
 }
 
-/// The operation recorded under `key`, if any.
-async fn operation(conn: &mut PgConnection, key: &str) -> StoreResult<Option<PointsOperation>> {
-    let stored = sqlx::query("SELECT kind, points FROM points_operations WHERE key = $1")
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    let Some(stored) = stored else {
-        return Ok(None);
-    };
-    let kind: String = stored.try_get("kind").map_err(db_error)?;
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM points_entries WHERE key = $1 ORDER BY seq");
-    let rows = sqlx::query(&sql)
-        .bind(key)
+/// The operations recorded under the keys of `keys` (a JSON array), in key order; with their
+/// entries and what each owed or paid off.
+async fn operations(conn: &mut PgConnection, keys: &str) -> StoreResult<Vec<PointsOperation>> {
+    let rows = sqlx::query(
+        "SELECT key, kind, points FROM points_operations \
+         WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb))",
+    )
+    .bind(keys)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let mut operations = rows
+        .iter()
+        .map(|row| {
+            let kind: String = row.try_get("kind").map_err(db_error)?;
+            Ok(PointsOperation {
+                key: row.try_get("key").map_err(db_error)?,
+                kind: PointsKind::parse(&kind)
+                    .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
+                points: row.try_get("points").map_err(db_error)?,
+                entries: Vec::new(),
+                owed: 0,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    if operations.is_empty() {
+        return Ok(operations);
+    }
+    operations.sort_by(|a, b| a.key.cmp(&b.key));
+    let found = json_array(operations.iter().map(|op| op.key.as_str()));
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM points_entries \
+         WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY seq"
+    );
+    let entries = sqlx::query(&sql)
+        .bind(&found)
         .fetch_all(&mut *conn)
         .await
         .map_err(db_error)?;
-    let owed: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(points), 0)::BIGINT FROM points_debts WHERE key = $1",
+    for row in &entries {
+        let entry = entry(row)?;
+        if let Ok(at) = operations.binary_search_by(|op| op.key.cmp(&entry.key)) {
+            operations[at].entries.push(entry);
+        }
+    }
+    let owed = sqlx::query(
+        "SELECT key, SUM(points)::BIGINT AS owed FROM points_debts \
+         WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb)) GROUP BY key",
     )
-    .bind(key)
-    .fetch_one(&mut *conn)
+    .bind(&found)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
-    Ok(Some(PointsOperation {
-        key: key.to_owned(),
-        kind: PointsKind::parse(&kind).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
-        points: stored.try_get("points").map_err(db_error)?,
-        entries: rows.iter().map(entry).collect::<StoreResult<_>>()?,
-        owed,
-    }))
+    for row in &owed {
+        let key: String = row.try_get("key").map_err(db_error)?;
+        if let Ok(at) = operations.binary_search_by(|op| op.key.cmp(&key)) {
+            operations[at].owed = row.try_get("owed").map_err(db_error)?;
+        }
+    }
+    Ok(operations)
 }
 
 /// The operation just found or written under `key`.
 async fn recorded(conn: &mut PgConnection, key: &str) -> StoreResult<PointsOperation> {
-    operation(conn, key)
+    operations(conn, &json_array([key]))
         .await?
+        .pop()
         .ok_or_else(|| StoreError::Other(anyhow::anyhow!("operation {key} is gone")))
 }
 
@@ -300,63 +330,7 @@ impl PointsStore for PostgresStore {
 
     async fn points_operations(&self, keys: &[String]) -> StoreResult<Vec<PointsOperation>> {
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
-        let rows = sqlx::query(
-            "SELECT key, kind, points FROM points_operations \
-             WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb))",
-        )
-        .bind(json_array(keys.iter().map(String::as_str)))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?;
-        let mut operations = rows
-            .iter()
-            .map(|row| {
-                let kind: String = row.try_get("kind").map_err(db_error)?;
-                Ok(PointsOperation {
-                    key: row.try_get("key").map_err(db_error)?,
-                    kind: PointsKind::parse(&kind)
-                        .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
-                    points: row.try_get("points").map_err(db_error)?,
-                    entries: Vec::new(),
-                    owed: 0,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        if operations.is_empty() {
-            return Ok(operations);
-        }
-        operations.sort_by(|a, b| a.key.cmp(&b.key));
-        let found = json_array(operations.iter().map(|op| op.key.as_str()));
-        let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM points_entries \
-             WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY seq"
-        );
-        let entries = sqlx::query(&sql)
-            .bind(&found)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?;
-        let owed = sqlx::query(
-            "SELECT key, SUM(points)::BIGINT AS owed FROM points_debts \
-             WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb)) GROUP BY key",
-        )
-        .bind(&found)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?;
-        for row in &entries {
-            let entry = entry(row)?;
-            if let Ok(at) = operations.binary_search_by(|op| op.key.cmp(&entry.key)) {
-                operations[at].entries.push(entry);
-            }
-        }
-        for row in &owed {
-            let key: String = row.try_get("key").map_err(db_error)?;
-            if let Ok(at) = operations.binary_search_by(|op| op.key.cmp(&key)) {
-                operations[at].owed = row.try_get("owed").map_err(db_error)?;
-            }
-        }
-        Ok(operations)
+        operations(&mut conn, &json_array(keys.iter().map(String::as_str))).await
     }
 
     async fn queued_point_orders(&self, limit: u32) -> StoreResult<Vec<(i64, OrderId)>> {

@@ -54,31 +54,60 @@ fn entries(
     Ok(out)
 }
 
-/// The operation recorded under `key`, if any.
-fn operation(conn: &Connection, key: &str) -> DbResult<Option<PointsOperation>> {
-    let stored: Option<(String, i64)> = conn
-        .prepare_cached("SELECT kind, points FROM points_operations WHERE key = ?1")?
-        .query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?;
-    let Some((kind, points)) = stored else {
-        return Ok(None);
-    };
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM points_entries WHERE key = ?1 ORDER BY seq");
-    let owed: i64 = conn
-        .prepare_cached("SELECT COALESCE(SUM(points), 0) FROM points_debts WHERE key = ?1")?
-        .query_row([key], |row| row.get(0))?;
-    Ok(Some(PointsOperation {
-        key: key.to_owned(),
-        kind: PointsKind::parse(&kind).map_err(anyhow::Error::msg)?,
-        points,
-        entries: entries(conn, &sql, &[&key])?,
-        owed,
-    }))
+/// The operations recorded under the keys of `keys` (a JSON array), in key order; with their
+/// entries and what each owed or paid off.
+fn operations(conn: &Connection, keys: &str) -> DbResult<Vec<PointsOperation>> {
+    let mut operations: Vec<PointsOperation> = Vec::new();
+    {
+        let mut statement = conn.prepare_cached(
+            "SELECT key, kind, points FROM points_operations \
+             WHERE key IN (SELECT value FROM json_each(?1))",
+        )?;
+        let mut rows = statement.query([keys])?;
+        while let Some(row) = rows.next()? {
+            let kind: String = row.get(1)?;
+            operations.push(PointsOperation {
+                key: row.get(0)?,
+                kind: PointsKind::parse(&kind).map_err(anyhow::Error::msg)?,
+                points: row.get(2)?,
+                entries: Vec::new(),
+                owed: 0,
+            });
+        }
+    }
+    if operations.is_empty() {
+        return Ok(operations);
+    }
+    operations.sort_by(|a, b| a.key.cmp(&b.key));
+    let found = json_array(operations.iter().map(|op| op.key.as_str()));
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM points_entries \
+         WHERE key IN (SELECT value FROM json_each(?1)) ORDER BY seq"
+    );
+    for entry in entries(conn, &sql, &[&found])? {
+        if let Ok(at) = operations.binary_search_by(|op| op.key.cmp(&entry.key)) {
+            operations[at].entries.push(entry);
+        }
+    }
+    let mut statement = conn.prepare_cached(
+        "SELECT key, SUM(points) FROM points_debts \
+         WHERE key IN (SELECT value FROM json_each(?1)) GROUP BY key",
+    )?;
+    let mut rows = statement.query([&found])?;
+    while let Some(row) = rows.next()? {
+        let key: String = row.get(0)?;
+        if let Ok(at) = operations.binary_search_by(|op| op.key.cmp(&key)) {
+            operations[at].owed = row.get(1)?;
+        }
+    }
+    Ok(operations)
 }
 
 /// The operation just found or written under `key`.
 fn recorded(conn: &Connection, key: &str) -> DbResult<PointsOperation> {
-    operation(conn, key)?.ok_or_else(|| anyhow::anyhow!("operation {key} is gone").into())
+    operations(conn, &json_array([key]))?
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("operation {key} is gone").into())
 }
 
 fn holdings(conn: &Connection, member_id: &str) -> DbResult<PointsHoldings> {
@@ -251,61 +280,7 @@ impl PointsStore for SqliteStore {
         self.readers
             .read(move |conn| {
                 let snapshot = conn.unchecked_transaction()?;
-                let mut operations: Vec<PointsOperation> = Vec::new();
-                {
-                    let mut statement = snapshot.prepare_cached(
-                        "SELECT key, kind, points FROM points_operations \
-                         WHERE key IN (SELECT value FROM json_each(?1)) ORDER BY key",
-                    )?;
-                    let mut rows = statement.query([&keys])?;
-                    while let Some(row) = rows.next()? {
-                        let kind: String = row.get(1)?;
-                        operations.push(PointsOperation {
-                            key: row.get(0)?,
-                            kind: PointsKind::parse(&kind).map_err(anyhow::Error::msg)?,
-                            points: row.get(2)?,
-                            entries: Vec::new(),
-                            owed: 0,
-                        });
-                    }
-                }
-                if operations.is_empty() {
-                    return Ok(operations);
-                }
-                operations.sort_by(|a, b| a.key.cmp(&b.key));
-                let found = json_array(operations.iter().map(|op| op.key.as_str()));
-                let sql = format!(
-                    "SELECT {ENTRY_COLUMNS} FROM points_entries \
-                     WHERE key IN (SELECT value FROM json_each(?1)) ORDER BY seq"
-                );
-                let index = |key: &str| operations.binary_search_by(|op| op.key.as_str().cmp(key));
-                let mut placed = Vec::new();
-                for entry in entries(&snapshot, &sql, &[&found])? {
-                    if let Ok(at) = index(&entry.key) {
-                        placed.push((at, entry));
-                    }
-                }
-                let mut owed = Vec::new();
-                {
-                    let mut statement = snapshot.prepare_cached(
-                        "SELECT key, SUM(points) FROM points_debts \
-                         WHERE key IN (SELECT value FROM json_each(?1)) GROUP BY key",
-                    )?;
-                    let mut rows = statement.query([&found])?;
-                    while let Some(row) = rows.next()? {
-                        let key: String = row.get(0)?;
-                        if let Ok(at) = index(&key) {
-                            owed.push((at, row.get::<_, i64>(1)?));
-                        }
-                    }
-                }
-                for (at, entry) in placed {
-                    operations[at].entries.push(entry);
-                }
-                for (at, points) in owed {
-                    operations[at].owed = points;
-                }
-                Ok(operations)
+                operations(&snapshot, &keys)
             })
             .await
     }

@@ -393,3 +393,36 @@ store_test!(
         assert_eq!(left, queued[2..]);
     }
 );
+
+store_test!(
+    a_batch_plans_each_operation_after_the_ones_before_it_and_an_unknown_member_records_none,
+    |store: DynStore| async move {
+        let amy = member(&store, "M1").await;
+        let batch = [
+            request(&amy, "b-earn", PointsKind::Earn, 10),
+            request(&amy, "b-spend", PointsKind::Redeem, -10),
+            request(&amy, "b-more", PointsKind::Redeem, -1),
+        ];
+        let outcomes = store.record_points_batch(&batch).await.unwrap();
+        assert!(matches!(outcomes[0], PointsOutcome::Recorded(ref op) if op.points == 10));
+        assert!(matches!(outcomes[1], PointsOutcome::Recorded(ref op) if op.points == -10));
+        assert_eq!(outcomes[2], PointsOutcome::Short(0));
+
+        let nobody = MemberId::parse("M404").unwrap();
+        let mixed = [
+            request(&amy, "m-earn", PointsKind::Earn, 5),
+            request(&nobody, "m-ghost", PointsKind::Earn, 5),
+        ];
+        assert!(matches!(
+            store.record_points_batch(&mixed).await,
+            Err(StoreError::NotFound)
+        ));
+        let keys = ["b-earn".to_owned(), "m-earn".to_owned()];
+        let found = store.points_operations(&keys).await.unwrap();
+        assert_eq!(
+            found.iter().map(|op| op.key.as_str()).collect::<Vec<_>>(),
+            ["b-earn"]
+        );
+        assert_eq!(found[0].entries.len(), 1);
+    }
+);
