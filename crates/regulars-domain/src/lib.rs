@@ -7,6 +7,7 @@
 
 pub mod audience;
 mod contact;
+mod coupons;
 mod earning;
 mod error;
 mod event;
@@ -23,6 +24,10 @@ mod store;
 mod time;
 
 pub use contact::{Email, LineUserId, Phone};
+pub use coupons::{
+    Basket, BasketLine, CodeSource, CouponCode, CouponTemplate, Discount, DiscountClass,
+    Eligibility, NotApplicable, Offer, TemplateName, Validity, discount, discounts,
+};
 pub use earning::{BonusPeriod, EarnRules, Multiplier};
 pub use error::{FieldError, FieldErrors};
 pub use event::{BehaviourEvent, EventKind};

@@ -5,6 +5,7 @@
 //! and a plan made from the rows a batch read is never invalidated before it commits.
 //! Batches are planned by `regulars_store::plan`; this crate only moves rows.
 
+mod coupons;
 mod facts;
 mod keys;
 mod migrations;

@@ -38,6 +38,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "points earning",
         include_str!("../migrations/0008_points_earning.sql"),
     ),
+    (9, "coupons", include_str!("../migrations/0009_coupons.sql")),
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -204,7 +204,7 @@ async fn lots(conn: &mut PgConnection, member_id: &str) -> StoreResult<Vec<Lot>>
 }
 
 /// Records one operation inside `conn`'s transaction, its member's row locked.
-async fn record_one(
+pub(crate) async fn record_one(
     conn: &mut PgConnection,
     request: &PointsRequest,
 ) -> StoreResult<PointsOutcome> {

@@ -6,6 +6,7 @@
 //! sqlx, whose migrator keeps the record of which ran.
 
 mod connections;
+mod coupons;
 mod facts;
 mod insert;
 mod keys;

@@ -142,7 +142,7 @@ fn lots(conn: &Connection, member_id: &str) -> DbResult<Vec<Lot>> {
 }
 
 /// Records one operation inside the writer's transaction (its member known).
-fn record_one(tx: &Connection, request: &PointsRequest) -> DbResult<PointsOutcome> {
+pub(crate) fn record_one(tx: &Connection, request: &PointsRequest) -> DbResult<PointsOutcome> {
     let member = request.member_id.as_str();
     let stored: Option<(String, String, i64)> = tx
         .prepare_cached("SELECT member_id, kind, points FROM points_operations WHERE key = ?1")?

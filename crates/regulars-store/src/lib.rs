@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 mod audience;
+mod coupons;
 mod error;
 mod ingest;
 mod keys;
@@ -25,6 +26,10 @@ use regulars_domain::{
 };
 
 pub use audience::{AudienceVisitor, EventScan, LineScan, MemberScan};
+pub use coupons::{
+    Coupon, CouponStats, CouponStatus, CouponStore, IssueOutcome, IssueRequest, RedeemOutcome,
+    RedeemRequest, Redemption, TEMPLATE_COLUMNS, TemplateRow,
+};
 pub use error::{StoreError, StoreResult};
 pub use ingest::{Accepted, IngestOptions, ItemOutcome, Rejection};
 pub use keys::{ApiKeyRecord, IdempotencyClaim};
@@ -261,7 +266,7 @@ pub trait IdempotencyStore: Send + Sync {
 /// A whole store: every port, plus migrations.
 #[async_trait]
 pub trait Store:
-    FactStore + KeyStore + IdempotencyStore + SegmentStore + AudienceStore + PointsStore
+    FactStore + KeyStore + IdempotencyStore + SegmentStore + AudienceStore + PointsStore + CouponStore
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

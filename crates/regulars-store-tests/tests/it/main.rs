@@ -3,6 +3,7 @@
 //! `store_test!` emits one test per backend. Without `TEST_POSTGRES_URL` the PostgreSQL variant
 //! reports itself skipped; with `CI=true` it fails instead.
 
+mod coupons;
 mod facts;
 mod keys;
 mod points;
