@@ -37,6 +37,14 @@ pub enum ErrorCode {
     InvalidIdempotencyKey,
     /// A redemption larger than the member's available points; nothing was spent.
     InsufficientPoints,
+    /// The member, or the template, has had the most coupons it allows; nothing was issued.
+    CouponLimitReached,
+    /// The template's pool of imported codes is used up; nothing was issued.
+    CouponPoolEmpty,
+    /// The coupon does not apply to the basket (the message says why); nothing was used.
+    CouponNotApplicable,
+    /// The coupon is used, voided, expired or not valid yet; nothing was used.
+    CouponNotUsable,
     /// The server failed; the details are in its log.
     Internal,
 }
@@ -59,6 +67,10 @@ impl ErrorCode {
         Self::IdempotencyKeyInFlight,
         Self::InvalidIdempotencyKey,
         Self::InsufficientPoints,
+        Self::CouponLimitReached,
+        Self::CouponPoolEmpty,
+        Self::CouponNotApplicable,
+        Self::CouponNotUsable,
         Self::Internal,
     ];
 
@@ -80,6 +92,10 @@ impl ErrorCode {
             Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
             Self::InvalidIdempotencyKey => "invalid_idempotency_key",
             Self::InsufficientPoints => "insufficient_points",
+            Self::CouponLimitReached => "coupon_limit_reached",
+            Self::CouponPoolEmpty => "coupon_pool_empty",
+            Self::CouponNotApplicable => "coupon_not_applicable",
+            Self::CouponNotUsable => "coupon_not_usable",
             Self::Internal => "internal",
         }
     }

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 mod audience;
+mod coupons;
 mod error;
 mod facts;
 mod points;
@@ -18,6 +19,13 @@ pub use audience::{
     AudienceRuleJson, AudienceSaveRequest, AudienceSavedView, AudienceView, ConditionJson,
     DateRangeJson, EventJson, FactFilterJson, MeasureJson, RepurchaseCycleJson, ScalarJson,
     TagChangeView, TagChangesView, TagOutcomeView, TagRequest,
+};
+pub use coupons::{
+    BasketJson, BasketLineJson, CouponBulkIssuedView, CouponCheckRequest, CouponCheckView,
+    CouponChecksView, CouponCodesAddedView, CouponCodesRequest, CouponIssueRequest,
+    CouponIssuedView, CouponRedeemRequest, CouponRedeemedView, CouponRefusedView, CouponStatsView,
+    CouponTemplateListView, CouponTemplateRequest, CouponTemplateView, CouponView,
+    CouponVoidRequest, EligibilityJson, MemberCouponsView, OfferJson, RedemptionView, ValidityJson,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use facts::{

@@ -3,8 +3,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use regulars_api_types::{ErrorBody, ErrorCode, ErrorDetail};
-use regulars_app::AppError;
 use regulars_app::Rejection;
+use regulars_app::{AppError, CouponRefusal};
 use regulars_domain::FieldErrors;
 
 /// The HTTP status of each error code: the one place the API decides it.
@@ -17,10 +17,14 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::InvalidJson | ErrorCode::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
         ErrorCode::ValidationFailed
         | ErrorCode::UnknownReference
-        | ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::Conflict | ErrorCode::IdempotencyKeyInFlight | ErrorCode::InsufficientPoints => {
-            StatusCode::CONFLICT
-        }
+        | ErrorCode::IdempotencyKeyReused
+        | ErrorCode::CouponNotApplicable => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::Conflict
+        | ErrorCode::IdempotencyKeyInFlight
+        | ErrorCode::InsufficientPoints
+        | ErrorCode::CouponLimitReached
+        | ErrorCode::CouponPoolEmpty
+        | ErrorCode::CouponNotUsable => StatusCode::CONFLICT,
         ErrorCode::BatchTooLarge | ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -117,6 +121,15 @@ impl From<AppError> for ApiError {
                 format!("{asked} points asked, {available} available"),
             ),
             AppError::KeyReused(reason) => Self::new(ErrorCode::IdempotencyKeyReused, reason),
+            AppError::CouponRefused { kind, message } => {
+                let code = match kind {
+                    CouponRefusal::LimitReached => ErrorCode::CouponLimitReached,
+                    CouponRefusal::PoolEmpty => ErrorCode::CouponPoolEmpty,
+                    CouponRefusal::NotApplicable => ErrorCode::CouponNotApplicable,
+                    CouponRefusal::NotUsable => ErrorCode::CouponNotUsable,
+                };
+                Self::new(code, message)
+            }
             AppError::Store(store) => Self::internal(format!("{store:#}")),
         }
     }

@@ -52,6 +52,7 @@ impl Default for ApiSettings {
     modifiers(&SecurityAddon),
     tags(
         (name = "audiences", description = "Audience rules over profiles, purchases, events and the models: preview what a rule selects"),
+        (name = "coupons", description = "Coupon templates with their figures, issuing (to a member, an audience, or for points), checking against a basket, redeeming and voiding"),
         (name = "facts", description = "Recording members, stores, orders, returns, interactions and behaviour events"),
         (name = "members", description = "Reading members with their facts"),
         (name = "points", description = "Members' points: earn, redeem, adjust, balance and ledger"),
@@ -76,6 +77,7 @@ impl utoipa::Modify for SecurityAddon {
 fn api_routes() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::audiences())
+        .merge(routes::coupons())
         .merge(routes::facts())
         .merge(routes::members())
         .merge(routes::points())

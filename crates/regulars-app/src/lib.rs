@@ -6,6 +6,7 @@
 
 mod audience;
 mod clock;
+mod coupons;
 mod earning;
 mod generate;
 mod import;
@@ -27,6 +28,9 @@ use regulars_store::{Store, StoreError};
 
 pub use audience::AudiencePreview;
 pub use clock::{Clock, SystemClock};
+pub use coupons::{
+    BulkIssue, CouponCheck, CouponDetail, CouponIssue, CouponRefusal, IssuedCoupon, RedeemedCoupon,
+};
 pub use earning::Accrued;
 pub use generate::{GeneratedFile, write_brand};
 pub use import::{ImportObserver, ImportOptions, ImportSummary, RowError, SilentObserver};
@@ -39,9 +43,9 @@ pub use points::{PointsAccount, PointsChange, PointsRecorded, PointsSettings};
 pub use presets::{PRESETS, Preset};
 pub use regulars_formats::{FactKind, Format};
 pub use regulars_store::{
-    Accepted, AudienceMove, FactCounts, IdempotencyClaim, ItemOutcome, LogFilter, Logged,
-    LoggedTransition, MemberFacts, MigrationCell, PointsEntry, Rejection, SavedAudience, TagChange,
-    TransitionFilter,
+    Accepted, AudienceMove, Coupon, CouponStats, CouponStatus, FactCounts, IdempotencyClaim,
+    ItemOutcome, LogFilter, Logged, LoggedTransition, MemberFacts, MigrationCell, PointsEntry,
+    Redemption, Rejection, SavedAudience, TagChange, TransitionFilter,
 };
 pub use saved::{
     AudienceContent, AudienceDraft, AudienceExport, AudienceSummary, SavedOutcome, TagOutcome,
@@ -115,6 +119,14 @@ pub enum AppError {
     /// An idempotency key used before for a different change.
     #[error("{0}")]
     KeyReused(String),
+    /// A coupon could not be issued, applied or used, and nothing changed.
+    #[error("{message}")]
+    CouponRefused {
+        /// Why.
+        kind: CouponRefusal,
+        /// For people.
+        message: String,
+    },
     /// The storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -285,6 +285,108 @@ impl Client {
         self.call(reqwest::Method::GET, &path, None, None).await
     }
 
+    /// `PUT /api/v1/coupon-templates/{name}`
+    pub async fn save_coupon_template(
+        &self,
+        name: &str,
+        request: &regulars_api_types::CouponTemplateRequest,
+    ) -> Result<regulars_api_types::CouponTemplateView, ClientError> {
+        let body = serde_json::to_vec(request).map_err(|e| unencodable(&e))?;
+        let path = format!("/api/v1/coupon-templates/{}", encode_segment(name));
+        self.call(reqwest::Method::PUT, &path, Some(body), None)
+            .await
+    }
+
+    /// `GET /api/v1/coupon-templates`
+    pub async fn coupon_templates(
+        &self,
+    ) -> Result<regulars_api_types::CouponTemplateListView, ClientError> {
+        self.call(reqwest::Method::GET, "/api/v1/coupon-templates", None, None)
+            .await
+    }
+
+    /// `GET /api/v1/coupon-templates/{name}`
+    pub async fn coupon_template(
+        &self,
+        name: &str,
+    ) -> Result<regulars_api_types::CouponTemplateView, ClientError> {
+        let path = format!("/api/v1/coupon-templates/{}", encode_segment(name));
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
+    /// `POST /api/v1/coupon-templates/{name}/codes`
+    pub async fn add_coupon_codes(
+        &self,
+        name: &str,
+        request: &regulars_api_types::CouponCodesRequest,
+    ) -> Result<regulars_api_types::CouponCodesAddedView, ClientError> {
+        let path = format!("/api/v1/coupon-templates/{}/codes", encode_segment(name));
+        self.post(&path, request, None).await
+    }
+
+    /// `POST /api/v1/coupon-templates/{name}/issue` with a `member_id`.
+    pub async fn issue_coupon(
+        &self,
+        name: &str,
+        request: &regulars_api_types::CouponIssueRequest,
+    ) -> Result<regulars_api_types::CouponIssuedView, ClientError> {
+        let path = format!("/api/v1/coupon-templates/{}/issue", encode_segment(name));
+        self.post(&path, request, None).await
+    }
+
+    /// `POST /api/v1/coupon-templates/{name}/issue` with an `audience`.
+    pub async fn issue_coupons_to_audience(
+        &self,
+        name: &str,
+        request: &regulars_api_types::CouponIssueRequest,
+    ) -> Result<regulars_api_types::CouponBulkIssuedView, ClientError> {
+        let path = format!("/api/v1/coupon-templates/{}/issue", encode_segment(name));
+        self.post(&path, request, None).await
+    }
+
+    /// `GET /api/v1/members/{member_id}/coupons`
+    pub async fn member_coupons(
+        &self,
+        member_id: &str,
+    ) -> Result<regulars_api_types::MemberCouponsView, ClientError> {
+        let path = format!("/api/v1/members/{}/coupons", encode_segment(member_id));
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
+    /// `GET /api/v1/coupons/{code}`
+    pub async fn coupon(&self, code: &str) -> Result<regulars_api_types::CouponView, ClientError> {
+        let path = format!("/api/v1/coupons/{}", encode_segment(code));
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
+    /// `POST /api/v1/coupon-checks`
+    pub async fn check_coupons(
+        &self,
+        request: &regulars_api_types::CouponCheckRequest,
+    ) -> Result<regulars_api_types::CouponChecksView, ClientError> {
+        self.post("/api/v1/coupon-checks", request, None).await
+    }
+
+    /// `POST /api/v1/coupons/{code}/redeem`
+    pub async fn redeem_coupon(
+        &self,
+        code: &str,
+        request: &regulars_api_types::CouponRedeemRequest,
+    ) -> Result<regulars_api_types::CouponRedeemedView, ClientError> {
+        let path = format!("/api/v1/coupons/{}/redeem", encode_segment(code));
+        self.post(&path, request, None).await
+    }
+
+    /// `POST /api/v1/coupons/{code}/void`
+    pub async fn void_coupon(
+        &self,
+        code: &str,
+        request: &regulars_api_types::CouponVoidRequest,
+    ) -> Result<regulars_api_types::CouponView, ClientError> {
+        let path = format!("/api/v1/coupons/{}/void", encode_segment(code));
+        self.post(&path, request, None).await
+    }
+
     /// `GET /api/v1/audiences/{name}/members?after=…&limit=…`
     pub async fn audience_members(
         &self,

@@ -7,6 +7,7 @@
 
 pub mod audience;
 pub mod convert;
+pub mod coupons;
 mod csv_read;
 mod csv_write;
 pub mod export;

@@ -180,7 +180,7 @@ pub enum RedeemOutcome {
     Redeemed(Redemption, Coupon),
     /// The key redeemed this before; nothing new.
     Replayed(Redemption, Coupon),
-    /// The key was used for another coupon, order or amount; nothing redeemed.
+    /// The key was used for another coupon or order; nothing redeemed.
     KeyReused,
     /// No such coupon, or it is another member's.
     Unknown,

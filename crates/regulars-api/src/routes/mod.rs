@@ -1,6 +1,7 @@
 //! The API's routes, one module per resource.
 
 mod audiences;
+mod coupons;
 mod facts;
 mod members;
 mod points;
@@ -8,6 +9,7 @@ mod segments;
 mod system;
 
 pub(crate) use audiences::routes as audiences;
+pub(crate) use coupons::routes as coupons;
 pub(crate) use facts::routes as facts;
 pub(crate) use members::routes as members;
 pub(crate) use points::routes as points;

@@ -3,6 +3,7 @@
 
 mod audiences;
 mod auth;
+mod coupons;
 mod facts;
 mod idempotency;
 mod points;
