@@ -511,15 +511,7 @@ impl App {
     /// and refused.
     pub async fn void_coupon(&self, code: &str, reason: &str) -> AppResult<Coupon> {
         let code = coupon_code(code)?;
-        let reason = regulars_domain::parse_text(reason, 500)
-            .map_err(|reason| AppError::Invalid {
-                field: "reason",
-                reason,
-            })?
-            .ok_or(AppError::Invalid {
-                field: "reason",
-                reason: "say why".to_owned(),
-            })?;
+        let reason = crate::points::reason_text(reason)?;
         let coupon = self
             .store
             .void_coupon(&code, &reason, self.now())

@@ -183,15 +183,7 @@ impl App {
             field: "cause",
             reason,
         })?;
-        let reason = regulars_domain::parse_text(&change.reason, 500)
-            .map_err(|reason| AppError::Invalid {
-                field: "reason",
-                reason,
-            })?
-            .ok_or(AppError::Invalid {
-                field: "reason",
-                reason: "say why".to_owned(),
-            })?;
+        let reason = reason_text(&change.reason)?;
         let today = self.today();
         let request = PointsRequest {
             member_id: change.member_id.clone(),
@@ -243,6 +235,19 @@ impl App {
         let holdings = self.store.points_holdings(member_id).await?;
         Ok(PointsBalance::of(&holdings.lots, self.today()).with_debt(holdings.debt))
     }
+}
+
+/// A reason a person gave: 1 to 500 characters.
+pub(crate) fn reason_text(text: &str) -> AppResult<String> {
+    regulars_domain::parse_text(text, 500)
+        .map_err(|reason| AppError::Invalid {
+            field: "reason",
+            reason,
+        })?
+        .ok_or(AppError::Invalid {
+            field: "reason",
+            reason: "say why".to_owned(),
+        })
 }
 
 fn positive(points: i64) -> AppResult<()> {

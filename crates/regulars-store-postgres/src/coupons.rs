@@ -456,9 +456,6 @@ impl CouponStore for PostgresStore {
         let mut templates: Vec<&str> = requests.iter().map(|r| r.template.as_str()).collect();
         templates.sort_unstable();
         templates.dedup();
-        let mut members: Vec<&str> = requests.iter().map(|r| r.member_id.as_str()).collect();
-        members.sort_unstable();
-        members.dedup();
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         // Templates first, then members (as the points ledger locks them), each in name order,
         // so two transactions never wait on each other in a circle.
@@ -470,18 +467,10 @@ impl CouponStore for PostgresStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(db_error)?;
-        let locked_members: Vec<String> = sqlx::query_scalar(
-            "SELECT member_id FROM members \
-             WHERE member_id IN (SELECT jsonb_array_elements_text($1::jsonb)) \
-             ORDER BY member_id FOR UPDATE",
-        )
-        .bind(json_array(members.iter().copied()))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        if locked_templates.len() != templates.len() || locked_members.len() != members.len() {
+        if locked_templates.len() != templates.len() {
             return Err(StoreError::NotFound);
         }
+        crate::points::lock_members(&mut tx, requests.iter().map(|r| r.member_id.as_str())).await?;
         let mut outcomes = Vec::with_capacity(requests.len());
         for request in requests {
             outcomes.push(issue_one(&mut tx, request).await?);

@@ -204,6 +204,31 @@ async fn lots(conn: &mut PgConnection, member_id: &str) -> StoreResult<Vec<Lot>>
 }
 
 /// Records one operation inside `conn`'s transaction, its member's row locked.
+/// Locks the members' rows, the lock every operation on their points takes first, in id order
+/// so two transactions never wait on each other in a circle; `NotFound` when one is unknown.
+pub(crate) async fn lock_members<'a>(
+    conn: &mut PgConnection,
+    members: impl Iterator<Item = &'a str>,
+) -> StoreResult<()> {
+    let mut members: Vec<&str> = members.collect();
+    members.sort_unstable();
+    members.dedup();
+    let locked: Vec<String> = sqlx::query_scalar(
+        "SELECT member_id FROM members \
+         WHERE member_id IN (SELECT jsonb_array_elements_text($1::jsonb)) \
+         ORDER BY member_id FOR UPDATE",
+    )
+    .bind(json_array(members.iter().copied()))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    if locked.len() == members.len() {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
 pub(crate) async fn record_one(
     conn: &mut PgConnection,
     request: &PointsRequest,
@@ -297,24 +322,8 @@ impl PointsStore for PostgresStore {
         &self,
         requests: &[PointsRequest],
     ) -> StoreResult<Vec<PointsOutcome>> {
-        let mut members: Vec<&str> = requests.iter().map(|r| r.member_id.as_str()).collect();
-        members.sort_unstable();
-        members.dedup();
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        // The member's row is the lock every operation on their points takes first, taken in id
-        // order so two batches never wait on each other in a circle.
-        let locked: Vec<String> = sqlx::query_scalar(
-            "SELECT member_id FROM members \
-             WHERE member_id IN (SELECT jsonb_array_elements_text($1::jsonb)) \
-             ORDER BY member_id FOR UPDATE",
-        )
-        .bind(json_array(members.iter().copied()))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        if locked.len() != members.len() {
-            return Err(StoreError::NotFound);
-        }
+        lock_members(&mut tx, requests.iter().map(|r| r.member_id.as_str())).await?;
         let mut outcomes = Vec::with_capacity(requests.len());
         for request in requests {
             outcomes.push(record_one(&mut tx, request).await?);
