@@ -58,6 +58,8 @@ pub enum Command {
     Audience(crate::audience::AudienceArgs),
     /// Members' points: earn, redeem, adjust, history.
     Points(crate::points::PointsArgs),
+    /// Coupons: templates, codes, issue, list, validate, redeem, void.
+    Coupons(crate::coupons::CouponsArgs),
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -356,6 +358,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&overrides, true)?;
             let app = open_app(&config).await?;
             crate::points::run(&app, &args, json).await
+        }
+        Command::Coupons(args) => {
+            let config = load_config(&overrides, true)?;
+            let app = open_app(&config).await?;
+            crate::coupons::run(&app, &args, json).await
         }
         Command::Bench(args) => {
             let config = load_config(&overrides, true)?;

@@ -3,8 +3,12 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use regulars_domain::{ApiRole, BonusPeriod, Multiplier};
+use regulars_domain::{
+    ApiRole, BonusPeriod, CodeSource, CouponTemplate, DiscountClass, Eligibility, Multiplier,
+    Offer, Sku, StoreChannel, TemplateName, Validity,
+};
 use regulars_generate::BrandSpec;
+use regulars_server::app::App;
 use regulars_server::app::{Clock as _, SystemClock, write_brand};
 use regulars_server::{Config, Server, shutdown_signal};
 
@@ -39,6 +43,102 @@ fn demo_loyalty(config: &Config) -> Config {
         }];
     }
     config
+}
+
+/// The demo brand's coupon catalogue, one template for each common offer.
+fn demo_coupons(currency: regulars_domain::Currency) -> Vec<CouponTemplate> {
+    let template = |name: &str, title: &str, offer: Offer, days: u32| CouponTemplate {
+        name: TemplateName::parse(name).expect("a valid name"),
+        title: title.to_owned(),
+        currency,
+        offer,
+        eligibility: Eligibility::default(),
+        validity: Validity::Days(days),
+        per_member: Some(1),
+        total: None,
+        combines_with: vec![DiscountClass::Shipping],
+        points_cost: None,
+        codes: CodeSource::Generated,
+    };
+    let mut pastry = template(
+        "pastry-every-300",
+        "NT$30 off every NT$300 of pastry",
+        Offer::SpendThreshold {
+            threshold: 30_000,
+            off: 3_000,
+            repeat: true,
+        },
+        30,
+    );
+    pastry.eligibility.categories = vec!["pastry".to_owned()];
+    let mut latte = template(
+        "free-latte",
+        "A latte on us",
+        Offer::FreeItem(Sku::parse("CF-LAT").expect("a valid sku")),
+        30,
+    );
+    latte.points_cost = Some(150);
+    latte.per_member = None;
+    let mut shipping = template(
+        "free-shipping",
+        "Free shipping online",
+        Offer::FreeShipping { cap: None },
+        60,
+    );
+    shipping.eligibility.channel = Some(StoreChannel::Online);
+    shipping.combines_with = DiscountClass::ALL.to_vec();
+    let mut credit = template(
+        "birthday-credit",
+        "NT$200 birthday credit",
+        Offer::StoreCredit(20_000),
+        31,
+    );
+    credit.combines_with = DiscountClass::ALL.to_vec();
+    vec![
+        template(
+            "welcome-50",
+            "NT$50 off your next visit",
+            Offer::AmountOff(5_000),
+            30,
+        ),
+        pastry,
+        latte,
+        shipping,
+        credit,
+        template(
+            "beans-2-get-1",
+            "Buy two bags of beans, the third is free",
+            Offer::BuyXGetY {
+                buy: 2,
+                get: 1,
+                percent: 100,
+            },
+            45,
+        ),
+    ]
+}
+
+/// Saves the catalogue and issues the welcome and birthday coupons to the presets' members
+/// (each under a key per member and month, so a restart issues nothing twice).
+async fn install_coupons(app: &App) -> anyhow::Result<()> {
+    for template in demo_coupons(app.brand().currency) {
+        app.save_coupon_template(template).await?;
+    }
+    let month = app.today().strftime("%Y-%m").to_string();
+    for (template, audience) in [
+        ("welcome-50", "new customers"),
+        ("birthday-credit", "birthday this month"),
+    ] {
+        let key = format!("demo-{template}-{month}");
+        let issued = app
+            .issue_coupons_to_audience(template, audience, &key, "campaign:demo")
+            .await?;
+        eprintln!(
+            "coupons `{template}`: {} issued to `{audience}`",
+            issued.issued + issued.replayed
+        );
+    }
+    Ok(())
 }
 
 pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -98,6 +198,7 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
             saved.summary.definition.name, saved.summary.members
         );
     }
+    install_coupons(&app).await?;
     let server = Server::with_app(config, app).await?;
     let address = server.local_addr();
     println!("listening on http://{address}");
@@ -113,6 +214,9 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         "  curl -s http://{address}/api/v1/members/M0000001/segments -H 'Authorization: Bearer {token}'"
     );
     println!("  curl -s http://{address}/api/v1/audiences -H 'Authorization: Bearer {token}'");
+    println!(
+        "  curl -s http://{address}/api/v1/coupon-templates -H 'Authorization: Bearer {token}'"
+    );
     println!("  curl -s http://{address}/api/openapi.json");
     println!("press Ctrl-C to stop");
     server.run_until(shutdown_signal()).await?;

@@ -6,6 +6,7 @@
 mod audience;
 mod bench;
 mod cli;
+mod coupons;
 mod demo;
 mod import;
 mod output;

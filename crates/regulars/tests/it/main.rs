@@ -2,6 +2,7 @@
 //! exit statuses and the files they write. Each test works in its own temp folder.
 
 mod audience;
+mod coupons;
 mod import;
 mod misc;
 mod points;
