@@ -6,13 +6,14 @@
 
 use regulars_domain::{
     Basket, CodeSource, CouponCode, CouponTemplate, Discount, MemberId, OrderId, PointsKind,
-    TemplateName, discounts, parse_cause, parse_points_key,
+    TemplateName, discounts,
 };
 use regulars_store::{
     Coupon, CouponStats, Draw, IssueOutcome, IssueRequest, PointsRequest, RedeemOutcome,
     RedeemRequest, Redemption, StoreError,
 };
 
+use crate::points::{cause_text, idempotency_key, reason_text};
 use crate::{App, AppError, AppResult};
 
 /// Why a coupon was refused.
@@ -249,14 +250,8 @@ impl App {
         template: &CouponTemplate,
         issue: &CouponIssue,
     ) -> AppResult<IssueRequest> {
-        let key = parse_points_key(&issue.key).map_err(|reason| AppError::Invalid {
-            field: "idempotency_key",
-            reason,
-        })?;
-        let cause = parse_cause(&issue.cause).map_err(|reason| AppError::Invalid {
-            field: "cause",
-            reason,
-        })?;
+        let key = idempotency_key(&issue.key)?;
+        let cause = cause_text(&issue.cause)?;
         let today = self.today();
         let Some((valid_from, valid_until)) = template.validity.window(today) else {
             return Err(refused(
@@ -446,10 +441,7 @@ impl App {
         basket: &Basket,
         key: &str,
     ) -> AppResult<RedeemedCoupon> {
-        let key = parse_points_key(key).map_err(|reason| AppError::Invalid {
-            field: "idempotency_key",
-            reason,
-        })?;
+        let key = idempotency_key(key)?;
         let code = coupon_code(code)?;
         let coupon = self.store.get_coupon(&code).await?;
         let Some(coupon) = coupon.filter(|c| &c.member_id == member_id) else {
@@ -511,7 +503,7 @@ impl App {
     /// and refused.
     pub async fn void_coupon(&self, code: &str, reason: &str) -> AppResult<Coupon> {
         let code = coupon_code(code)?;
-        let reason = crate::points::reason_text(reason)?;
+        let reason = reason_text(reason)?;
         let coupon = self
             .store
             .void_coupon(&code, &reason, self.now())

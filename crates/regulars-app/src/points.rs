@@ -175,14 +175,8 @@ impl App {
         change: PointsChange,
         kind: PointsKind,
     ) -> AppResult<PointsRecorded> {
-        let key = parse_points_key(&change.key).map_err(|reason| AppError::Invalid {
-            field: "idempotency_key",
-            reason,
-        })?;
-        let cause = parse_cause(&change.cause).map_err(|reason| AppError::Invalid {
-            field: "cause",
-            reason,
-        })?;
+        let key = idempotency_key(&change.key)?;
+        let cause = cause_text(&change.cause)?;
         let reason = reason_text(&change.reason)?;
         let today = self.today();
         let request = PointsRequest {
@@ -235,6 +229,22 @@ impl App {
         let holdings = self.store.points_holdings(member_id).await?;
         Ok(PointsBalance::of(&holdings.lots, self.today()).with_debt(holdings.debt))
     }
+}
+
+/// An idempotency key of a points change, a coupon issue or a redemption.
+pub(crate) fn idempotency_key(text: &str) -> AppResult<String> {
+    parse_points_key(text).map_err(|reason| AppError::Invalid {
+        field: "idempotency_key",
+        reason,
+    })
+}
+
+/// What caused a change: `order:ID`, `campaign:NAME`, `operator:WHO`, ….
+pub(crate) fn cause_text(text: &str) -> AppResult<String> {
+    parse_cause(text).map_err(|reason| AppError::Invalid {
+        field: "cause",
+        reason,
+    })
 }
 
 /// A reason a person gave: 1 to 500 characters.
