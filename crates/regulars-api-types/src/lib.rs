@@ -11,6 +11,7 @@ mod coupons;
 mod error;
 mod facts;
 mod points;
+mod tiers;
 mod views;
 
 pub use audience::{
@@ -35,6 +36,11 @@ pub use facts::{
 pub use points::{
     ExpiringPointsView, PointsAccountView, PointsBalanceView, PointsChangeRequest, PointsEntryView,
     PointsRecordedView,
+};
+pub use tiers::{
+    MemberTierView, NearTierMemberView, NearTierView, TierChangeView, TierChangesView,
+    TierEvaluateRequest, TierEvaluationView, TierLevelView, TierProgramView, WalletTierView,
+    WalletView,
 };
 pub use views::{
     ApiKeyCreatedView, BatchItemView, BatchResultView, ConsentView, EventView, HealthView,

@@ -22,6 +22,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, status_of};
+pub use routes::member_tier_view;
 
 /// How the router is built.
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +58,8 @@ impl Default for ApiSettings {
         (name = "members", description = "Reading members with their facts"),
         (name = "points", description = "Members' points: earn, redeem, adjust, balance and ledger"),
         (name = "segments", description = "Who each member is: RFM, RFM-8, NESL, RFIM and lifecycle, with explanations"),
-        (name = "system", description = "Health, metrics and the API document")
+        (name = "system", description = "Health, metrics and the API document"),
+        (name = "tiers", description = "The tier programme, members' tiers and progress, the tier change log, members near their next tier")
     )
 )]
 struct ApiDoc;
@@ -83,6 +85,7 @@ fn api_routes() -> OpenApiRouter<App> {
         .merge(routes::points())
         .merge(routes::segments())
         .merge(routes::system())
+        .merge(routes::tiers())
 }
 
 /// The OpenAPI document of every route.

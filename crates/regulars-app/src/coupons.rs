@@ -159,7 +159,7 @@ impl App {
         Ok((template, stats))
     }
 
-    async fn template(&self, name: &str) -> AppResult<CouponTemplate> {
+    pub(crate) async fn template(&self, name: &str) -> AppResult<CouponTemplate> {
         self.store
             .get_template(&template_name(name)?)
             .await?
@@ -214,30 +214,48 @@ impl App {
     ) -> AppResult<BulkIssue> {
         let template = self.template(template).await?;
         let (_, members) = self.audience_members(audience).await?;
+        self.issue_to_members(
+            &template,
+            &members,
+            |member_id| format!("{key}:{member_id}"),
+            cause,
+        )
+        .await
+    }
+
+    /// Issues one coupon of `template` to each of `members`, under the key `key_of` gives
+    /// each, a batch per store transaction.
+    pub(crate) async fn issue_to_members(
+        &self,
+        template: &CouponTemplate,
+        members: &[MemberId],
+        key_of: impl Fn(&MemberId) -> String,
+        cause: &str,
+    ) -> AppResult<BulkIssue> {
         let mut summary = BulkIssue::default();
         for chunk in members.chunks(BULK_BATCH) {
             let requests = chunk
                 .iter()
                 .map(|member_id| {
                     self.issue_request(
-                        &template,
+                        template,
                         &CouponIssue {
                             template: template.name.to_string(),
                             member_id: member_id.clone(),
-                            key: format!("{key}:{member_id}"),
+                            key: key_of(member_id),
                             cause: cause.to_owned(),
                             with_points: false,
                         },
                     )
                 })
                 .collect::<AppResult<Vec<_>>>()?;
-            for (member_id, outcome) in chunk.iter().zip(self.issue(&template, requests).await?) {
+            for (member_id, outcome) in chunk.iter().zip(self.issue(template, requests).await?) {
                 match outcome {
                     IssueOutcome::Issued(_) => summary.issued += 1,
                     IssueOutcome::Replayed(_) => summary.replayed += 1,
                     other => summary.refused.push((
                         member_id.clone(),
-                        issue_refusal(&template, &other).to_string(),
+                        issue_refusal(template, &other).to_string(),
                     )),
                 }
             }

@@ -3,7 +3,8 @@
 //! works through it: a valid order earns once (pending until the return window has passed), a
 //! return takes back what its amount earned, a cancellation takes back the rest. Each step has
 //! an idempotency key derived from the order or return, so working an order again, from any
-//! process, changes nothing.
+//! process, changes nothing. An order earns at its member's tier multiplier (the tier held when
+//! the day it was placed began); its members' tiers are evaluated first.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use regulars_domain::{
 use regulars_store::{Draw, PointsOperation, PointsOutcome, PointsRequest};
 
 use crate::segments::ValidOrderMode;
+use crate::tiers::Evaluated;
 use crate::{App, AppResult};
 
 /// What one pass over the queue did.
@@ -24,13 +26,12 @@ pub struct Accrued {
     pub earned: i64,
     /// Points taken back by returns and cancellations, owed part included.
     pub reversed: i64,
+    /// Tier changes the orders made.
+    pub tier_changes: u64,
 }
 
 /// How many queued orders one step reads.
 const BATCH: u32 = 500;
-
-/// The tier multiplier, ×1 until tiers exist.
-const TIER: Multiplier = Multiplier::ONE;
 
 impl App {
     /// Works through the queue of orders whose points may need earning or taking back, until it
@@ -45,14 +46,23 @@ impl App {
             if queued.is_empty() {
                 return Ok(accrued);
             }
-            if let Some(rules) = &self.points.earn {
+            if self.points.earn.is_some() || self.tier_rules().is_some() {
                 let mut ids: Vec<_> = queued.iter().map(|(_, id)| id.clone()).collect();
                 ids.sort();
                 ids.dedup();
                 let orders = self.store.get_orders(&ids).await?;
-                let returns = self.store.get_returns(&ids).await?;
-                self.accrue_orders(rules, &orders, &returns, &mut accrued)
-                    .await?;
+                // Tiers first: an order earns at the tier its member held when the day began,
+                // and the qualifying order upgrades at once.
+                let mut members: Vec<_> = orders.iter().map(|o| o.member_id.clone()).collect();
+                members.sort();
+                members.dedup();
+                let tiers = self.evaluate_members(&members).await?;
+                accrued.tier_changes += tiers.done.changes;
+                if let Some(rules) = &self.points.earn {
+                    let returns = self.store.get_returns(&ids).await?;
+                    self.accrue_orders(rules, &orders, &returns, &tiers, &mut accrued)
+                        .await?;
+                }
             }
             let seqs: Vec<i64> = queued.iter().map(|(seq, _)| *seq).collect();
             self.store.dequeue_point_orders(&seqs).await?;
@@ -71,6 +81,7 @@ impl App {
         rules: &EarnRules,
         orders: &[Order],
         returns: &[NewReturn],
+        tiers: &Evaluated,
         accrued: &mut Accrued,
     ) -> AppResult<()> {
         let mut keys = Vec::with_capacity(orders.len() * 2 + returns.len());
@@ -91,7 +102,11 @@ impl App {
         let earns: Vec<PointsRequest> = orders
             .iter()
             .filter(|order| !done.contains_key(&earn_key(order)) && self.earns(order))
-            .filter_map(|order| self.earn_request(rules, order))
+            .filter_map(|order| {
+                let day = self.brand_day(order.placed_at);
+                let tier = self.tier_multiplier(tiers, &order.member_id, day);
+                self.earn_request(rules, order, tier)
+            })
             .collect();
         for (operation, now) in self.record_derived(&earns).await? {
             if now {
@@ -126,7 +141,7 @@ impl App {
                 if done.contains_key(&key) {
                     continue;
                 }
-                let keeps = rules.order_points(order, placed_on, TIER, refunded, &returned);
+                let keeps = kept(rules, order, placed_on, earned.points, refunded, &returned);
                 let take = earned.points - taken - keeps;
                 if take > 0 {
                     let mut request = self.order_request(order, key, PointsKind::Reverse, -take);
@@ -161,9 +176,14 @@ impl App {
 
     /// The request that earns `order` its points, pending from the day it became valid; `None`
     /// when it earns none.
-    fn earn_request(&self, rules: &EarnRules, order: &Order) -> Option<PointsRequest> {
+    fn earn_request(
+        &self,
+        rules: &EarnRules,
+        order: &Order,
+        tier: Multiplier,
+    ) -> Option<PointsRequest> {
         let placed_on = self.brand_day(order.placed_at);
-        let points = rules.order_points(order, placed_on, TIER, 0, &[]);
+        let points = rules.order_points(order, placed_on, tier, 0, &[]);
         if points <= 0 {
             return None;
         }
@@ -241,6 +261,24 @@ impl App {
         }
         Ok(recorded)
     }
+}
+
+/// What an order that earned `earned` keeps after `refunded` and the `returned` lines: the same
+/// share of it as the rules give the order after them at ×1 (so the tier it earned at holds).
+fn kept(
+    rules: &EarnRules,
+    order: &Order,
+    day: jiff::civil::Date,
+    earned: i64,
+    refunded: i64,
+    returned: &[ReturnLine],
+) -> i64 {
+    let full = rules.order_points(order, day, Multiplier::ONE, 0, &[]);
+    let after = rules.order_points(order, day, Multiplier::ONE, refunded, returned);
+    if full <= 0 {
+        return 0;
+    }
+    i64::try_from(i128::from(earned) * i128::from(after) / i128::from(full)).unwrap_or(0)
 }
 
 /// The key an order's earning is recorded under.

@@ -5,6 +5,7 @@
 //! ([`SystemClock`]) and the import pipeline that streams files into the store.
 
 mod audience;
+mod birthdays;
 mod clock;
 mod coupons;
 mod earning;
@@ -19,6 +20,7 @@ mod points;
 mod presets;
 mod saved;
 pub mod segments;
+mod tiers;
 
 use std::sync::Arc;
 
@@ -27,6 +29,7 @@ use regulars_domain::Currency;
 use regulars_store::{Store, StoreError};
 
 pub use audience::AudiencePreview;
+pub use birthdays::BirthdayIssue;
 pub use clock::{Clock, SystemClock};
 pub use coupons::{
     BulkIssue, CouponCheck, CouponDetail, CouponIssue, CouponRefusal, IssuedCoupon, RedeemedCoupon,
@@ -44,12 +47,14 @@ pub use presets::{PRESETS, Preset};
 pub use regulars_formats::{FactKind, Format};
 pub use regulars_store::{
     Accepted, AudienceMove, Coupon, CouponStats, CouponStatus, FactCounts, IdempotencyClaim,
-    ItemOutcome, LogFilter, Logged, LoggedTransition, MemberFacts, MigrationCell, PointsEntry,
-    Redemption, Rejection, SavedAudience, TagChange, TransitionFilter,
+    ItemOutcome, LogFilter, Logged, LoggedTierChange, LoggedTransition, MemberFacts, MemberTier,
+    MigrationCell, PointsEntry, Redemption, Rejection, SavedAudience, TagChange, TierChangeFilter,
+    TransitionFilter,
 };
 pub use saved::{
     AudienceContent, AudienceDraft, AudienceExport, AudienceSummary, SavedOutcome, TagOutcome,
 };
+pub use tiers::{TierEvaluation, TierStatus};
 
 /// The brand's conventions.
 #[derive(Debug, Clone)]
@@ -157,6 +162,10 @@ pub struct App {
     points: PointsSettings,
     /// Woken when orders or returns are recorded: their points are due (`accrue_points`).
     points_queued: Arc<tokio::sync::Notify>,
+    /// The tier programme, if the brand has one.
+    tiers: Option<Arc<regulars_domain::TierRules>>,
+    /// When birthday coupons are issued.
+    birthday_issue: BirthdayIssue,
     /// The live segments, once started.
     live: Arc<tokio::sync::RwLock<Option<Live>>>,
     /// Held from the moment transitions leave the engine until the store has them, and always
@@ -186,6 +195,8 @@ impl App {
             segment_settings: SegmentSettings::default(),
             points: PointsSettings::default(),
             points_queued: Arc::default(),
+            tiers: None,
+            birthday_issue: BirthdayIssue::default(),
             live: Arc::default(),
             transition_log: Arc::default(),
         }

@@ -387,6 +387,63 @@ impl Client {
         self.post(&path, request, None).await
     }
 
+    /// `GET /api/v1/tiers`
+    pub async fn tiers(&self) -> Result<regulars_api_types::TierProgramView, ClientError> {
+        self.call(reqwest::Method::GET, "/api/v1/tiers", None, None)
+            .await
+    }
+
+    /// `GET /api/v1/members/{member_id}/tier`
+    pub async fn member_tier(
+        &self,
+        member_id: &str,
+    ) -> Result<regulars_api_types::MemberTierView, ClientError> {
+        let path = format!("/api/v1/members/{}/tier", encode_segment(member_id));
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
+    /// `GET /api/v1/tier-changes?…`, with the query already encoded (`member_id=M1&kind=upgrade`).
+    pub async fn tier_changes(
+        &self,
+        query: &str,
+    ) -> Result<regulars_api_types::TierChangesView, ClientError> {
+        let path = format!("/api/v1/tier-changes?{query}");
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
+    /// `GET /api/v1/tiers/near-next?within=…&percent=…`
+    pub async fn near_next_tier(
+        &self,
+        within: Option<i64>,
+        percent: Option<u32>,
+    ) -> Result<regulars_api_types::NearTierView, ClientError> {
+        let mut path = "/api/v1/tiers/near-next?".to_owned();
+        if let Some(within) = within {
+            path.push_str(&format!("within={within}&"));
+        }
+        if let Some(percent) = percent {
+            path.push_str(&format!("percent={percent}"));
+        }
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
+    /// `POST /api/v1/tiers/evaluate`
+    pub async fn evaluate_tiers(
+        &self,
+        request: &regulars_api_types::TierEvaluateRequest,
+    ) -> Result<regulars_api_types::TierEvaluationView, ClientError> {
+        self.post("/api/v1/tiers/evaluate", request, None).await
+    }
+
+    /// `GET /api/v1/members/{member_id}/wallet`
+    pub async fn wallet(
+        &self,
+        member_id: &str,
+    ) -> Result<regulars_api_types::WalletView, ClientError> {
+        let path = format!("/api/v1/members/{}/wallet", encode_segment(member_id));
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
     /// `GET /api/v1/audiences/{name}/members?after=…&limit=…`
     pub async fn audience_members(
         &self,

@@ -21,6 +21,7 @@ mod order;
 mod points;
 mod returns;
 mod store;
+mod tiers;
 mod time;
 
 pub use contact::{Email, LineUserId, Phone};
@@ -46,6 +47,11 @@ pub use points::{
 };
 pub use returns::{NewReturn, ReturnLine};
 pub use store::{Store, StoreChannel};
+pub use tiers::{
+    DowngradeMode, MAX_TIER_LEVELS, QualifyingOrder, RenewalWindow, TierBenefits, TierChange,
+    TierChangeKind, TierLevel, TierMetric, TierName, TierProgress, TierRules, TierState,
+    TierTimeline,
+};
 pub use time::{parse_date, parse_instant};
 
 /// A bounded piece of free text (a name, a region, a category), trimmed, with no control characters.

@@ -65,9 +65,11 @@ impl PointsKind {
 }
 
 /// What an entry is for: `order:ID`, `return:ID`, `campaign:NAME`, `journey:NAME`,
-/// `operator:WHO`, or `expiry:SEQ` (the grant whose points ran out), checked by [`parse_cause`].
-pub const CAUSE_KINDS: [&str; 6] = [
-    "order", "return", "campaign", "journey", "operator", "expiry",
+/// `operator:WHO`, `expiry:SEQ` (the grant whose points ran out), `tier:NAME` (a tier's entry
+/// or birthday reward) or `referral:MEMBER` (the referee a referral reward is for), checked by
+/// [`parse_cause`].
+pub const CAUSE_KINDS: [&str; 8] = [
+    "order", "return", "campaign", "journey", "operator", "expiry", "tier", "referral",
 ];
 
 /// Checks a cause: one of [`CAUSE_KINDS`], a colon, and a name of at most 200 characters.
@@ -83,7 +85,7 @@ pub fn parse_cause(text: &str) -> Result<String, String> {
         Ok(text.to_owned())
     } else {
         Err(format!(
-            "`{text}` is not a cause: write order:ID, return:ID, campaign:NAME, journey:NAME or operator:WHO"
+            "`{text}` is not a cause: write order:ID, return:ID, campaign:NAME, journey:NAME, operator:WHO, tier:NAME or referral:MEMBER"
         ))
     }
 }

@@ -6,11 +6,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use regulars_api::ApiSettings;
-use regulars_app::PointsSettings;
 use regulars_app::segments::{OrderRules, ValidOrderMode};
+use regulars_app::{BirthdayIssue, PointsSettings};
 use regulars_app::{Brand, IngestSettings, SegmentSettings};
 use regulars_domain::{
-    BonusPeriod, Currency, EarnRules, Money, Multiplier, PointsExpiry, Sku, Store,
+    BonusPeriod, Currency, DowngradeMode, EarnRules, Money, Multiplier, PointsExpiry,
+    RenewalWindow, Sku, Store, TemplateName, TierBenefits, TierLevel, TierMetric, TierName,
+    TierRules,
 };
 use regulars_engine::{
     CustomerMode, EngineConfig, FrequencyUnit, Ratio, Rfm8Monetary, Rfm8Threshold,
@@ -65,6 +67,60 @@ pub struct ConfigFile {
     pub segments: Option<SegmentsSection>,
     /// `[points]`
     pub points: Option<PointsSection>,
+    /// `[tiers]`
+    pub tiers: Option<TiersSection>,
+}
+
+/// `[tiers]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TiersSection {
+    /// `spend`, `points` or `orders`.
+    pub metric: Option<String>,
+    /// The rolling window, in days.
+    pub window_days: Option<u32>,
+    /// The term in months; 0: tiers never expire.
+    pub term_months: Option<u32>,
+    /// `term` or `rolling`.
+    pub renewal_window: Option<String>,
+    /// The upgrading order counts toward renewal.
+    pub count_qualifying_order_for_renewal: Option<bool>,
+    /// `to_qualifying` or `one_step`.
+    pub downgrade: Option<String>,
+    /// Days between a term's end and the renewal check.
+    pub grace_days: Option<u32>,
+    /// Returns that drop a member below their level move them down.
+    pub downgrade_on_return: Option<bool>,
+    /// `month_start` or `birthday`.
+    pub birthday_coupon_on: Option<String>,
+    /// The ladder, base first; none: no tiers.
+    pub levels: Option<Vec<TierLevelSection>>,
+}
+
+/// `[[tiers.levels]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierLevelSection {
+    /// Its name.
+    pub name: String,
+    /// What members see.
+    pub title: Option<String>,
+    /// The qualifying value that reaches it (whole currency units for `spend`).
+    pub entry: u64,
+    /// The value over a term that keeps it.
+    pub retain: Option<u64>,
+    /// One order of at least this (whole currency units) reaches it at once.
+    pub fast_upgrade: Option<u64>,
+    /// Points multiplier.
+    pub multiplier: Option<f64>,
+    /// Birthday coupon template.
+    pub birthday_coupon: Option<String>,
+    /// Free shipping online.
+    pub free_shipping: Option<bool>,
+    /// Points on reaching it.
+    pub entry_points: Option<u32>,
+    /// Coupon template on reaching it.
+    pub entry_coupon: Option<String>,
 }
 
 /// `[points]`
@@ -343,6 +399,10 @@ pub struct Config {
     pub segments: SegmentSettings,
     /// The points rules (`[points]`).
     pub points: PointsSettings,
+    /// The tier programme (`[tiers]`); `None`: no tiers.
+    pub tiers: Option<TierRules>,
+    /// When birthday coupons of tiers are issued (`[tiers] birthday_coupon_on`).
+    pub birthday_coupon_on: BirthdayIssue,
     /// How often the server checks for a new day.
     pub tick: std::time::Duration,
     /// How long an idempotency key and its stored answer are kept (`[server]
@@ -585,6 +645,18 @@ impl Config {
             currency,
             orders.include_shipping,
         )?;
+        let tiers_section = file.tiers.unwrap_or_default();
+        let birthday_coupon_on = match tiers_section.birthday_coupon_on.as_deref() {
+            None | Some("month_start") => BirthdayIssue::MonthStart,
+            Some("birthday") => BirthdayIssue::Birthday,
+            Some(other) => {
+                return Err(invalid(
+                    "tiers.birthday_coupon_on",
+                    format!("`{other}` is not `month_start` or `birthday`"),
+                ));
+            }
+        };
+        let tiers = tier_rules(tiers_section, currency)?;
         let max_connections = database.max_connections.unwrap_or(8);
         if max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
@@ -617,6 +689,8 @@ impl Config {
                 snapshot_keep_days: segments.snapshot_keep_days.unwrap_or(400),
             },
             points,
+            tiers,
+            birthday_coupon_on,
             tick: std::time::Duration::from_secs(tick_seconds),
             idempotency_keep: jiff::SignedDuration::from_hours(i64::from(idempotency_keep_hours)),
             warnings: Vec::new(),
@@ -721,6 +795,100 @@ fn points_settings(
         earn,
         pending_days,
     })
+}
+
+/// The `[tiers]` programme, checked; `None` without levels.
+fn tier_rules(tiers: TiersSection, currency: Currency) -> Result<Option<TierRules>, ConfigError> {
+    let Some(levels) = tiers.levels.filter(|levels| !levels.is_empty()) else {
+        return Ok(None);
+    };
+    let metric = TierMetric::parse(tiers.metric.as_deref().unwrap_or("spend"))
+        .map_err(|reason| invalid("tiers.metric", reason))?;
+    let amount = |key: &'static str, value: u64| -> Result<i64, ConfigError> {
+        if value > 1_000_000_000 {
+            return Err(invalid(key, format!("{value} is more than 1000000000")));
+        }
+        Money::parse_major(&value.to_string(), currency)
+            .map(|money| money.minor())
+            .map_err(|reason| invalid(key, reason))
+    };
+    let mut ladder = Vec::with_capacity(levels.len());
+    for level in levels {
+        let name =
+            TierName::parse(&level.name).map_err(|reason| invalid("tiers.levels", reason))?;
+        let value = |value: u64| match metric {
+            TierMetric::Spend => amount("tiers.levels", value),
+            TierMetric::Points | TierMetric::Orders => i64::try_from(value)
+                .map_err(|_| invalid("tiers.levels", format!("{name}: {value} is too large"))),
+        };
+        let template = |text: Option<String>| {
+            text.map(|text| {
+                TemplateName::parse(&text)
+                    .map_err(|reason| invalid("tiers.levels", format!("{name}: {reason}")))
+            })
+            .transpose()
+        };
+        let multiplier = Multiplier::from_decimal(level.multiplier.unwrap_or(1.0))
+            .map_err(|reason| invalid("tiers.levels", format!("{name}: {reason}")))?;
+        ladder.push(TierLevel {
+            title: level.title.unwrap_or_else(|| name.to_string()),
+            entry: value(level.entry)?,
+            retain: value(level.retain.unwrap_or(level.entry))?,
+            fast_upgrade: level
+                .fast_upgrade
+                .map(|fast| amount("tiers.levels", fast))
+                .transpose()?,
+            benefits: TierBenefits {
+                multiplier,
+                birthday_coupon: template(level.birthday_coupon)?,
+                free_shipping: level.free_shipping.unwrap_or(false),
+                entry_points: i64::from(level.entry_points.unwrap_or(0)),
+                entry_coupon: template(level.entry_coupon)?,
+            },
+            name,
+        });
+    }
+    let window_days = tiers.window_days.unwrap_or(365);
+    if !(1..=3_660).contains(&window_days) {
+        return Err(invalid(
+            "tiers.window_days",
+            format!("{window_days} is not between 1 and 3660"),
+        ));
+    }
+    let term_months = match tiers.term_months.unwrap_or(12) {
+        0 => None,
+        months @ 1..=120 => Some(months),
+        other => {
+            return Err(invalid(
+                "tiers.term_months",
+                format!("{other} is not between 0 and 120"),
+            ));
+        }
+    };
+    let renewal_window = RenewalWindow::parse(tiers.renewal_window.as_deref().unwrap_or("term"))
+        .map_err(|reason| invalid("tiers.renewal_window", reason))?;
+    let downgrade = DowngradeMode::parse(tiers.downgrade.as_deref().unwrap_or("to_qualifying"))
+        .map_err(|reason| invalid("tiers.downgrade", reason))?;
+    let grace_days = tiers.grace_days.unwrap_or(0);
+    if grace_days > 365 {
+        return Err(invalid(
+            "tiers.grace_days",
+            format!("{grace_days} is more than 365"),
+        ));
+    }
+    TierRules::new(
+        ladder,
+        metric,
+        window_days,
+        term_months,
+        renewal_window,
+        tiers.count_qualifying_order_for_renewal.unwrap_or(false),
+        downgrade,
+        grace_days,
+        tiers.downgrade_on_return.unwrap_or(true),
+    )
+    .map(Some)
+    .map_err(|reason| invalid("tiers.levels", reason))
 }
 
 /// A weekday from its three-letter English name.
@@ -1060,6 +1228,18 @@ mod tests {
                     && p.categories.is_some()
                     && p.skus.is_some()
                     && p.bonus_periods.is_some()
+            })
+            && file.tiers.as_ref().is_some_and(|t| {
+                t.metric.is_some()
+                    && t.window_days.is_some()
+                    && t.term_months.is_some()
+                    && t.renewal_window.is_some()
+                    && t.count_qualifying_order_for_renewal.is_some()
+                    && t.downgrade.is_some()
+                    && t.grace_days.is_some()
+                    && t.downgrade_on_return.is_some()
+                    && t.birthday_coupon_on.is_some()
+                    && t.levels.is_some()
             });
         assert!(every_key_set, "config/example.toml must show every key");
         let orders = file.orders.as_ref().unwrap();
@@ -1413,6 +1593,60 @@ mod tests {
             (
                 "[points]\nunit = 0\n",
                 "`points.unit`: 0 is not between 1 and 1000000",
+            ),
+        ];
+        for (text, message) in errors {
+            assert_eq!(load(text).unwrap_err().to_string(), message, "{text}");
+        }
+    }
+
+    #[test]
+    fn tiers_are_off_until_levels_are_configured_and_then_checked() {
+        let load = |text: &str| {
+            Config::from_sources(
+                Some(("regulars.toml", text)),
+                &[],
+                &Overrides::default(),
+                &no_files,
+            )
+        };
+        let default = Config::from_sources(None, &[], &Overrides::default(), &no_files).unwrap();
+        assert!(default.tiers.is_none());
+        assert_eq!(default.birthday_coupon_on, BirthdayIssue::MonthStart);
+        let config = load(
+            "[tiers]\ngrace_days = 14\nbirthday_coupon_on = \"birthday\"\nlevels = [\n\
+             { name = \"member\", entry = 0 },\n\
+             { name = \"gold\", title = \"Gold\", entry = 20000, retain = 12000, \
+             fast_upgrade = 10000, multiplier = 1.5, birthday_coupon = \"birthday-200\" },\n]\n",
+        )
+        .unwrap();
+        let tiers = config.tiers.unwrap();
+        assert_eq!(config.birthday_coupon_on, BirthdayIssue::Birthday);
+        assert_eq!(tiers.grace_days, 14);
+        assert_eq!(tiers.term_months, Some(12));
+        let gold = &tiers.levels()[1];
+        assert_eq!(
+            (gold.entry, gold.retain, gold.fast_upgrade),
+            (2_000_000, 1_200_000, Some(1_000_000))
+        );
+        assert_eq!(gold.benefits.multiplier.hundredths(), 150);
+        assert_eq!(tiers.levels()[0].retain, 0);
+        let errors = [
+            (
+                "[tiers]\nlevels = [{ name = \"member\", entry = 10 }]\n",
+                "`tiers.levels`: the base level `member` has entry 0, retain 0 and no fast upgrade",
+            ),
+            (
+                "[tiers]\nmetric = \"visits\"\nlevels = [{ name = \"member\", entry = 0 }]\n",
+                "`tiers.metric`: `visits` is not `spend`, `points` or `orders`",
+            ),
+            (
+                "[tiers]\ndowngrade = \"all\"\nlevels = [{ name = \"member\", entry = 0 }]\n",
+                "`tiers.downgrade`: `all` is not `to_qualifying` or `one_step`",
+            ),
+            (
+                "[tiers]\nlevels = [{ name = \"member\", entry = 0 }, { name = \"gold\", entry = 10, retain = 20 }]\n",
+                "`tiers.levels`: `gold`: retain is between 0 and its entry 1000",
             ),
         ];
         for (text, message) in errors {

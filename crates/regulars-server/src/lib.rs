@@ -44,7 +44,29 @@ pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     Ok(App::new(store, clock, config.brand.clone(), config.ingest)
         .with_segmentation(config.engine.clone(), config.orders)
         .with_segment_settings(config.segments)
-        .with_points_settings(config.points.clone()))
+        .with_points_settings(config.points.clone())
+        .with_tier_rules(config.tiers.clone())
+        .with_birthday_issue(config.birthday_coupon_on))
+}
+
+/// The day's loyalty pass: expiry, tiers due, birthday coupons.
+async fn daily(app: &App) -> anyhow::Result<()> {
+    let points = app.expire_points().await?;
+    tracing::info!(points, "expired points");
+    let tiers = app.evaluate_due_tiers().await?;
+    tracing::info!(
+        members = tiers.members,
+        changes = tiers.changes,
+        rewards = tiers.rewards,
+        "evaluated the tiers due"
+    );
+    let birthdays = app.issue_birthday_coupons().await?;
+    tracing::info!(
+        issued = birthdays.issued,
+        refused = birthdays.refused.len(),
+        "issued birthday coupons"
+    );
+    Ok(())
 }
 
 /// How often the server forgets idempotency keys older than it keeps them.
@@ -127,7 +149,7 @@ impl Server {
             let mut interval = tokio::time::interval(tick);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut forgot_at: Option<tokio::time::Instant> = None;
-            let mut expired_on: Option<jiff::civil::Date> = None;
+            let mut passed_on: Option<jiff::civil::Date> = None;
             loop {
                 interval.tick().await;
                 if let Err(error) = app.tick_segments().await {
@@ -143,15 +165,14 @@ impl Server {
                     Ok(_) => {}
                     Err(error) => tracing::error!(%error, "earning points from orders failed"),
                 }
-                // Once a day (and at start), what expired grants have left leaves the ledger.
+                // Once a day (and at start), what expired grants have left leaves the ledger,
+                // members whose tier changes with time alone are evaluated, and the birthday
+                // coupons due are issued.
                 let today = app.today();
-                if expired_on != Some(today) {
-                    match app.expire_points().await {
-                        Ok(points) => {
-                            expired_on = Some(today);
-                            tracing::info!(points, %today, "expired points");
-                        }
-                        Err(error) => tracing::error!(%error, "expiring points failed"),
+                if passed_on != Some(today) {
+                    match daily(&app).await {
+                        Ok(()) => passed_on = Some(today),
+                        Err(error) => tracing::error!(%error, "the daily loyalty pass failed"),
                     }
                 }
                 if forgot_at.is_none_or(|at| at.elapsed() >= FORGET_EVERY) {

@@ -13,6 +13,7 @@ mod points;
 mod rows;
 mod saved;
 mod segments;
+mod tiers;
 
 use std::time::Duration;
 

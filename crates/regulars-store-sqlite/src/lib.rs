@@ -16,6 +16,7 @@ mod rows;
 mod saved;
 mod scan;
 mod segments;
+mod tiers;
 
 use std::time::Duration;
 

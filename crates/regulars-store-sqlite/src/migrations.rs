@@ -39,6 +39,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0008_points_earning.sql"),
     ),
     (9, "coupons", include_str!("../migrations/0009_coupons.sql")),
+    (10, "tiers", include_str!("../migrations/0010_tiers.sql")),
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -16,6 +16,7 @@ mod points;
 pub mod rows;
 mod saved;
 mod segments;
+mod tiers;
 mod url;
 
 use async_trait::async_trait;
@@ -42,6 +43,7 @@ pub use segments::{
     LoggedTransition, Membership, MigrationCell, SEGMENT_MODELS, SegmentStore, SegmentTransition,
     TransitionFilter, model_column,
 };
+pub use tiers::{LoggedTierChange, MemberTier, TierChangeFilter, TierChangeRecord, TierStore};
 pub use url::{Backend, DatabaseUrl, DatabaseUrlError};
 
 /// Everything one member has: their profile and their facts, newest first.
@@ -266,7 +268,14 @@ pub trait IdempotencyStore: Send + Sync {
 /// A whole store: every port, plus migrations.
 #[async_trait]
 pub trait Store:
-    FactStore + KeyStore + IdempotencyStore + SegmentStore + AudienceStore + PointsStore + CouponStore
+    FactStore
+    + KeyStore
+    + IdempotencyStore
+    + SegmentStore
+    + AudienceStore
+    + PointsStore
+    + CouponStore
+    + TierStore
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

@@ -60,6 +60,8 @@ pub enum Command {
     Points(crate::points::PointsArgs),
     /// Coupons: templates, codes, issue, list, validate, redeem, void.
     Coupons(crate::coupons::CouponsArgs),
+    /// Tiers: the ladder, a member's tier, evaluate, near the next tier, the change log.
+    Tiers(crate::tiers::TiersArgs),
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -363,6 +365,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&overrides, true)?;
             let app = open_app(&config).await?;
             crate::coupons::run(&app, &args, json).await
+        }
+        Command::Tiers(args) => {
+            let config = load_config(&overrides, true)?;
+            let app = open_app(&config).await?;
+            crate::tiers::run(&app, &args, json).await
         }
         Command::Bench(args) => {
             let config = load_config(&overrides, true)?;

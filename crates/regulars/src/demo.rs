@@ -4,8 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use regulars_domain::{
-    ApiRole, BonusPeriod, CodeSource, CouponTemplate, DiscountClass, Eligibility, Multiplier,
-    Offer, Sku, StoreChannel, TemplateName, Validity,
+    ApiRole, BonusPeriod, CodeSource, CouponTemplate, DiscountClass, DowngradeMode, Eligibility,
+    Multiplier, Offer, RenewalWindow, Sku, StoreChannel, TemplateName, TierBenefits, TierLevel,
+    TierMetric, TierName, TierRules, Validity,
 };
 use regulars_generate::BrandSpec;
 use regulars_server::app::App;
@@ -17,9 +18,14 @@ use crate::import::summary_text;
 use crate::output::Reporter;
 
 /// The demo brand's loyalty programme, unless the configuration has one: beans count double,
-/// merchandise half, and Wednesdays of the past year earned double points.
+/// merchandise half, and Wednesdays of the past year earned double points; three tiers (member,
+/// silver from NT$3,000 a year, gold from NT$8,000 or one NT$3,000 order) with a birthday coupon
+/// each.
 fn demo_loyalty(config: &Config) -> Config {
     let mut config = config.clone();
+    if config.tiers.is_none() {
+        config.tiers = Some(demo_tiers());
+    }
     if let Some(earn) = config.points.earn.as_mut()
         && earn.categories.is_empty()
         && earn.skus.is_empty()
@@ -43,6 +49,44 @@ fn demo_loyalty(config: &Config) -> Config {
         }];
     }
     config
+}
+
+/// Member, silver and gold: what a coffee chain's card programme looks like.
+fn demo_tiers() -> TierRules {
+    let multiplier = |value| Multiplier::from_decimal(value).expect("a valid multiplier");
+    let template = |name: &str| Some(TemplateName::parse(name).expect("a valid name"));
+    let level = |name: &str, title: &str, entry: i64, retain: i64| TierLevel {
+        name: TierName::parse(name).expect("a valid name"),
+        title: title.to_owned(),
+        entry: entry * 100,
+        retain: retain * 100,
+        fast_upgrade: None,
+        benefits: TierBenefits::default(),
+    };
+    let mut member = level("member", "Member 會員", 0, 0);
+    member.benefits.birthday_coupon = template("birthday-50");
+    let mut silver = level("silver", "Silver 銀卡", 3_000, 2_000);
+    silver.benefits.multiplier = multiplier(1.25);
+    silver.benefits.birthday_coupon = template("birthday-100");
+    silver.benefits.entry_points = 50;
+    let mut gold = level("gold", "Gold 金卡", 8_000, 5_000);
+    gold.fast_upgrade = Some(300_000);
+    gold.benefits.multiplier = multiplier(1.5);
+    gold.benefits.birthday_coupon = template("birthday-credit");
+    gold.benefits.free_shipping = true;
+    gold.benefits.entry_coupon = template("free-shipping");
+    TierRules::new(
+        vec![member, silver, gold],
+        TierMetric::Spend,
+        365,
+        Some(12),
+        RenewalWindow::Term,
+        false,
+        DowngradeMode::ToQualifying,
+        14,
+        true,
+    )
+    .expect("a valid ladder")
 }
 
 /// The demo brand's coupon catalogue, one template for each common offer.
@@ -87,6 +131,11 @@ fn demo_coupons(currency: regulars_domain::Currency) -> Vec<CouponTemplate> {
     );
     shipping.eligibility.channel = Some(StoreChannel::Online);
     shipping.combines_with = DiscountClass::ALL.to_vec();
+    let birthday = |name: &str, title: &str, amount| {
+        let mut coupon = template(name, title, Offer::AmountOff(amount), 31);
+        coupon.per_member = None;
+        coupon
+    };
     let mut credit = template(
         "birthday-credit",
         "NT$200 birthday credit",
@@ -94,6 +143,7 @@ fn demo_coupons(currency: regulars_domain::Currency) -> Vec<CouponTemplate> {
         31,
     );
     credit.combines_with = DiscountClass::ALL.to_vec();
+    credit.per_member = None;
     vec![
         template(
             "welcome-50",
@@ -103,6 +153,8 @@ fn demo_coupons(currency: regulars_domain::Currency) -> Vec<CouponTemplate> {
         ),
         pastry,
         latte,
+        birthday("birthday-50", "NT$50 off in your birthday month", 5_000),
+        birthday("birthday-100", "NT$100 off in your birthday month", 10_000),
         shipping,
         credit,
         template(
@@ -118,32 +170,34 @@ fn demo_coupons(currency: regulars_domain::Currency) -> Vec<CouponTemplate> {
     ]
 }
 
-/// Saves the catalogue and issues the welcome and birthday coupons to the presets' members
-/// (each under a key per member and month, so a restart issues nothing twice).
-async fn install_coupons(app: &App) -> anyhow::Result<()> {
-    for template in demo_coupons(app.brand().currency) {
-        app.save_coupon_template(template).await?;
-    }
+/// Issues the welcome coupon to the new customers (under a key per member and month) and the
+/// tiers' birthday coupons (once per member and year), so a restart issues nothing twice.
+async fn issue_coupons(app: &App) -> anyhow::Result<()> {
     let month = app.today().strftime("%Y-%m").to_string();
-    for (template, audience) in [
-        ("welcome-50", "new customers"),
-        ("birthday-credit", "birthday this month"),
-    ] {
-        let key = format!("demo-{template}-{month}");
-        let issued = app
-            .issue_coupons_to_audience(template, audience, &key, "campaign:demo")
-            .await?;
-        eprintln!(
-            "coupons `{template}`: {} issued to `{audience}`",
-            issued.issued + issued.replayed
-        );
-    }
+    let (template, audience) = ("welcome-50", "new customers");
+    let key = format!("demo-{template}-{month}");
+    let issued = app
+        .issue_coupons_to_audience(template, audience, &key, "campaign:demo")
+        .await?;
+    eprintln!(
+        "coupons `{template}`: {} issued to `{audience}`",
+        issued.issued + issued.replayed
+    );
+    let birthdays = app.issue_birthday_coupons().await?;
+    eprintln!(
+        "birthday coupons by tier: {} issued to members born this month",
+        birthdays.issued + birthdays.replayed
+    );
     Ok(())
 }
 
 pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let config = &demo_loyalty(config);
     let app = open_app(config).await?;
+    // The catalogue first: tiers reached on the last day of history give entry coupons.
+    for template in demo_coupons(app.brand().currency) {
+        app.save_coupon_template(template).await?;
+    }
     let counts = app.fact_counts().await?;
     if counts.orders == 0 {
         let brand_dir = args.data_dir.join("brand");
@@ -174,10 +228,11 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         let started = std::time::Instant::now();
         let accrued = app.accrue_points().await?;
         eprintln!(
-            "points: {} orders earned {} and returns and cancellations took back {} in {:.1}s",
+            "points: {} orders earned {} and returns and cancellations took back {}, with {} tier changes, in {:.1}s",
             accrued.orders,
             accrued.earned,
             accrued.reversed,
+            accrued.tier_changes,
             started.elapsed().as_secs_f64()
         );
     } else {
@@ -198,7 +253,10 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
             saved.summary.definition.name, saved.summary.members
         );
     }
-    install_coupons(&app).await?;
+    issue_coupons(&app).await?;
+    for (level, members) in app.tier_counts().await? {
+        eprintln!("tier `{}`: {members} members", level.name);
+    }
     let server = Server::with_app(config, app).await?;
     let address = server.local_addr();
     println!("listening on http://{address}");
@@ -216,6 +274,10 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!("  curl -s http://{address}/api/v1/audiences -H 'Authorization: Bearer {token}'");
     println!(
         "  curl -s http://{address}/api/v1/coupon-templates -H 'Authorization: Bearer {token}'"
+    );
+    println!("  curl -s http://{address}/api/v1/tiers -H 'Authorization: Bearer {token}'");
+    println!(
+        "  curl -s http://{address}/api/v1/members/M0000001/tier -H 'Authorization: Bearer {token}'"
     );
     println!("  curl -s http://{address}/api/openapi.json");
     println!("press Ctrl-C to stop");

@@ -12,6 +12,7 @@ mod import;
 mod output;
 mod points;
 mod segment;
+mod tiers;
 
 use std::process::ExitCode;
 

@@ -57,7 +57,7 @@ fn redemption_view(redemption: &Redemption) -> RedemptionView {
     }
 }
 
-fn coupon_view(coupon: &Coupon, today: jiff::civil::Date) -> CouponView {
+pub(crate) fn coupon_view(coupon: &Coupon, today: jiff::civil::Date) -> CouponView {
     CouponView {
         code: coupon.code.to_string(),
         template: coupon.template.to_string(),

@@ -7,6 +7,7 @@ mod members;
 mod points;
 mod segments;
 mod system;
+mod tiers;
 
 pub(crate) use audiences::routes as audiences;
 pub(crate) use coupons::routes as coupons;
@@ -15,6 +16,8 @@ pub(crate) use members::routes as members;
 pub(crate) use points::routes as points;
 pub(crate) use segments::routes as segments;
 pub(crate) use system::{metrics, routes as system};
+pub use tiers::member_tier_view;
+pub(crate) use tiers::routes as tiers;
 
 /// A member id from a path: one that cannot be an id names no member (`not_found`).
 pub(crate) fn member_in_path(text: &str) -> Result<regulars_domain::MemberId, crate::ApiError> {

@@ -34,7 +34,7 @@ fn entry_view(entry: &PointsEntry) -> PointsEntryView {
     }
 }
 
-fn balance_view(balance: &PointsBalance, today: jiff::civil::Date) -> PointsBalanceView {
+pub(crate) fn balance_view(balance: &PointsBalance, today: jiff::civil::Date) -> PointsBalanceView {
     PointsBalanceView {
         available: balance.available,
         pending: balance.pending,

@@ -10,6 +10,7 @@ mod points;
 mod saved;
 mod segments;
 mod system;
+mod tiers;
 
 use regulars_api_types::{OrderLineRequest, OrderRequest};
 

@@ -10,6 +10,7 @@ mod points;
 mod saved;
 mod schema;
 mod segments;
+mod tiers;
 
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@ mod import;
 mod misc;
 mod points;
 mod segment;
+mod tiers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
