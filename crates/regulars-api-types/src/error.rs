@@ -45,6 +45,9 @@ pub enum ErrorCode {
     CouponNotApplicable,
     /// The coupon is used, voided, expired or not valid yet; nothing was used.
     CouponNotUsable,
+    /// A referral broke a rule (self-referral, a shared contact or device, a returning
+    /// customer, the referrer's cap); nothing was recorded.
+    ReferralRefused,
     /// The server failed; the details are in its log.
     Internal,
 }
@@ -71,6 +74,7 @@ impl ErrorCode {
         Self::CouponPoolEmpty,
         Self::CouponNotApplicable,
         Self::CouponNotUsable,
+        Self::ReferralRefused,
         Self::Internal,
     ];
 
@@ -96,6 +100,7 @@ impl ErrorCode {
             Self::CouponPoolEmpty => "coupon_pool_empty",
             Self::CouponNotApplicable => "coupon_not_applicable",
             Self::CouponNotUsable => "coupon_not_usable",
+            Self::ReferralRefused => "referral_refused",
             Self::Internal => "internal",
         }
     }

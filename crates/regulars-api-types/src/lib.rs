@@ -11,6 +11,7 @@ mod coupons;
 mod error;
 mod facts;
 mod points;
+mod referrals;
 mod tiers;
 mod views;
 
@@ -37,6 +38,7 @@ pub use points::{
     ExpiringPointsView, PointsAccountView, PointsBalanceView, PointsChangeRequest, PointsEntryView,
     PointsRecordedView,
 };
+pub use referrals::{MemberReferralsView, ReferralRequest, ReferralView, ReferralsSettledView};
 pub use tiers::{
     MemberTierView, NearTierMemberView, NearTierView, TierChangeView, TierChangesView,
     TierEvaluateRequest, TierEvaluationView, TierLevelView, TierProgramView, WalletTierView,

@@ -18,7 +18,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::ValidationFailed
         | ErrorCode::UnknownReference
         | ErrorCode::IdempotencyKeyReused
-        | ErrorCode::CouponNotApplicable => StatusCode::UNPROCESSABLE_ENTITY,
+        | ErrorCode::CouponNotApplicable
+        | ErrorCode::ReferralRefused => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Conflict
         | ErrorCode::IdempotencyKeyInFlight
         | ErrorCode::InsufficientPoints
@@ -121,6 +122,7 @@ impl From<AppError> for ApiError {
                 format!("{asked} points asked, {available} available"),
             ),
             AppError::KeyReused(reason) => Self::new(ErrorCode::IdempotencyKeyReused, reason),
+            AppError::ReferralRefused(reason) => Self::new(ErrorCode::ReferralRefused, reason),
             AppError::CouponRefused { kind, message } => {
                 let code = match kind {
                     CouponRefusal::LimitReached => ErrorCode::CouponLimitReached,

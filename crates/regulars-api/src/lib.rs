@@ -22,7 +22,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, status_of};
-pub use routes::member_tier_view;
+pub use routes::{member_tier_view, wallet_view};
 
 /// How the router is built.
 #[derive(Debug, Clone, Copy)]
@@ -55,8 +55,9 @@ impl Default for ApiSettings {
         (name = "audiences", description = "Audience rules over profiles, purchases, events and the models: preview what a rule selects"),
         (name = "coupons", description = "Coupon templates with their figures, issuing (to a member, an audience, or for points), checking against a basket, redeeming and voiding"),
         (name = "facts", description = "Recording members, stores, orders, returns, interactions and behaviour events"),
-        (name = "members", description = "Reading members with their facts"),
+        (name = "members", description = "Reading members with their facts, and the member wallet"),
         (name = "points", description = "Members' points: earn, redeem, adjust, balance and ledger"),
+        (name = "referrals", description = "Referral codes, referring a new member, and the referrals that pay both sides"),
         (name = "segments", description = "Who each member is: RFM, RFM-8, NESL, RFIM and lifecycle, with explanations"),
         (name = "system", description = "Health, metrics and the API document"),
         (name = "tiers", description = "The tier programme, members' tiers and progress, the tier change log, members near their next tier")
@@ -86,6 +87,8 @@ fn api_routes() -> OpenApiRouter<App> {
         .merge(routes::segments())
         .merge(routes::system())
         .merge(routes::tiers())
+        .merge(routes::referrals())
+        .merge(routes::wallet())
 }
 
 /// The OpenAPI document of every route.

@@ -360,13 +360,7 @@ impl App {
 
     /// A member's coupons, newest first.
     pub async fn member_coupons(&self, member_id: &MemberId) -> AppResult<Vec<Coupon>> {
-        self.store
-            .get_member(member_id)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => AppError::NotFound(format!("member {member_id}")),
-                other => other.into(),
-            })?;
+        self.known_member(member_id).await?;
         Ok(self.store.member_coupons(member_id).await?)
     }
 

@@ -18,9 +18,11 @@ mod member_list;
 mod metrics;
 mod points;
 mod presets;
+mod referrals;
 mod saved;
 pub mod segments;
 mod tiers;
+mod wallet;
 
 use std::sync::Arc;
 
@@ -44,17 +46,19 @@ pub use member_list::ResolvedMembers;
 pub use metrics::Metrics;
 pub use points::{PointsAccount, PointsChange, PointsRecorded, PointsSettings};
 pub use presets::{PRESETS, Preset};
+pub use referrals::{MemberReferrals, ReferralRequest, ReferralsSettled};
 pub use regulars_formats::{FactKind, Format};
 pub use regulars_store::{
     Accepted, AudienceMove, Coupon, CouponStats, CouponStatus, FactCounts, IdempotencyClaim,
     ItemOutcome, LogFilter, Logged, LoggedTierChange, LoggedTransition, MemberFacts, MemberTier,
-    MigrationCell, PointsEntry, Redemption, Rejection, SavedAudience, TagChange, TierChangeFilter,
-    TransitionFilter,
+    MigrationCell, PointsEntry, Redemption, Referral, Rejection, SavedAudience, TagChange,
+    TierChangeFilter, TransitionFilter,
 };
 pub use saved::{
     AudienceContent, AudienceDraft, AudienceExport, AudienceSummary, SavedOutcome, TagOutcome,
 };
 pub use tiers::{TierEvaluation, TierStatus};
+pub use wallet::Wallet;
 
 /// The brand's conventions.
 #[derive(Debug, Clone)]
@@ -132,6 +136,9 @@ pub enum AppError {
         /// For people.
         message: String,
     },
+    /// A referral broke a rule, and nothing was recorded.
+    #[error("{0}")]
+    ReferralRefused(String),
     /// The storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -166,6 +173,8 @@ pub struct App {
     tiers: Option<Arc<regulars_domain::TierRules>>,
     /// When birthday coupons are issued.
     birthday_issue: BirthdayIssue,
+    /// The referral programme, if the brand runs one.
+    referrals: Option<Arc<regulars_domain::ReferralRules>>,
     /// The live segments, once started.
     live: Arc<tokio::sync::RwLock<Option<Live>>>,
     /// Held from the moment transitions leave the engine until the store has them, and always
@@ -197,6 +206,7 @@ impl App {
             points_queued: Arc::default(),
             tiers: None,
             birthday_issue: BirthdayIssue::default(),
+            referrals: None,
             live: Arc::default(),
             transition_log: Arc::default(),
         }
@@ -262,6 +272,17 @@ impl App {
     /// Today in the brand's time zone.
     pub fn today(&self) -> jiff::civil::Date {
         self.brand_day(self.now())
+    }
+
+    /// The member, or `NotFound` naming them.
+    pub(crate) async fn known_member(
+        &self,
+        member_id: &regulars_domain::MemberId,
+    ) -> AppResult<regulars_domain::Member> {
+        self.store.get_member(member_id).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound(format!("member {member_id}")),
+            other => other.into(),
+        })
     }
 
     /// The brand's civil date at `at`.

@@ -113,13 +113,7 @@ impl App {
         before: Option<i64>,
     ) -> AppResult<PointsAccount> {
         // An unknown member is an error, not an empty account.
-        self.store
-            .get_member(member_id)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => AppError::NotFound(format!("member {member_id}")),
-                other => other.into(),
-            })?;
+        self.known_member(member_id).await?;
         let balance = self.points_balance(member_id).await?;
         let entries = self.store.points_history(member_id, before, limit).await?;
         Ok(PointsAccount { balance, entries })

@@ -17,7 +17,7 @@ use regulars_domain::{
     TierChange, TierLevel, TierMetric, TierProgress, TierRules, TierTimeline,
 };
 use regulars_store::{
-    FactVisitor, LoggedTierChange, MemberTier, OrderScan, ReturnScan, StoreError, TierChangeFilter,
+    FactVisitor, LoggedTierChange, MemberTier, OrderScan, ReturnScan, TierChangeFilter,
     TierChangeRecord,
 };
 
@@ -121,13 +121,7 @@ impl App {
     /// evaluations on orders and the daily pass keep the stored tiers current).
     pub async fn member_tier(&self, member_id: &MemberId) -> AppResult<TierStatus> {
         self.tier_rules_or_not_found()?;
-        self.store
-            .get_member(member_id)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => AppError::NotFound(format!("member {member_id}")),
-                other => other.into(),
-            })?;
+        self.known_member(member_id).await?;
         self.tier_status(member_id, 100).await
     }
 

@@ -435,6 +435,36 @@ impl Client {
         self.post("/api/v1/tiers/evaluate", request, None).await
     }
 
+    /// `POST /api/v1/referrals`
+    pub async fn refer(
+        &self,
+        request: &regulars_api_types::ReferralRequest,
+    ) -> Result<regulars_api_types::ReferralView, ClientError> {
+        self.post("/api/v1/referrals", request, None).await
+    }
+
+    /// `GET /api/v1/members/{member_id}/referrals`
+    pub async fn member_referrals(
+        &self,
+        member_id: &str,
+    ) -> Result<regulars_api_types::MemberReferralsView, ClientError> {
+        let path = format!("/api/v1/members/{}/referrals", encode_segment(member_id));
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
+    /// `POST /api/v1/referrals/settle`
+    pub async fn settle_referrals(
+        &self,
+    ) -> Result<regulars_api_types::ReferralsSettledView, ClientError> {
+        self.call(
+            reqwest::Method::POST,
+            "/api/v1/referrals/settle",
+            None,
+            None,
+        )
+        .await
+    }
+
     /// `GET /api/v1/members/{member_id}/wallet`
     pub async fn wallet(
         &self,

@@ -44,7 +44,36 @@ impl std::fmt::Display for TemplateName {
 }
 
 /// The letters of generated codes: no 0, 1, I or O, which people misread.
-const CODE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+pub(crate) const CODE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+
+/// A code people type (a coupon's, a referral's): `text` trimmed and upper-cased when it is 4 to
+/// `max` of A-Z, 0-9 and `-`; otherwise why not, naming `what`.
+pub(crate) fn parse_code(text: &str, max: usize, what: &str) -> Result<String, String> {
+    let code = text.trim().to_ascii_uppercase();
+    let valid = (4..=max).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+    if valid {
+        Ok(code)
+    } else {
+        Err(format!(
+            "`{}` is not {what}: 4 to {max} of A-Z, 0-9 and -",
+            text.trim()
+        ))
+    }
+}
+
+/// `len` letters of [`CODE_ALPHABET`] from the low bits of `random`, five bits each.
+pub(crate) fn generate_code(random: u64, len: usize) -> String {
+    let mut bits = random;
+    let mut code = String::with_capacity(len);
+    for _ in 0..len {
+        code.push(char::from(CODE_ALPHABET[(bits & 31) as usize]));
+        bits >>= 5;
+    }
+    code
+}
 
 /// A coupon's code: 4 to 32 of A-Z, 0-9 and `-`, stored upper-case (codes are read without
 /// regard to case).
@@ -54,31 +83,13 @@ pub struct CouponCode(String);
 impl CouponCode {
     /// Checks a code, upper-casing it.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let code = text.trim().to_ascii_uppercase();
-        let valid = (4..=32).contains(&code.len())
-            && code
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
-        if valid {
-            Ok(Self(code))
-        } else {
-            Err(format!(
-                "`{}` is not a coupon code: 4 to 32 of A-Z, 0-9 and -",
-                text.trim()
-            ))
-        }
+        parse_code(text, 32, "a coupon code").map(Self)
     }
 
     /// A new code of ten letters from 50 random bits (about 10^15 codes, so a collision among
     /// millions is a one-in-a-billion event, and the store refuses it anyway).
     pub fn generate(random: u64) -> Self {
-        let mut bits = random;
-        let mut code = String::with_capacity(10);
-        for _ in 0..10 {
-            code.push(char::from(CODE_ALPHABET[(bits & 31) as usize]));
-            bits >>= 5;
-        }
-        Self(code)
+        Self(generate_code(random, 10))
     }
 
     /// The code.

@@ -19,6 +19,7 @@ mod member_list;
 mod money;
 mod order;
 mod points;
+mod referrals;
 mod returns;
 mod store;
 mod tiers;
@@ -44,6 +45,9 @@ pub use order::{Order, OrderLine, OrderStatus, Resend, classify_order_resend};
 pub use points::{
     CAUSE_KINDS, Lot, PointsBalance, PointsExpiry, PointsKind, parse_cause, parse_points_key,
     plan_debit, plan_reversal,
+};
+pub use referrals::{
+    FirstOrder, ReferralCode, ReferralRules, ReferralStatus, Settlement, screen_referral,
 };
 pub use returns::{NewReturn, ReturnLine};
 pub use store::{Store, StoreChannel};

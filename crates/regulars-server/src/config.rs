@@ -11,8 +11,8 @@ use regulars_app::{BirthdayIssue, PointsSettings};
 use regulars_app::{Brand, IngestSettings, SegmentSettings};
 use regulars_domain::{
     BonusPeriod, Currency, DowngradeMode, EarnRules, Money, Multiplier, PointsExpiry,
-    RenewalWindow, Sku, Store, TemplateName, TierBenefits, TierLevel, TierMetric, TierName,
-    TierRules,
+    ReferralRules, RenewalWindow, Sku, Store, TemplateName, TierBenefits, TierLevel, TierMetric,
+    TierName, TierRules,
 };
 use regulars_engine::{
     CustomerMode, EngineConfig, FrequencyUnit, Ratio, Rfm8Monetary, Rfm8Threshold,
@@ -69,6 +69,32 @@ pub struct ConfigFile {
     pub points: Option<PointsSection>,
     /// `[tiers]`
     pub tiers: Option<TiersSection>,
+    /// `[referrals]`
+    pub referrals: Option<ReferralsSection>,
+}
+
+/// `[referrals]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralsSection {
+    /// Run the programme.
+    pub enabled: Option<bool>,
+    /// Points for the referrer.
+    pub referrer_points: Option<u32>,
+    /// Points for the referee.
+    pub referee_points: Option<u32>,
+    /// Coupon template for the referrer.
+    pub referrer_coupon: Option<String>,
+    /// Coupon template for the referee.
+    pub referee_coupon: Option<String>,
+    /// Coupon template for the referee at once.
+    pub welcome_coupon: Option<String>,
+    /// The least first order, whole currency units.
+    pub min_order: Option<u64>,
+    /// The most referrals per referrer.
+    pub max_per_referrer: Option<u32>,
+    /// Days after the first order before it pays.
+    pub wait_days: Option<u32>,
 }
 
 /// `[tiers]`
@@ -403,6 +429,8 @@ pub struct Config {
     pub tiers: Option<TierRules>,
     /// When birthday coupons of tiers are issued (`[tiers] birthday_coupon_on`).
     pub birthday_coupon_on: BirthdayIssue,
+    /// The referral programme (`[referrals]`); `None`: no referrals.
+    pub referrals: Option<ReferralRules>,
     /// How often the server checks for a new day.
     pub tick: std::time::Duration,
     /// How long an idempotency key and its stored answer are kept (`[server]
@@ -657,6 +685,11 @@ impl Config {
             }
         };
         let tiers = tier_rules(tiers_section, currency)?;
+        let referrals = referral_rules(
+            file.referrals.unwrap_or_default(),
+            currency,
+            points.pending_days,
+        )?;
         let max_connections = database.max_connections.unwrap_or(8);
         if max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
@@ -691,6 +724,7 @@ impl Config {
             points,
             tiers,
             birthday_coupon_on,
+            referrals,
             tick: std::time::Duration::from_secs(tick_seconds),
             idempotency_keep: jiff::SignedDuration::from_hours(i64::from(idempotency_keep_hours)),
             warnings: Vec::new(),
@@ -795,6 +829,53 @@ fn points_settings(
         earn,
         pending_days,
     })
+}
+
+/// The `[referrals]` programme, checked; `None` unless enabled. Rewards wait the points'
+/// pending days unless `wait_days` says otherwise.
+fn referral_rules(
+    section: ReferralsSection,
+    currency: Currency,
+    pending_days: u32,
+) -> Result<Option<ReferralRules>, ConfigError> {
+    if !section.enabled.unwrap_or(false) {
+        return Ok(None);
+    }
+    let template = |key: &'static str, text: Option<String>| {
+        text.filter(|text| !text.is_empty())
+            .map(|text| TemplateName::parse(&text).map_err(|reason| invalid(key, reason)))
+            .transpose()
+    };
+    let min_order = section.min_order.unwrap_or(0);
+    if min_order > 1_000_000_000 {
+        return Err(invalid(
+            "referrals.min_order",
+            format!("{min_order} is more than 1000000000"),
+        ));
+    }
+    let max_per_referrer = section.max_per_referrer.unwrap_or(50);
+    if max_per_referrer == 0 {
+        return Err(invalid("referrals.max_per_referrer", "must be at least 1"));
+    }
+    let wait_days = section.wait_days.unwrap_or(pending_days);
+    if wait_days > 365 {
+        return Err(invalid(
+            "referrals.wait_days",
+            format!("{wait_days} is more than 365"),
+        ));
+    }
+    Ok(Some(ReferralRules {
+        referrer_points: i64::from(section.referrer_points.unwrap_or(0)),
+        referee_points: i64::from(section.referee_points.unwrap_or(0)),
+        referrer_coupon: template("referrals.referrer_coupon", section.referrer_coupon)?,
+        referee_coupon: template("referrals.referee_coupon", section.referee_coupon)?,
+        welcome_coupon: template("referrals.welcome_coupon", section.welcome_coupon)?,
+        min_order: Money::parse_major(&min_order.to_string(), currency)
+            .map_err(|reason| invalid("referrals.min_order", reason))?
+            .minor(),
+        max_per_referrer,
+        wait_days,
+    }))
 }
 
 /// The `[tiers]` programme, checked; `None` without levels.
@@ -1240,6 +1321,17 @@ mod tests {
                     && t.downgrade_on_return.is_some()
                     && t.birthday_coupon_on.is_some()
                     && t.levels.is_some()
+            })
+            && file.referrals.as_ref().is_some_and(|r| {
+                r.enabled.is_some()
+                    && r.referrer_points.is_some()
+                    && r.referee_points.is_some()
+                    && r.referrer_coupon.is_some()
+                    && r.referee_coupon.is_some()
+                    && r.welcome_coupon.is_some()
+                    && r.min_order.is_some()
+                    && r.max_per_referrer.is_some()
+                    && r.wait_days.is_some()
             });
         assert!(every_key_set, "config/example.toml must show every key");
         let orders = file.orders.as_ref().unwrap();
@@ -1652,6 +1744,42 @@ mod tests {
         for (text, message) in errors {
             assert_eq!(load(text).unwrap_err().to_string(), message, "{text}");
         }
+    }
+
+    #[test]
+    fn referrals_are_off_until_enabled_and_wait_the_pending_days_by_default() {
+        let load = |text: &str| {
+            Config::from_sources(
+                Some(("regulars.toml", text)),
+                &[],
+                &Overrides::default(),
+                &no_files,
+            )
+        };
+        assert!(load("").unwrap().referrals.is_none());
+        let rules = load(
+            "[points]\npending_days = 10\n[referrals]\nenabled = true\nreferrer_points = 100\n\
+             referee_coupon = \"welcome-50\"\nmin_order = 300\n",
+        )
+        .unwrap()
+        .referrals
+        .unwrap();
+        assert_eq!(
+            (
+                rules.referrer_points,
+                rules.min_order,
+                rules.wait_days,
+                rules.max_per_referrer
+            ),
+            (100, 30_000, 10, 50)
+        );
+        assert_eq!(rules.referee_coupon.unwrap().as_str(), "welcome-50");
+        assert_eq!(
+            load("[referrals]\nenabled = true\nmax_per_referrer = 0\n")
+                .unwrap_err()
+                .to_string(),
+            "`referrals.max_per_referrer`: must be at least 1"
+        );
     }
 
     #[test]

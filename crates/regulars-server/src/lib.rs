@@ -46,10 +46,11 @@ pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         .with_segment_settings(config.segments)
         .with_points_settings(config.points.clone())
         .with_tier_rules(config.tiers.clone())
-        .with_birthday_issue(config.birthday_coupon_on))
+        .with_birthday_issue(config.birthday_coupon_on)
+        .with_referral_rules(config.referrals.clone()))
 }
 
-/// The day's loyalty pass: expiry, tiers due, birthday coupons.
+/// The day's loyalty pass: expiry, tiers due, birthday coupons, referrals.
 async fn daily(app: &App) -> anyhow::Result<()> {
     let points = app.expire_points().await?;
     tracing::info!(points, "expired points");
@@ -65,6 +66,13 @@ async fn daily(app: &App) -> anyhow::Result<()> {
         issued = birthdays.issued,
         refused = birthdays.refused.len(),
         "issued birthday coupons"
+    );
+    let referrals = app.settle_referrals().await?;
+    tracing::info!(
+        open = referrals.open,
+        rewarded = referrals.rewarded,
+        rejected = referrals.rejected,
+        "settled referrals"
     );
     Ok(())
 }

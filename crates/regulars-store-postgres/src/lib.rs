@@ -10,6 +10,7 @@ mod facts;
 mod keys;
 mod migrations;
 mod points;
+mod referrals;
 mod rows;
 mod saved;
 mod segments;

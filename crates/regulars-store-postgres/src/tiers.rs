@@ -229,24 +229,44 @@ impl TierStore for PostgresStore {
         filter: &TierChangeFilter,
         limit: u32,
     ) -> StoreResult<Vec<LoggedTierChange>> {
-        let sql = format!(
-            "SELECT {CHANGE_COLUMNS} FROM tier_changes \
-             WHERE ($1::TEXT IS NULL OR member_id = $1) AND ($2::TEXT IS NULL OR to_tier = $2) \
-             AND ($3::TEXT IS NULL OR kind = $3) AND ($4::TEXT IS NULL OR day >= $4) \
-             AND ($5::TEXT IS NULL OR day <= $5) AND ($6::BIGINT IS NULL OR seq < $6) \
-             ORDER BY seq DESC LIMIT $7"
+        // Only the filters given, so the planner can use the member's index.
+        enum Arg {
+            Text(String),
+            Int(i64),
+        }
+        let mut clauses = Vec::new();
+        let mut args = Vec::new();
+        let mut filter_on = |clause: &str, value: Option<Arg>| {
+            if let Some(value) = value {
+                args.push(value);
+                clauses.push(format!("{clause} ${}", args.len()));
+            }
+        };
+        filter_on(
+            "member_id =",
+            filter.member_id.as_ref().map(|m| Arg::Text(m.to_string())),
         );
-        let rows = sqlx::query(&sql)
-            .bind(filter.member_id.as_ref().map(ToString::to_string))
-            .bind(&filter.to_tier)
-            .bind(&filter.kind)
-            .bind(filter.from.map(|d| d.to_string()))
-            .bind(filter.to.map(|d| d.to_string()))
-            .bind(filter.before)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
+        filter_on("to_tier =", filter.to_tier.clone().map(Arg::Text));
+        filter_on("kind =", filter.kind.clone().map(Arg::Text));
+        filter_on("day >=", filter.from.map(|d| Arg::Text(d.to_string())));
+        filter_on("day <=", filter.to.map(|d| Arg::Text(d.to_string())));
+        filter_on("seq <", filter.before.map(Arg::Int));
+        let clause = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM tier_changes {clause} ORDER BY seq DESC LIMIT {limit}"
+        );
+        let mut query = sqlx::query(&sql);
+        for arg in args {
+            query = match arg {
+                Arg::Text(text) => query.bind(text),
+                Arg::Int(number) => query.bind(number),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
         rows.iter().map(logged_change).collect()
     }
 

@@ -12,6 +12,7 @@ mod insert;
 mod keys;
 mod migrations;
 mod points;
+mod referrals;
 mod rows;
 mod saved;
 mod scan;

@@ -40,6 +40,16 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (9, "coupons", include_str!("../migrations/0009_coupons.sql")),
     (10, "tiers", include_str!("../migrations/0010_tiers.sql")),
+    (
+        11,
+        "referrals",
+        include_str!("../migrations/0011_referrals.sql"),
+    ),
+    (
+        12,
+        "tier changes by member",
+        include_str!("../migrations/0012_tier_changes_by_member.sql"),
+    ),
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -222,24 +222,37 @@ impl TierStore for SqliteStore {
         filter: &TierChangeFilter,
         limit: u32,
     ) -> StoreResult<Vec<LoggedTierChange>> {
-        let text = |value: Option<String>| value.map_or(Value::Null, Value::Text);
-        let args = vec![
-            text(filter.member_id.as_ref().map(ToString::to_string)),
-            text(filter.to_tier.clone()),
-            text(filter.kind.clone()),
-            text(filter.from.map(|d| d.to_string())),
-            text(filter.to.map(|d| d.to_string())),
-            filter.before.map_or(Value::Null, Value::Integer),
-            Value::Integer(i64::from(limit)),
-        ];
+        // Only the filters given, so the planner can use the member's index.
+        let mut clauses = Vec::new();
+        let mut args = Vec::new();
+        let mut filter_on = |clause: &str, value: Option<Value>| {
+            if let Some(value) = value {
+                args.push(value);
+                clauses.push(format!("{clause} ?{}", args.len()));
+            }
+        };
+        filter_on(
+            "member_id =",
+            filter
+                .member_id
+                .as_ref()
+                .map(|m| Value::Text(m.to_string())),
+        );
+        filter_on("to_tier =", filter.to_tier.clone().map(Value::Text));
+        filter_on("kind =", filter.kind.clone().map(Value::Text));
+        filter_on("day >=", filter.from.map(|d| Value::Text(d.to_string())));
+        filter_on("day <=", filter.to.map(|d| Value::Text(d.to_string())));
+        filter_on("seq <", filter.before.map(Value::Integer));
+        let clause = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
         self.readers
             .read(move |conn| {
                 let sql = format!(
-                    "SELECT {CHANGE_COLUMNS} FROM tier_changes \
-                     WHERE (?1 IS NULL OR member_id = ?1) AND (?2 IS NULL OR to_tier = ?2) \
-                     AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR day >= ?4) \
-                     AND (?5 IS NULL OR day <= ?5) AND (?6 IS NULL OR seq < ?6) \
-                     ORDER BY seq DESC LIMIT ?7"
+                    "SELECT {CHANGE_COLUMNS} FROM tier_changes {clause} \
+                     ORDER BY seq DESC LIMIT {limit}"
                 );
                 let mut statement = conn.prepare_cached(&sql)?;
                 let mut rows = statement.query(params_from_iter(args))?;

@@ -13,6 +13,7 @@ mod ingest;
 mod keys;
 pub mod plan;
 mod points;
+mod referrals;
 pub mod rows;
 mod saved;
 mod segments;
@@ -38,6 +39,7 @@ pub use points::{
     Draw, Planned, PointsEntry, PointsHoldings, PointsOperation, PointsOutcome, PointsRequest,
     PointsStore, SETTLE_REASON, plan_entries, same_operation,
 };
+pub use referrals::{Referral, ReferralOutcome, ReferralStore};
 pub use saved::{AudienceMove, AudienceStore, LogFilter, Logged, SavedAudience, TagChange};
 pub use segments::{
     LoggedTransition, Membership, MigrationCell, SEGMENT_MODELS, SegmentStore, SegmentTransition,
@@ -276,6 +278,7 @@ pub trait Store:
     + PointsStore
     + CouponStore
     + TierStore
+    + ReferralStore
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

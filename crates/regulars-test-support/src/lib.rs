@@ -239,7 +239,8 @@ impl TestApp {
         .with_segmentation(db.config.engine.clone(), db.config.orders)
         .with_points_settings(db.config.points.clone())
         .with_tier_rules(db.config.tiers.clone())
-        .with_birthday_issue(db.config.birthday_coupon_on);
+        .with_birthday_issue(db.config.birthday_coupon_on)
+        .with_referral_rules(db.config.referrals.clone());
         let server = Server::with_app(&db.config, app.clone())
             .await
             .expect("binding the test server");

@@ -11,6 +11,9 @@
 //!   50 live custom segments add to each ingested fact.
 //! * `bench api --orders N`: N orders with their lines posted to `/api/v1/orders/batch` in
 //!   batches of 10,000, two requests in flight, through a server on 127.0.0.1.
+//! * `bench wallet --members M`: M generated members with their profiles and orders in a fresh
+//!   SQLite file under the demo's loyalty programme (points earned, tiers evaluated, a coupon for
+//!   every tenth member), then the median time of one wallet read for sampled members.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -95,6 +98,16 @@ enum BenchTarget {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Fill a fresh SQLite file with M generated members, their orders, points, tiers and
+    /// coupons (the demo's programme), then read sampled members' wallets.
+    Wallet {
+        /// How many members.
+        #[arg(long, default_value_t = 1_000_000)]
+        members: u32,
+        /// How many wallets to read; the median is reported.
+        #[arg(long, default_value_t = 1_000)]
+        samples: u32,
+    },
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -154,6 +167,9 @@ pub async fn run(config: &Config, args: &BenchArgs, json: bool) -> anyhow::Resul
         }
         BenchTarget::Api { orders: n, runs } => bench_api(config, dir.path(), n, runs).await?,
         BenchTarget::Load { orders: n, runs } => bench_load(config, dir.path(), n, runs).await?,
+        BenchTarget::Wallet { members, samples } => {
+            bench_wallet(config, dir.path(), members, samples).await?
+        }
         BenchTarget::Audience {
             members,
             orders,
@@ -372,6 +388,106 @@ async fn bench_api(
 /// Stores `n` generated orders (without their lines, which segments do not read) in a fresh
 /// file, then starts the live segments from it `runs` times, each in a new `App` as a restarted
 /// server would. The first start also writes every member's baseline memberships.
+async fn bench_wallet(
+    config: &Config,
+    dir: &Path,
+    members: u32,
+    samples: u32,
+) -> anyhow::Result<serde_json::Value> {
+    let config = crate::demo::demo_loyalty(config);
+    let started = Instant::now();
+    let app = bench_app(&config, dir, 0).await?;
+    for template in crate::demo::demo_coupons(app.brand().currency) {
+        app.save_coupon_template(template).await?;
+    }
+    let spec = BrandSpec {
+        members,
+        seed: 7,
+        end: app.today().yesterday()?,
+        zone: config.brand.time_zone.clone(),
+    };
+    let (mut profiles, mut orders) = (Vec::new(), Vec::new());
+    for index in 0..members {
+        let member = regulars_generate::member(&spec, index);
+        profiles.push(member.profile);
+        orders.extend(member.orders.into_iter().map(|mut order| {
+            order.lines.clear();
+            order
+        }));
+        if orders.len() >= regulars_api_types::MAX_BATCH_ITEMS || index + 1 == members {
+            app.ingest(&profiles, None).await?;
+            app.ingest(&orders, None).await?;
+            profiles.clear();
+            orders.clear();
+        }
+        if (index + 1) % 100_000 == 0 {
+            eprintln!(
+                "{} members stored in {:.0} s …",
+                index + 1,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    let accrued = app.accrue_points().await?;
+    eprintln!(
+        "{} orders earned {} points ({} tier changes) in {:.0} s in all",
+        accrued.orders,
+        accrued.earned,
+        accrued.tier_changes,
+        started.elapsed().as_secs_f64()
+    );
+    let every_tenth: Vec<_> = (0..members)
+        .step_by(10)
+        .filter_map(|index| regulars_domain::MemberId::parse(&format!("M{:07}", index + 1)).ok())
+        .collect();
+    for member in &every_tenth {
+        app.issue_coupon(regulars_server::app::CouponIssue {
+            template: "pastry-every-300".to_owned(),
+            member_id: member.clone(),
+            key: format!("bench:{member}"),
+            cause: "campaign:bench".to_owned(),
+            with_points: false,
+        })
+        .await?;
+    }
+    let counts = app.fact_counts().await?;
+    eprintln!(
+        "{} members, {} orders and {} coupons stored in {:.0} s; reading {samples} wallets …",
+        counts.members,
+        counts.orders,
+        every_tenth.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let mut random = 0x9e37_79b9_7f4a_7c15_u64;
+    let (mut first, mut again) = (Vec::new(), Vec::new());
+    let mut tiers = 0;
+    for _ in 0..samples {
+        random ^= random << 13;
+        random ^= random >> 7;
+        random ^= random << 17;
+        let index = random % u64::from(members.max(1));
+        let member = regulars_domain::MemberId::parse(&format!("M{:07}", index + 1))
+            .map_err(anyhow::Error::msg)?;
+        let started = Instant::now();
+        let wallet = app.wallet(&member).await?;
+        first.push(started.elapsed().as_secs_f64() * 1_000.0);
+        let started = Instant::now();
+        let wallet_again = app.wallet(&member).await?;
+        again.push(started.elapsed().as_secs_f64() * 1_000.0);
+        anyhow::ensure!(wallet == wallet_again, "two reads of a wallet differ");
+        tiers += u32::from(wallet.tier.is_some_and(|t| t.level.entry > 0));
+    }
+    let round = |ms: f64| (ms * 1_000.0).round() / 1_000.0;
+    Ok(serde_json::json!({
+        "members": counts.members,
+        "orders": counts.orders,
+        "samples": samples,
+        "sampled_above_base_tier": tiers,
+        "wallet_ms_median": round(median(again)),
+        "first_wallet_ms_median": round(median(first)),
+    }))
+}
+
 async fn bench_load(
     config: &Config,
     dir: &Path,

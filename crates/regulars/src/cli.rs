@@ -62,6 +62,10 @@ pub enum Command {
     Coupons(crate::coupons::CouponsArgs),
     /// Tiers: the ladder, a member's tier, evaluate, near the next tier, the change log.
     Tiers(crate::tiers::TiersArgs),
+    /// Referrals: a member's code, refer a new member, list, settle.
+    Referrals(crate::referrals::ReferralsArgs),
+    /// What a member's app shows: points, coupons usable now, tier and progress, referral code.
+    Wallet(crate::referrals::WalletArgs),
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -370,6 +374,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&overrides, true)?;
             let app = open_app(&config).await?;
             crate::tiers::run(&app, &args, json).await
+        }
+        Command::Referrals(args) => {
+            let config = load_config(&overrides, true)?;
+            let app = open_app(&config).await?;
+            crate::referrals::run(&app, &args, json).await
+        }
+        Command::Wallet(args) => {
+            let config = load_config(&overrides, true)?;
+            let app = open_app(&config).await?;
+            crate::referrals::wallet(&app, &args, json).await
         }
         Command::Bench(args) => {
             let config = load_config(&overrides, true)?;

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use regulars_domain::{
     ApiRole, BonusPeriod, CodeSource, CouponTemplate, DiscountClass, DowngradeMode, Eligibility,
-    Multiplier, Offer, RenewalWindow, Sku, StoreChannel, TemplateName, TierBenefits, TierLevel,
-    TierMetric, TierName, TierRules, Validity,
+    MemberId, Money, Multiplier, Offer, Order, OrderId, OrderStatus, ReferralRules, RenewalWindow,
+    Sku, StoreChannel, TemplateName, TierBenefits, TierLevel, TierMetric, TierName, TierRules,
+    Validity,
 };
 use regulars_generate::BrandSpec;
-use regulars_server::app::App;
+use regulars_server::app::{App, AppError, ReferralRequest};
 use regulars_server::app::{Clock as _, SystemClock, write_brand};
 use regulars_server::{Config, Server, shutdown_signal};
 
@@ -20,11 +21,24 @@ use crate::output::Reporter;
 /// The demo brand's loyalty programme, unless the configuration has one: beans count double,
 /// merchandise half, and Wednesdays of the past year earned double points; three tiers (member,
 /// silver from NT$3,000 a year, gold from NT$8,000 or one NT$3,000 order) with a birthday coupon
-/// each.
-fn demo_loyalty(config: &Config) -> Config {
+/// each; and referrals paying 100 points to the referrer and 50 to the referee on a first order
+/// of NT$150 or more, with NT$50 off that first order.
+pub(crate) fn demo_loyalty(config: &Config) -> Config {
     let mut config = config.clone();
     if config.tiers.is_none() {
         config.tiers = Some(demo_tiers());
+    }
+    if config.referrals.is_none() {
+        config.referrals = Some(ReferralRules {
+            referrer_points: 100,
+            referee_points: 50,
+            referrer_coupon: None,
+            referee_coupon: None,
+            welcome_coupon: Some(TemplateName::parse("welcome-50").expect("a valid name")),
+            min_order: 15_000,
+            max_per_referrer: 20,
+            wait_days: config.points.pending_days,
+        });
     }
     if let Some(earn) = config.points.earn.as_mut()
         && earn.categories.is_empty()
@@ -90,7 +104,7 @@ fn demo_tiers() -> TierRules {
 }
 
 /// The demo brand's coupon catalogue, one template for each common offer.
-fn demo_coupons(currency: regulars_domain::Currency) -> Vec<CouponTemplate> {
+pub(crate) fn demo_coupons(currency: regulars_domain::Currency) -> Vec<CouponTemplate> {
     let template = |name: &str, title: &str, offer: Offer, days: u32| CouponTemplate {
         name: TemplateName::parse(name).expect("a valid name"),
         title: title.to_owned(),
@@ -170,6 +184,84 @@ fn demo_coupons(currency: regulars_domain::Currency) -> Vec<CouponTemplate> {
     ]
 }
 
+/// Referral history: members who have never ordered were referred by members who have, a third
+/// of them then placed a first order three weeks ago (rewarded once settled), a third a few days
+/// ago (waiting out the return window), and the rest have not ordered yet. Each fact has a fixed
+/// id, so a restart records nothing twice.
+async fn install_referrals(app: &App, members: u32) -> anyhow::Result<()> {
+    let ids: Vec<MemberId> = (1..=members.min(2_000))
+        .filter_map(|i| MemberId::parse(&format!("M{i:07}")).ok())
+        .collect();
+    let with_orders: std::collections::BTreeSet<MemberId> = app
+        .store()
+        .member_order_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|(member, _)| member)
+        .collect();
+    let referrers: Vec<&MemberId> = ids
+        .iter()
+        .filter(|id| with_orders.contains(id))
+        .take(25)
+        .collect();
+    let prospects: Vec<&MemberId> = ids
+        .iter()
+        .filter(|id| !with_orders.contains(id))
+        .take(150)
+        .collect();
+    if referrers.is_empty() {
+        return Ok(());
+    }
+    let today = app.today();
+    let mut first_orders = Vec::new();
+    for (i, referee) in prospects.iter().enumerate() {
+        let code = app.referral_code(referrers[i % referrers.len()]).await?;
+        let request = ReferralRequest {
+            code: code.to_string(),
+            referee: (*referee).clone(),
+            device_id: Some(format!("demo-device-{referee}")),
+            referred_on: today.checked_sub(jiff::Span::new().days(30)).ok(),
+        };
+        match app.refer(request).await {
+            Ok(_) => {}
+            // A profile shared with the referrer, or a first order already placed.
+            Err(AppError::ReferralRefused(_)) => continue,
+            Err(other) => return Err(other.into()),
+        }
+        let days_ago = match i % 3 {
+            0 => 21,
+            1 => 3,
+            _ => continue,
+        };
+        let placed_at = today
+            .checked_sub(jiff::Span::new().days(days_ago))?
+            .to_zoned(app.brand().time_zone.clone())?
+            .timestamp()
+            .checked_add(jiff::SignedDuration::from_hours(10))?;
+        first_orders.push(Order {
+            order_id: OrderId::parse(&format!("REF-{referee}")).map_err(anyhow::Error::msg)?,
+            member_id: (*referee).clone(),
+            store_id: None,
+            placed_at,
+            status: OrderStatus::Paid,
+            status_at: Some(placed_at),
+            amount: Money::from_minor(32_000 + 1_000 * (i as i64 % 7), app.brand().currency),
+            discount: Money::from_minor(0, app.brand().currency),
+            shipping: Money::from_minor(0, app.brand().currency),
+            coupon_codes: Vec::new(),
+            lines: Vec::new(),
+        });
+    }
+    app.ingest(&first_orders, Some(false)).await?;
+    app.accrue_points().await?;
+    let settled = app.settle_referrals().await?;
+    eprintln!(
+        "referrals: {} open, {} rewarded, {} waiting out the return window",
+        settled.open, settled.rewarded, settled.qualified
+    );
+    Ok(())
+}
+
 /// Issues the welcome coupon to the new customers (under a key per member and month) and the
 /// tiers' birthday coupons (once per member and year), so a restart issues nothing twice.
 async fn issue_coupons(app: &App) -> anyhow::Result<()> {
@@ -235,6 +327,7 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
             accrued.tier_changes,
             started.elapsed().as_secs_f64()
         );
+        install_referrals(&app, args.members).await?;
     } else {
         eprintln!(
             "using the demo data already in {} ({} members, {} orders); delete the folder to start over",

@@ -11,6 +11,7 @@ mod demo;
 mod import;
 mod output;
 mod points;
+mod referrals;
 mod segment;
 mod tiers;
 

@@ -5,19 +5,24 @@ mod coupons;
 mod facts;
 mod members;
 mod points;
+mod referrals;
 mod segments;
 mod system;
 mod tiers;
+mod wallet;
 
 pub(crate) use audiences::routes as audiences;
 pub(crate) use coupons::routes as coupons;
 pub(crate) use facts::routes as facts;
 pub(crate) use members::routes as members;
 pub(crate) use points::routes as points;
+pub(crate) use referrals::routes as referrals;
 pub(crate) use segments::routes as segments;
 pub(crate) use system::{metrics, routes as system};
 pub use tiers::member_tier_view;
 pub(crate) use tiers::routes as tiers;
+pub(crate) use wallet::routes as wallet;
+pub use wallet::wallet_view;
 
 /// A member id from a path: one that cannot be an id names no member (`not_found`).
 pub(crate) fn member_in_path(text: &str) -> Result<regulars_domain::MemberId, crate::ApiError> {

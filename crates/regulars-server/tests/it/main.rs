@@ -7,6 +7,7 @@ mod coupons;
 mod facts;
 mod idempotency;
 mod points;
+mod referrals;
 mod saved;
 mod segments;
 mod system;

@@ -210,6 +210,17 @@ async fn orders_upgrade_at_once_are_logged_and_rewarded_once_and_returns_take_me
     let kinds: Vec<&str> = tier.changes.iter().map(|c| c.kind.as_str()).collect();
     assert_eq!(kinds, ["return_downgrade", "fast_upgrade"]);
 
+    // The wallet shows the tier and what is missing for the next one.
+    let wallet = app.client.wallet("M1").await.unwrap();
+    let tier = wallet.tier.unwrap();
+    assert_eq!(
+        (tier.name.as_str(), tier.to_next, tier.points_multiplier),
+        ("silver", Some(1_350_000), 1.5)
+    );
+    assert_eq!(tier.next_title.as_deref(), Some("gold card"));
+    assert_eq!(wallet.points.pending, 30 + 25 + 15);
+    assert_eq!(wallet.points.available, 100);
+
     let unknown = app.client.member_tier("M404").await.unwrap_err();
     assert_eq!(error_code(&unknown), (404, "not_found"));
     let bad = app.client.tier_changes("kind=promotion").await.unwrap_err();

@@ -7,6 +7,7 @@ mod coupons;
 mod facts;
 mod keys;
 mod points;
+mod referrals;
 mod saved;
 mod schema;
 mod segments;

@@ -6,6 +6,7 @@ mod coupons;
 mod import;
 mod misc;
 mod points;
+mod referrals;
 mod segment;
 mod tiers;
 
