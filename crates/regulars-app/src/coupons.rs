@@ -125,11 +125,16 @@ fn coupon_code(text: &str) -> AppResult<CouponCode> {
     })
 }
 
-fn new_code() -> AppResult<CouponCode> {
+/// 64 random bits for a generated code (a coupon's, a referral's).
+pub(crate) fn random_u64() -> AppResult<u64> {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes)
         .map_err(|e| StoreError::Other(anyhow::anyhow!("no randomness available: {e}")))?;
-    Ok(CouponCode::generate(u64::from_le_bytes(bytes)))
+    Ok(u64::from_le_bytes(bytes))
+}
+
+fn new_code() -> AppResult<CouponCode> {
+    Ok(CouponCode::generate(random_u64()?))
 }
 
 impl App {
@@ -200,6 +205,35 @@ impl App {
                 replayed: true,
             }),
             other => Err(issue_refusal(&template, &other)),
+        }
+    }
+
+    /// Issues a coupon a programme rewards with (a tier's entry, a referral), under `key`;
+    /// returns true when it was issued now. A refusal (a missing template, a limit reached) is
+    /// logged rather than failing the programme's other rewards.
+    pub(crate) async fn issue_reward_coupon(
+        &self,
+        template: &str,
+        member_id: &MemberId,
+        key: &str,
+        cause: &str,
+    ) -> AppResult<bool> {
+        let issued = self
+            .issue_coupon(CouponIssue {
+                template: template.to_owned(),
+                member_id: member_id.clone(),
+                key: key.to_owned(),
+                cause: cause.to_owned(),
+                with_points: false,
+            })
+            .await;
+        match issued {
+            Ok(issued) => Ok(!issued.replayed),
+            Err(error @ (AppError::CouponRefused { .. } | AppError::NotFound(_))) => {
+                tracing::warn!(%error, member = %member_id, template, "a reward coupon was not issued");
+                Ok(false)
+            }
+            Err(other) => Err(other),
         }
     }
 

@@ -101,7 +101,7 @@ impl App {
         // First every order that has not earned yet and counts now earns, pending.
         let earns: Vec<PointsRequest> = orders
             .iter()
-            .filter(|order| !done.contains_key(&earn_key(order)) && self.earns(order))
+            .filter(|order| !done.contains_key(&earn_key(order)) && self.is_valid(order))
             .filter_map(|order| {
                 let day = self.brand_day(order.placed_at);
                 let tier = self.tier_multiplier(tiers, &order.member_id, day);
@@ -187,10 +187,7 @@ impl App {
         if points <= 0 {
             return None;
         }
-        let valid_on = match self.order_rules.valid_order_mode {
-            ValidOrderMode::Paid => placed_on,
-            ValidOrderMode::Completed => self.brand_day(order.status_at.unwrap_or(order.placed_at)),
-        };
+        let valid_on = self.valid_on(order);
         let available_on = valid_on
             .checked_add(jiff::Span::new().days(i64::from(self.points.pending_days)))
             .unwrap_or(valid_on);
@@ -201,8 +198,18 @@ impl App {
         })
     }
 
-    /// True when the order counts now: not cancelled, and completed under `completed`.
-    fn earns(&self, order: &Order) -> bool {
+    /// The brand day a valid order became valid: the day it was placed, or the day it was
+    /// completed under `valid_order_mode = "completed"`.
+    pub(crate) fn valid_on(&self, order: &Order) -> jiff::civil::Date {
+        match self.order_rules.valid_order_mode {
+            ValidOrderMode::Paid => self.brand_day(order.placed_at),
+            ValidOrderMode::Completed => self.brand_day(order.status_at.unwrap_or(order.placed_at)),
+        }
+    }
+
+    /// True when the order counts now (for points, tiers and referrals): not cancelled, and
+    /// completed under `valid_order_mode = "completed"`.
+    pub(crate) fn is_valid(&self, order: &Order) -> bool {
         match order.status {
             OrderStatus::Cancelled => false,
             OrderStatus::Completed => true,

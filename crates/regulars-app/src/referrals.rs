@@ -6,14 +6,12 @@
 
 use jiff::civil::Date;
 use regulars_domain::{
-    FirstOrder, MemberId, OrderStatus, ReferralCode, ReferralRules, ReferralStatus, Settlement,
-    screen_referral,
+    FirstOrder, MemberId, ReferralCode, ReferralRules, ReferralStatus, Settlement, screen_referral,
 };
 use regulars_store::{Referral, ReferralOutcome, StoreError};
 
-use crate::coupons::CouponIssue;
+use crate::coupons::random_u64;
 use crate::points::PointsChange;
-use crate::segments::ValidOrderMode;
 use crate::{App, AppError, AppResult};
 
 /// Referrals settled per store read.
@@ -214,8 +212,13 @@ impl App {
             }
         };
         if let Some(template) = &rules.welcome_coupon {
-            self.referral_coupon(template.as_str(), &referral.referee, &referral, "welcome")
-                .await?;
+            self.issue_reward_coupon(
+                template.as_str(),
+                &referral.referee,
+                &format!("referral:{}:welcome:coupon", referral.referee),
+                &format!("campaign:referral-{}", referral.referee),
+            )
+            .await?;
         }
         Ok((referral, true))
     }
@@ -334,38 +337,16 @@ impl App {
                 .await?;
             }
             if let Some(template) = coupon {
-                self.referral_coupon(template.as_str(), member, referral, side)
-                    .await?;
+                self.issue_reward_coupon(
+                    template.as_str(),
+                    member,
+                    &format!("referral:{}:{side}:coupon", referral.referee),
+                    &format!("campaign:referral-{}", referral.referee),
+                )
+                .await?;
             }
         }
         Ok(())
-    }
-
-    /// Issues a referral coupon, logging (not failing on) a refusal such as a missing template.
-    async fn referral_coupon(
-        &self,
-        template: &str,
-        member: &MemberId,
-        referral: &Referral,
-        side: &str,
-    ) -> AppResult<()> {
-        let issued = self
-            .issue_coupon(CouponIssue {
-                template: template.to_owned(),
-                member_id: member.clone(),
-                key: format!("referral:{}:{side}:coupon", referral.referee),
-                cause: format!("campaign:referral-{}", referral.referee),
-                with_points: false,
-            })
-            .await;
-        match issued {
-            Ok(_) => Ok(()),
-            Err(error @ (AppError::CouponRefused { .. } | AppError::NotFound(_))) => {
-                tracing::warn!(%error, member = %member, template, "a referral coupon was not issued");
-                Ok(())
-            }
-            Err(other) => Err(other),
-        }
     }
 
     /// The member's first valid order (earliest placed, not cancelled, and completed where
@@ -383,11 +364,7 @@ impl App {
         }
         let orders = self.store.get_orders(&ids).await?;
         let returns = self.store.get_returns(&ids).await?;
-        let valid = orders.iter().filter(|order| match order.status {
-            OrderStatus::Cancelled => false,
-            OrderStatus::Completed => true,
-            OrderStatus::Paid => self.order_rules.valid_order_mode == ValidOrderMode::Paid,
-        });
+        let valid = orders.iter().filter(|order| self.is_valid(order));
         let Some(first) = valid.min_by(|a, b| {
             (a.placed_at, a.order_id.as_str()).cmp(&(b.placed_at, b.order_id.as_str()))
         }) else {
@@ -398,21 +375,14 @@ impl App {
             .filter(|r| r.order_id == first.order_id)
             .map(|r| r.amount.minor())
             .sum();
-        let day = match self.order_rules.valid_order_mode {
-            ValidOrderMode::Paid => self.brand_day(first.placed_at),
-            ValidOrderMode::Completed => self.brand_day(first.status_at.unwrap_or(first.placed_at)),
-        };
         Ok(Some(FirstOrder {
             order_id: first.order_id.clone(),
-            day,
+            day: self.valid_on(first),
             net: (first.amount.minor() - first.shipping.minor() - refunded).max(0),
         }))
     }
 }
 
 fn new_code() -> AppResult<ReferralCode> {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("no randomness available: {e}")))?;
-    Ok(ReferralCode::generate(u64::from_le_bytes(bytes)))
+    Ok(ReferralCode::generate(random_u64()?))
 }

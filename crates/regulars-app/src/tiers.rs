@@ -14,14 +14,13 @@ use jiff::Span;
 use jiff::civil::Date;
 use regulars_domain::{
     EarnRules, MemberId, Multiplier, NewReturn, Order, OrderStatus, QualifyingOrder, ReturnLine,
-    TierChange, TierLevel, TierMetric, TierProgress, TierRules, TierTimeline,
+    TierChange, TierChangeKind, TierLevel, TierMetric, TierProgress, TierRules, TierTimeline,
 };
 use regulars_store::{
     FactVisitor, LoggedTierChange, MemberTier, OrderScan, ReturnScan, TierChangeFilter,
     TierChangeRecord,
 };
 
-use crate::coupons::CouponIssue;
 use crate::points::PointsChange;
 use crate::segments::ValidOrderMode;
 use crate::{App, AppError, AppResult};
@@ -52,11 +51,11 @@ impl TierEvaluation {
     }
 }
 
-/// Members evaluated: each one's timeline and qualifying orders, and the tally.
+/// Members evaluated: each one's timeline, and the tally.
 #[derive(Debug, Default)]
 pub(crate) struct Evaluated {
-    /// Per member.
-    pub(crate) timelines: HashMap<MemberId, (TierTimeline, Vec<QualifyingOrder>)>,
+    /// Each member's timeline.
+    pub(crate) timelines: HashMap<MemberId, TierTimeline>,
     /// What it did.
     pub(crate) done: TierEvaluation,
 }
@@ -243,12 +242,18 @@ impl App {
         Ok(self.store.near_next_tier(within, percent, limit).await?)
     }
 
-    /// Recorded tier changes, newest first.
+    /// Recorded tier changes, newest first; a kind that is no tier change is refused.
     pub async fn tier_changes(
         &self,
         filter: &TierChangeFilter,
         limit: u32,
     ) -> AppResult<Vec<LoggedTierChange>> {
+        if let Some(kind) = &filter.kind {
+            TierChangeKind::parse(kind).map_err(|reason| AppError::Invalid {
+                field: "kind",
+                reason,
+            })?;
+        }
         Ok(self.store.tier_changes(filter, limit).await?)
     }
 
@@ -296,7 +301,7 @@ impl App {
                     .iter()
                     .map(|change| change_record(rules, &member_id, change)),
             );
-            evaluated.insert(member_id, (timeline, orders));
+            evaluated.insert(member_id, timeline);
         }
         let recorded = self.store.save_tiers(&saved, &records, self.now()).await?;
         let mut done = TierEvaluation {
@@ -318,7 +323,8 @@ impl App {
                 kind = record.kind,
                 "tier change"
             );
-            let promotion = record.kind == "upgrade" || record.kind == "fast_upgrade";
+            let promotion =
+                TierChangeKind::parse(&record.kind).is_ok_and(TierChangeKind::is_promotion);
             if promotion && record.day >= recent {
                 done.rewards += self.grant_entry_rewards(rules, record).await?;
             }
@@ -379,7 +385,7 @@ impl App {
         evaluated
             .timelines
             .get(member_id)
-            .map_or(Multiplier::ONE, |(timeline, _)| {
+            .map_or(Multiplier::ONE, |timeline| {
                 rules.levels()[timeline.level_before(day)]
                     .benefits
                     .multiplier
@@ -394,13 +400,13 @@ impl App {
         returns: &[&NewReturn],
     ) -> Option<QualifyingOrder> {
         let placed_on = self.brand_day(order.placed_at);
-        let day = match (order.status, self.order_rules.valid_order_mode) {
-            (OrderStatus::Completed, ValidOrderMode::Completed) => {
-                self.brand_day(order.status_at.unwrap_or(order.placed_at))
-            }
-            (OrderStatus::Paid, ValidOrderMode::Completed) => return None,
-            _ => placed_on,
-        };
+        // A cancelled order counted while it was paid, when paid orders count.
+        let was_valid = order.status == OrderStatus::Cancelled
+            && self.order_rules.valid_order_mode == ValidOrderMode::Paid;
+        if !self.is_valid(order) && !was_valid {
+            return None;
+        }
+        let day = self.valid_on(order);
         let earn = self.points.earn.as_ref();
         let net = |refunded: i64| (order.amount.minor() - order.shipping.minor() - refunded).max(0);
         let value = |refunded: i64, returned: &[ReturnLine]| match rules.metric {
@@ -494,22 +500,15 @@ impl App {
             granted += u64::from(!recorded.replayed);
         }
         if let Some(template) = &benefits.entry_coupon {
-            match self
-                .issue_coupon(CouponIssue {
-                    template: template.to_string(),
-                    member_id: record.member_id.clone(),
-                    key: format!("{key}:coupon"),
-                    cause,
-                    with_points: false,
-                })
-                .await
-            {
-                Ok(issued) => granted += u64::from(!issued.replayed),
-                Err(error @ (AppError::CouponRefused { .. } | AppError::NotFound(_))) => {
-                    tracing::warn!(%error, member = %record.member_id, template = %template, "a tier entry coupon was not issued");
-                }
-                Err(other) => return Err(other),
-            }
+            let issued = self
+                .issue_reward_coupon(
+                    template.as_str(),
+                    &record.member_id,
+                    &format!("{key}:coupon"),
+                    &cause,
+                )
+                .await?;
+            granted += u64::from(issued);
         }
         Ok(granted)
     }

@@ -1,6 +1,7 @@
 //! The member wallet: what a brand's app or LINE OA shows a member, read in one call: the
 //! points balance with what expires soon, the coupons usable today, the tier with the progress to
-//! the next, and the referral code. It only reads.
+//! the next, and the referral code. It reads, except that a member of a referral programme who
+//! has no code yet is given one.
 
 use jiff::civil::Date;
 use regulars_domain::{MemberId, PointsBalance, ReferralCode};

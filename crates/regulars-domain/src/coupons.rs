@@ -18,17 +18,7 @@ pub struct TemplateName(String);
 impl TemplateName {
     /// Checks a name.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let valid = (1..=64).contains(&text.len())
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if valid {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(format!(
-                "`{text}` is not a template name: 1 to 64 of a-z, 0-9, - and _"
-            ))
-        }
+        parse_name(text, 64, "a template name").map(Self)
     }
 
     /// The name.
@@ -40,6 +30,22 @@ impl TemplateName {
 impl std::fmt::Display for TemplateName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A name people give a thing in the configuration or the API (a template, a tier): `text` when
+/// it is 1 to `max` of a-z, 0-9, - and _; otherwise why not, naming `what`.
+pub(crate) fn parse_name(text: &str, max: usize, what: &str) -> Result<String, String> {
+    let valid = (1..=max).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is not {what}: 1 to {max} of a-z, 0-9, - and _"
+        ))
     }
 }
 

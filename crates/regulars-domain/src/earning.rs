@@ -42,6 +42,11 @@ impl Multiplier {
     pub fn hundredths(self) -> u32 {
         self.0
     }
+
+    /// As a decimal: 1.25 for ×1.25.
+    pub fn to_decimal(self) -> f64 {
+        f64::from(self.0) / 100.0
+    }
 }
 
 /// Days on which orders earn more: from `from` to `to` (both included), on every day or only on

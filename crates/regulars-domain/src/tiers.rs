@@ -33,6 +33,7 @@ use std::collections::BTreeSet;
 use jiff::Span;
 use jiff::civil::Date;
 
+use crate::coupons::parse_name;
 use crate::{Multiplier, OrderId, TemplateName};
 
 /// The most levels a ladder has.
@@ -45,17 +46,7 @@ pub struct TierName(String);
 impl TierName {
     /// Checks a name.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let valid = (1..=32).contains(&text.len())
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if valid {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(format!(
-                "`{text}` is not a tier name: 1 to 32 of a-z, 0-9, - and _"
-            ))
-        }
+        parse_name(text, 32, "a tier name").map(Self)
     }
 
     /// The name.

@@ -1260,6 +1260,16 @@ fn engine_config(file: &ConfigFile) -> Result<(EngineConfig, OrderRules), Config
 mod tests {
     use super::*;
 
+    /// The configuration from a `regulars.toml` of `text` alone.
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        Config::from_sources(
+            Some(("regulars.toml", text)),
+            &[],
+            &Overrides::default(),
+            &no_files,
+        )
+    }
+
     fn no_files(_: &Path) -> std::io::Result<String> {
         Err(std::io::Error::new(
             std::io::ErrorKind::NotFound,
@@ -1632,14 +1642,6 @@ mod tests {
 
     #[test]
     fn earning_rules_are_read_with_multipliers_and_bonus_days_and_bad_ones_are_named() {
-        let load = |text: &str| {
-            Config::from_sources(
-                Some(("regulars.toml", text)),
-                &[],
-                &Overrides::default(),
-                &no_files,
-            )
-        };
         let default = Config::from_sources(None, &[], &Overrides::default(), &no_files).unwrap();
         let earn = default.points.earn.unwrap();
         assert_eq!(earn.unit, Money::from_minor(10_000, Currency::TWD));
@@ -1694,14 +1696,6 @@ mod tests {
 
     #[test]
     fn tiers_are_off_until_levels_are_configured_and_then_checked() {
-        let load = |text: &str| {
-            Config::from_sources(
-                Some(("regulars.toml", text)),
-                &[],
-                &Overrides::default(),
-                &no_files,
-            )
-        };
         let default = Config::from_sources(None, &[], &Overrides::default(), &no_files).unwrap();
         assert!(default.tiers.is_none());
         assert_eq!(default.birthday_coupon_on, BirthdayIssue::MonthStart);
@@ -1748,14 +1742,6 @@ mod tests {
 
     #[test]
     fn referrals_are_off_until_enabled_and_wait_the_pending_days_by_default() {
-        let load = |text: &str| {
-            Config::from_sources(
-                Some(("regulars.toml", text)),
-                &[],
-                &Overrides::default(),
-                &no_files,
-            )
-        };
         assert!(load("").unwrap().referrals.is_none());
         let rules = load(
             "[points]\npending_days = 10\n[referrals]\nenabled = true\nreferrer_points = 100\n\

@@ -31,6 +31,7 @@ use crate::rows::{
     EVENT_COLUMNS, INTERACTION_COLUMNS, LINE_COLUMNS, ORDER_COLUMNS, RETURN_COLUMNS, STORE_SELECT,
     event_row, interaction_row, line_row, member_row, order_row, return_row, store_row,
 };
+use crate::saved::parsed;
 use crate::{MAX_VARIABLES, PostgresStore, db_error};
 
 /// Inserts `rows` with multi-row `INSERT … VALUES` statements of at most 500 rows.
@@ -734,6 +735,31 @@ impl FactStore for PostgresStore {
         .collect();
         returns.sort_by(|a, b| (a.completed_at, &a.return_id).cmp(&(b.completed_at, &b.return_id)));
         Ok(returns)
+    }
+
+    async fn member_order_ids(
+        &self,
+        member_ids: &[MemberId],
+    ) -> StoreResult<Vec<(MemberId, OrderId)>> {
+        let rows = sqlx::query(
+            "SELECT member_id, order_id FROM orders \
+             WHERE member_id IN (SELECT jsonb_array_elements_text($1::jsonb)) \
+             ORDER BY member_id COLLATE \"C\", order_id COLLATE \"C\"",
+        )
+        .bind(json_array(member_ids.iter().map(MemberId::as_str)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let member: String = row.try_get(0).map_err(db_error)?;
+                let order: String = row.try_get(1).map_err(db_error)?;
+                Ok((
+                    parsed(MemberId::parse(&member))?,
+                    parsed(OrderId::parse(&order))?,
+                ))
+            })
+            .collect()
     }
 
     async fn get_member_facts(&self, member_id: &MemberId, limit: u32) -> StoreResult<MemberFacts> {

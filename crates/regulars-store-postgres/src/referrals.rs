@@ -8,20 +8,16 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use regulars_domain::{MemberId, OrderId, ReferralCode, ReferralStatus};
 use regulars_store::rows::micros;
-use regulars_store::{Referral, ReferralOutcome, ReferralStore, StoreError, StoreResult};
+use regulars_store::{Referral, ReferralOutcome, ReferralStore, StoreResult};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row as _};
 
 use crate::points::lock_members;
-use crate::saved::{date, timestamp};
+use crate::saved::{date, parsed, timestamp};
 use crate::{PostgresStore, db_error};
 
 const REFERRAL_COLUMNS: &str =
     "referee_id, referrer_id, code, device_id, status, note, order_id, referred_on, settled_on, at";
-
-fn parsed<T>(value: Result<T, String>) -> StoreResult<T> {
-    value.map_err(|e| StoreError::Other(anyhow::anyhow!(e)))
-}
 
 fn referral(row: &PgRow) -> StoreResult<Referral> {
     let text = |name: &str| -> StoreResult<String> { row.try_get(name).map_err(db_error) };

@@ -17,6 +17,11 @@ pub(crate) fn timestamp(micros: i64) -> StoreResult<jiff::Timestamp> {
     jiff::Timestamp::from_microsecond(micros).map_err(|e| StoreError::Other(e.into()))
 }
 
+/// A value a domain parser accepted, or its reason as a store error (a row that broke a rule).
+pub(crate) fn parsed<T>(value: Result<T, String>) -> StoreResult<T> {
+    value.map_err(|e| StoreError::Other(anyhow::anyhow!(e)))
+}
+
 pub(crate) fn date(text: &str) -> StoreResult<jiff::civil::Date> {
     text.parse()
         .map_err(|e| StoreError::Other(anyhow::anyhow!("stored day `{text}` is invalid: {e}")))

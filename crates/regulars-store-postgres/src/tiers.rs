@@ -8,13 +8,12 @@ use jiff::civil::Date;
 use regulars_domain::{MemberId, OrderId};
 use regulars_store::rows::{json_array, micros};
 use regulars_store::{
-    LoggedTierChange, MemberTier, StoreError, StoreResult, TierChangeFilter, TierChangeRecord,
-    TierStore,
+    LoggedTierChange, MemberTier, StoreResult, TierChangeFilter, TierChangeRecord, TierStore,
 };
 use sqlx::Row as _;
 use sqlx::postgres::PgRow;
 
-use crate::saved::{date, timestamp};
+use crate::saved::{date, parsed, timestamp};
 use crate::{PostgresStore, db_error};
 
 const TIER_COLUMNS: &str =
@@ -22,10 +21,6 @@ const TIER_COLUMNS: &str =
 
 const CHANGE_COLUMNS: &str =
     "seq, member_id, day, from_tier, to_tier, kind, value, order_id, reason, recorded_at";
-
-fn parsed<T>(value: Result<T, String>) -> StoreResult<T> {
-    value.map_err(|e| StoreError::Other(anyhow::anyhow!(e)))
-}
 
 fn optional_date(text: Option<&str>) -> StoreResult<Option<Date>> {
     text.map(date).transpose()
@@ -292,31 +287,6 @@ impl TierStore for PostgresStore {
                     parsed(MemberId::parse(&member))?,
                     date(&birthday)?,
                     row.try_get(2).map_err(db_error)?,
-                ))
-            })
-            .collect()
-    }
-
-    async fn member_order_ids(
-        &self,
-        member_ids: &[MemberId],
-    ) -> StoreResult<Vec<(MemberId, OrderId)>> {
-        let rows = sqlx::query(
-            "SELECT member_id, order_id FROM orders \
-             WHERE member_id IN (SELECT jsonb_array_elements_text($1::jsonb)) \
-             ORDER BY member_id COLLATE \"C\", order_id COLLATE \"C\"",
-        )
-        .bind(json_array(member_ids.iter().map(MemberId::as_str)))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        rows.iter()
-            .map(|row| {
-                let member: String = row.try_get(0).map_err(db_error)?;
-                let order: String = row.try_get(1).map_err(db_error)?;
-                Ok((
-                    parsed(MemberId::parse(&member))?,
-                    parsed(OrderId::parse(&order))?,
                 ))
             })
             .collect()

@@ -16,16 +16,12 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::SqliteStore;
 use crate::connections::DbResult;
-use crate::saved::{date, timestamp};
+use crate::saved::{date, parsed, timestamp};
 
 const COUPON_COLUMNS: &str = "code, template, member_id, issue_key, valid_from, valid_until, \
                               credit, status, cause, issued_on, issued_at, points_key";
 
 const REDEMPTION_COLUMNS: &str = "key, code, order_id, discount, day, at";
-
-fn parsed<T>(value: Result<T, String>) -> DbResult<T> {
-    Ok(value.map_err(anyhow::Error::msg)?)
-}
 
 fn template_row(row: &Row<'_>) -> rusqlite::Result<TemplateRow> {
     Ok(TemplateRow {

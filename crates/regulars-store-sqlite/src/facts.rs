@@ -32,6 +32,7 @@ use crate::rows::{
     EVENT_COLUMNS, INTERACTION_COLUMNS, LINE_COLUMNS, ORDER_COLUMNS, RETURN_COLUMNS, STORE_SELECT,
     event_row, interaction_row, line_row, member_row, order_row, return_row, store_row,
 };
+use crate::saved::parsed;
 
 /// `INSERT INTO {into} VALUES (?1, …, ?{count}) {tail}`: one row, for a cached statement.
 fn insert_sql(into: &str, count: usize, tail: &str) -> String {
@@ -726,6 +727,36 @@ impl FactStore for SqliteStore {
                     (a.completed_at, &a.return_id).cmp(&(b.completed_at, &b.return_id))
                 });
                 Ok(returns)
+            })
+            .await
+    }
+
+    async fn member_order_ids(
+        &self,
+        member_ids: &[MemberId],
+    ) -> StoreResult<Vec<(MemberId, OrderId)>> {
+        let ids = json_array(member_ids.iter().map(MemberId::as_str));
+        self.readers
+            .read(move |conn| {
+                let mut statement = conn.prepare_cached(
+                    "SELECT member_id, order_id FROM orders \
+                     WHERE member_id IN (SELECT value FROM json_each(?1)) \
+                     ORDER BY member_id, order_id",
+                )?;
+                let pairs = statement
+                    .query_map([ids], |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                pairs
+                    .iter()
+                    .map(|(member, order)| {
+                        Ok((
+                            parsed(MemberId::parse(member))?,
+                            parsed(OrderId::parse(order))?,
+                        ))
+                    })
+                    .collect()
             })
             .await
     }

@@ -12,14 +12,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::SqliteStore;
 use crate::connections::DbResult;
-use crate::saved::{date, timestamp};
+use crate::saved::{date, parsed, timestamp};
 
 const REFERRAL_COLUMNS: &str =
     "referee_id, referrer_id, code, device_id, status, note, order_id, referred_on, settled_on, at";
-
-fn parsed<T>(value: Result<T, String>) -> DbResult<T> {
-    Ok(value.map_err(anyhow::Error::msg)?)
-}
 
 fn referral(row: &Row<'_>) -> DbResult<Referral> {
     let text = |i: usize| -> rusqlite::Result<String> { row.get(i) };

@@ -18,6 +18,11 @@ pub(crate) fn timestamp(micros: i64) -> DbResult<jiff::Timestamp> {
     Ok(jiff::Timestamp::from_microsecond(micros).map_err(anyhow::Error::from)?)
 }
 
+/// A value a domain parser accepted, or its reason as a store error (a row that broke a rule).
+pub(crate) fn parsed<T>(value: Result<T, String>) -> DbResult<T> {
+    Ok(value.map_err(anyhow::Error::msg)?)
+}
+
 pub(crate) fn date(text: &str) -> DbResult<jiff::civil::Date> {
     Ok(text
         .parse()

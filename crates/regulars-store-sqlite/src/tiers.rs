@@ -14,17 +14,13 @@ use rusqlite::{Row, params, params_from_iter};
 
 use crate::SqliteStore;
 use crate::connections::DbResult;
-use crate::saved::{date, timestamp};
+use crate::saved::{date, parsed, timestamp};
 
 const TIER_COLUMNS: &str =
     "member_id, tier, since, until, order_id, value, next_tier, to_next, due_on, evaluated_on";
 
 const CHANGE_COLUMNS: &str =
     "seq, member_id, day, from_tier, to_tier, kind, value, order_id, reason, recorded_at";
-
-fn parsed<T>(value: Result<T, String>) -> DbResult<T> {
-    Ok(value.map_err(anyhow::Error::msg)?)
-}
 
 fn optional_date(text: Option<&str>) -> DbResult<Option<Date>> {
     text.map(date).transpose()
@@ -290,36 +286,6 @@ impl TierStore for SqliteStore {
                 rows.into_iter()
                     .map(|(member, birthday, tier)| {
                         Ok((parsed(MemberId::parse(&member))?, date(&birthday)?, tier))
-                    })
-                    .collect()
-            })
-            .await
-    }
-
-    async fn member_order_ids(
-        &self,
-        member_ids: &[MemberId],
-    ) -> StoreResult<Vec<(MemberId, OrderId)>> {
-        let ids = json_array(member_ids.iter().map(MemberId::as_str));
-        self.readers
-            .read(move |conn| {
-                let mut statement = conn.prepare_cached(
-                    "SELECT member_id, order_id FROM orders \
-                     WHERE member_id IN (SELECT value FROM json_each(?1)) \
-                     ORDER BY member_id, order_id",
-                )?;
-                let pairs = statement
-                    .query_map([ids], |row| {
-                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                pairs
-                    .iter()
-                    .map(|(member, order)| {
-                        Ok((
-                            parsed(MemberId::parse(member))?,
-                            parsed(OrderId::parse(order))?,
-                        ))
                     })
                     .collect()
             })

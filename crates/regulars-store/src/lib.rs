@@ -203,6 +203,11 @@ pub trait FactStore: Send + Sync {
     async fn get_orders(&self, order_ids: &[OrderId]) -> StoreResult<Vec<Order>>;
     /// The returns against these orders (with their lines), by completion then id.
     async fn get_returns(&self, order_ids: &[OrderId]) -> StoreResult<Vec<NewReturn>>;
+    /// Every order of `member_ids`, as (member, order) pairs grouped by member.
+    async fn member_order_ids(
+        &self,
+        member_ids: &[MemberId],
+    ) -> StoreResult<Vec<(MemberId, OrderId)>>;
     /// The members with these ids that exist, in id order.
     async fn get_members(&self, member_ids: &[MemberId]) -> StoreResult<Vec<Member>>;
     /// The members whose stored phone or e-mail is one of these: `(phone or address, member)`

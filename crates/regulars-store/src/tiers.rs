@@ -121,9 +121,4 @@ pub trait TierStore: Send + Sync {
         &self,
         month: i8,
     ) -> StoreResult<Vec<(MemberId, Date, Option<String>)>>;
-    /// Every order of `member_ids`, as (member, order) pairs grouped by member.
-    async fn member_order_ids(
-        &self,
-        member_ids: &[MemberId],
-    ) -> StoreResult<Vec<(MemberId, OrderId)>>;
 }

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use regulars_domain::{MemberId, TierChangeKind};
+use regulars_domain::MemberId;
 use regulars_server::app::{App, TierChangeFilter};
 
 #[derive(Debug, Args)]
@@ -75,7 +75,7 @@ pub async fn run(app: &App, args: &TiersArgs, json: bool) -> anyhow::Result<Exit
                             "name": level.name.as_str(), "title": level.title,
                             "entry": level.entry, "retain": level.retain,
                             "fast_upgrade": level.fast_upgrade,
-                            "points_multiplier": f64::from(level.benefits.multiplier.hundredths()) / 100.0,
+                            "points_multiplier": level.benefits.multiplier.to_decimal(),
                             "members": members,
                         })
                     })
@@ -89,7 +89,7 @@ pub async fn run(app: &App, args: &TiersArgs, json: bool) -> anyhow::Result<Exit
                         level.title,
                         level.entry,
                         level.retain,
-                        f64::from(level.benefits.multiplier.hundredths()) / 100.0
+                        level.benefits.multiplier.to_decimal()
                     );
                 }
             }
@@ -190,9 +190,6 @@ pub async fn run(app: &App, args: &TiersArgs, json: bool) -> anyhow::Result<Exit
             kind,
             limit,
         } => {
-            if let Some(kind) = kind {
-                TierChangeKind::parse(kind).map_err(anyhow::Error::msg)?;
-            }
             let filter = TierChangeFilter {
                 member_id: member.as_deref().map(member_id).transpose()?,
                 kind: kind.clone(),

@@ -8,7 +8,7 @@ use regulars_api_types::{
     TierEvaluateRequest, TierEvaluationView, TierLevelView, TierProgramView,
 };
 use regulars_app::{App, LoggedTierChange, TierChangeFilter, TierStatus};
-use regulars_domain::{ApiRole, FieldErrors, MemberId, TierChangeKind, TierLevel};
+use regulars_domain::{ApiRole, FieldErrors, MemberId, TierLevel};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,7 +24,7 @@ pub(crate) fn level_view(level: &TierLevel, members: Option<u64>) -> TierLevelVi
         entry: level.entry,
         retain: level.retain,
         fast_upgrade: level.fast_upgrade,
-        points_multiplier: f64::from(level.benefits.multiplier.hundredths()) / 100.0,
+        points_multiplier: level.benefits.multiplier.to_decimal(),
         birthday_coupon: level
             .benefits
             .birthday_coupon
@@ -185,11 +185,6 @@ async fn changes(
             .map_err(|reason| errors.push("member_id", reason))
             .ok()
     });
-    if let Some(kind) = &query.kind
-        && let Err(reason) = TierChangeKind::parse(kind)
-    {
-        errors.push("kind", reason);
-    }
     if !errors.is_empty() {
         return Err(ApiError::validation(&errors));
     }

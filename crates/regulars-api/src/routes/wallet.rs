@@ -30,7 +30,7 @@ pub fn wallet_view(wallet: &Wallet) -> WalletView {
             next_title: status.next.as_ref().map(|next| next.title.clone()),
             to_next: status.progress.to_next,
             to_renew: status.progress.to_renew,
-            points_multiplier: f64::from(status.level.benefits.multiplier.hundredths()) / 100.0,
+            points_multiplier: status.level.benefits.multiplier.to_decimal(),
             free_shipping: status.level.benefits.free_shipping,
         }),
         referral_code: wallet.referral_code.as_ref().map(ToString::to_string),

@@ -944,3 +944,48 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    a_members_orders_are_listed_by_member,
+    |store: DynStore| async move {
+        store
+            .upsert_members(
+                &["M1", "M2", "M3"].map(|id| MemberProfile::empty(MemberId::parse(id).unwrap())),
+                at(NOW),
+            )
+            .await
+            .unwrap();
+        store
+            .record_orders(
+                &[
+                    order("O2", "M1", 100),
+                    order("O1", "M1", 100),
+                    order("O3", "M2", 100),
+                    order("O4", "M3", 100),
+                ],
+                IngestOptions::default(),
+                at(NOW),
+            )
+            .await
+            .unwrap();
+        let pairs = store
+            .member_order_ids(&[
+                MemberId::parse("M2").unwrap(),
+                MemberId::parse("M1").unwrap(),
+            ])
+            .await
+            .unwrap();
+        let pairs: Vec<_> = pairs
+            .iter()
+            .map(|(m, o)| (m.to_string(), o.to_string()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("M1".to_owned(), "O1".to_owned()),
+                ("M1".to_owned(), "O2".to_owned()),
+                ("M2".to_owned(), "O3".to_owned())
+            ]
+        );
+    }
+);

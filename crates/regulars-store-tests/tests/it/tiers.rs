@@ -1,13 +1,13 @@
 //! Tiers: a member's tier saved and replaced by the next evaluation; each change recorded once
 //! however often it is saved, also when evaluations race; the log filtered and paged; members
 //! due by day, counted per tier, and found near their next tier; members by birthday month
-//! with their tier; a member's orders by member.
+//! with their tier.
 
 use jiff::civil::{Date, date};
 use regulars_domain::{MemberId, MemberProfile, OrderId};
-use regulars_store::{IngestOptions, MemberTier, TierChangeFilter, TierChangeRecord};
+use regulars_store::{MemberTier, TierChangeFilter, TierChangeRecord};
 
-use crate::{DynStore, at, order, store_test};
+use crate::{DynStore, at, store_test};
 
 const NOW: &str = "2026-03-01T04:00:00Z";
 const TODAY: Date = date(2026, 3, 1);
@@ -251,45 +251,6 @@ store_test!(
         assert_eq!(near(Some(5_000), None).await, ["M2", "M3"]);
         assert_eq!(near(None, Some(10)).await, ["M2"]);
         assert_eq!(near(None, None).await, ["M2", "M3", "M1"]);
-    }
-);
-
-store_test!(
-    a_members_orders_are_listed_by_member,
-    |store: DynStore| async move {
-        members(&store, &["M1", "M2", "M3"]).await;
-        store
-            .record_orders(
-                &[
-                    order("O2", "M1", 100),
-                    order("O1", "M1", 100),
-                    order("O3", "M2", 100),
-                    order("O4", "M3", 100),
-                ],
-                IngestOptions::default(),
-                at(NOW),
-            )
-            .await
-            .unwrap();
-        let pairs = store
-            .member_order_ids(&[
-                MemberId::parse("M2").unwrap(),
-                MemberId::parse("M1").unwrap(),
-            ])
-            .await
-            .unwrap();
-        let pairs: Vec<_> = pairs
-            .iter()
-            .map(|(m, o)| (m.to_string(), o.to_string()))
-            .collect();
-        assert_eq!(
-            pairs,
-            [
-                ("M1".to_owned(), "O1".to_owned()),
-                ("M1".to_owned(), "O2".to_owned()),
-                ("M2".to_owned(), "O3".to_owned())
-            ]
-        );
     }
 );
 
