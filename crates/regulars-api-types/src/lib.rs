@@ -35,8 +35,9 @@ pub use facts::{
     OrderLineRequest, OrderRequest, ReturnLineRequest, ReturnRequest, StoreRequest,
 };
 pub use points::{
-    ExpiringPointsView, PointsAccountView, PointsBalanceView, PointsChangeRequest, PointsEntryView,
-    PointsRecordedView,
+    ExpiringMemberView, ExpiringMembersView, ExpiringPointsView, PointsAccountView,
+    PointsBalanceView, PointsChangeRequest, PointsEntryView, PointsRecordedView, PointsWarningView,
+    PointsWarningsView,
 };
 pub use referrals::{MemberReferralsView, ReferralRequest, ReferralView, ReferralsSettledView};
 pub use tiers::{

@@ -104,3 +104,54 @@ pub struct PointsAccountView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_before: Option<i64>,
 }
+
+/// One member's points that stop counting on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExpiringMemberView {
+    /// The member.
+    pub member_id: String,
+    /// The first day the points no longer count.
+    pub expires_on: String,
+    /// How many (pending ones included).
+    pub points: i64,
+}
+
+/// Members whose points expire soon, soonest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExpiringMembersView {
+    /// Per expiry day and member.
+    pub members: Vec<ExpiringMemberView>,
+    /// Pass as `after` for the next page (none on the last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
+}
+
+/// A warning that a member's points are about to expire, recorded once per member, expiry day
+/// and stage, for journeys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PointsWarningView {
+    /// Its place in the log.
+    pub seq: i64,
+    /// The member.
+    pub member_id: String,
+    /// The first day the points no longer count.
+    pub expires_on: String,
+    /// The stage: the `warn_days` bound the days left were within (30, 7, …).
+    pub days_before: u32,
+    /// How many points expire then.
+    pub points: i64,
+    /// The brand day it was recorded.
+    pub day: String,
+    /// When it was recorded.
+    pub recorded_at: String,
+}
+
+/// The warning log, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PointsWarningsView {
+    /// The warnings.
+    pub warnings: Vec<PointsWarningView>,
+    /// Pass as `before` for older ones (none when these are the oldest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<i64>,
+}

@@ -330,6 +330,7 @@ impl App {
                 cause: cause.clone(),
                 day: today,
                 at: self.now(),
+                cap: None,
             })
         } else {
             None

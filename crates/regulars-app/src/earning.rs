@@ -4,14 +4,15 @@
 //! return takes back what its amount earned, a cancellation takes back the rest. Each step has
 //! an idempotency key derived from the order or return, so working an order again, from any
 //! process, changes nothing. An order earns at its member's tier multiplier (the tier held when
-//! the day it was placed began); its members' tiers are evaluated first.
+//! the day it was placed began); its members' tiers are evaluated first. Under an earning cap
+//! the store grants an order at most what its period has left, net of what returns took back.
 
 use std::collections::HashMap;
 
 use regulars_domain::{
     EarnRules, Multiplier, NewReturn, Order, OrderStatus, PointsKind, ReturnLine,
 };
-use regulars_store::{Draw, PointsOperation, PointsOutcome, PointsRequest};
+use regulars_store::{Draw, PointsCap, PointsOperation, PointsOutcome, PointsRequest};
 
 use crate::segments::ValidOrderMode;
 use crate::tiers::Evaluated;
@@ -149,6 +150,7 @@ impl App {
                     request.reason =
                         format!("return {} of order {}", item.return_id, order.order_id);
                     request.draw = Draw::Reverse(lots.clone());
+                    request.cap = self.order_cap(rules, order);
                     reversals.push(request);
                     taken += take;
                 }
@@ -162,6 +164,7 @@ impl App {
                     self.order_request(order, cancel_key(order), PointsKind::Reverse, -take);
                 request.reason = format!("order {} cancelled", order.order_id);
                 request.draw = Draw::Reverse(lots);
+                request.cap = self.order_cap(rules, order);
                 reversals.push(request);
             }
         }
@@ -194,7 +197,16 @@ impl App {
         Some(PointsRequest {
             expires_on: self.points.expiry.expires_on(available_on),
             available_on,
+            cap: self.order_cap(rules, order),
             ..self.order_request(order, earn_key(order), PointsKind::Earn, points)
+        })
+    }
+
+    /// The earning cap an order's points count toward: the period of the day it was placed.
+    fn order_cap(&self, rules: &EarnRules, order: &Order) -> Option<PointsCap> {
+        rules.cap.map(|cap| PointsCap {
+            period: cap.period.key(self.brand_day(order.placed_at)),
+            limit: cap.points,
         })
     }
 
@@ -238,6 +250,7 @@ impl App {
             cause: format!("order:{}", order.order_id),
             day: today,
             at: self.now(),
+            cap: None,
         }
     }
 

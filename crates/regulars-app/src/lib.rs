@@ -9,6 +9,7 @@ mod birthdays;
 mod clock;
 mod coupons;
 mod earning;
+mod expiry;
 mod generate;
 mod import;
 mod ingest;
@@ -49,10 +50,10 @@ pub use presets::{PRESETS, Preset};
 pub use referrals::{MemberReferrals, ReferralRequest, ReferralsSettled};
 pub use regulars_formats::{FactKind, Format};
 pub use regulars_store::{
-    Accepted, AudienceMove, Coupon, CouponStats, CouponStatus, FactCounts, IdempotencyClaim,
-    ItemOutcome, LogFilter, Logged, LoggedTierChange, LoggedTransition, MemberFacts, MemberTier,
-    MigrationCell, PointsEntry, Redemption, Referral, Rejection, SavedAudience, TagChange,
-    TierChangeFilter, TransitionFilter,
+    Accepted, AudienceMove, Coupon, CouponStats, CouponStatus, ExpiringPoints, FactCounts,
+    IdempotencyClaim, ItemOutcome, LogFilter, Logged, LoggedTierChange, LoggedTransition,
+    MemberFacts, MemberTier, MigrationCell, PointsEntry, PointsWarning, Redemption, Referral,
+    Rejection, SavedAudience, TagChange, TierChangeFilter, TransitionFilter,
 };
 pub use saved::{
     AudienceContent, AudienceDraft, AudienceExport, AudienceSummary, SavedOutcome, TagOutcome,

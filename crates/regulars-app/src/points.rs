@@ -1,7 +1,7 @@
 //! Points: earning, redeeming and adjusting a member's points through the append-only ledger,
-//! each under an idempotency key so a retry or a second process never counts twice; the daily
-//! expiry of what expired grants have left; and reading the balance (available, pending,
-//! expiring, owed) with the history. Earning from orders is in `earning`.
+//! each under an idempotency key so a retry or a second process never counts twice; and reading
+//! the balance (available, pending, expiring, owed) with the history. Earning from orders is in
+//! `earning`, expiry and its warnings in `expiry`.
 
 use regulars_domain::{
     EarnRules, MemberId, PointsBalance, PointsExpiry, PointsKind, parse_cause, parse_points_key,
@@ -20,6 +20,8 @@ pub struct PointsSettings {
     /// Days an order's points stay pending after it became valid, so a return within the
     /// window takes them back before they can be spent.
     pub pending_days: u32,
+    /// Days before their points expire that members are warned (`warn_days`), largest first.
+    pub warn_days: Vec<u32>,
 }
 
 impl Default for PointsSettings {
@@ -32,8 +34,10 @@ impl Default for PointsSettings {
                 categories: Vec::new(),
                 skus: Vec::new(),
                 bonus_periods: Vec::new(),
+                cap: None,
             }),
             pending_days: 14,
+            warn_days: vec![30, 7],
         }
     }
 }
@@ -119,51 +123,6 @@ impl App {
         Ok(PointsAccount { balance, entries })
     }
 
-    /// Writes an `expire` entry for what every lot that stopped counting by today has left
-    /// (each under the key `expire:SEQ`, so running again writes nothing twice); returns how
-    /// many points expired. The server runs it once each day.
-    pub async fn expire_points(&self) -> AppResult<i64> {
-        const BATCH: u32 = 1_000;
-        let today = self.today();
-        let mut expired = 0;
-        loop {
-            let lots = self.store.expired_lots(today, BATCH).await?;
-            let mut progress = false;
-            for (member_id, lot) in &lots {
-                let request = PointsRequest {
-                    member_id: member_id.clone(),
-                    key: format!("expire:{}", lot.seq),
-                    kind: PointsKind::Expire,
-                    points: -lot.remaining,
-                    available_on: today,
-                    expires_on: None,
-                    draw: Draw::Lot(lot.seq),
-                    reason: format!(
-                        "expired on {}",
-                        lot.expires_on.map_or_else(String::new, |d| d.to_string())
-                    ),
-                    cause: format!("expiry:{}", lot.seq),
-                    day: today,
-                    at: self.now(),
-                };
-                match self.store.record_points(&request).await? {
-                    PointsOutcome::Recorded(_) => {
-                        expired += lot.remaining;
-                        progress = true;
-                    }
-                    // Spent or expired meanwhile: the next read sees what is left.
-                    PointsOutcome::Replayed(_) | PointsOutcome::Short(_) => {}
-                    PointsOutcome::KeyReused => {
-                        tracing::warn!(lot = lot.seq, "an expiry key was used for another change");
-                    }
-                }
-            }
-            if lots.len() < BATCH as usize || !progress {
-                return Ok(expired);
-            }
-        }
-    }
-
     async fn record_points(
         &self,
         change: PointsChange,
@@ -185,6 +144,7 @@ impl App {
             cause,
             day: today,
             at: self.now(),
+            cap: None,
         };
         let outcome = self
             .store

@@ -285,6 +285,43 @@ impl Client {
         self.call(reqwest::Method::GET, &path, None, None).await
     }
 
+    /// `GET /api/v1/points/expiring`: members whose points stop counting within `within_days`.
+    pub async fn expiring_points(
+        &self,
+        within_days: u32,
+        limit: Option<u32>,
+        after: Option<&str>,
+    ) -> Result<regulars_api_types::ExpiringMembersView, ClientError> {
+        let mut path = format!("/api/v1/points/expiring?within_days={within_days}");
+        if let Some(limit) = limit {
+            path.push_str(&format!("&limit={limit}"));
+        }
+        if let Some(after) = after {
+            path.push_str(&format!("&after={}", encode_segment(after)));
+        }
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
+    /// `GET /api/v1/points/warnings`: the expiry warnings, newest first.
+    pub async fn points_warnings(
+        &self,
+        member_id: Option<&str>,
+        limit: Option<u32>,
+        before: Option<i64>,
+    ) -> Result<regulars_api_types::PointsWarningsView, ClientError> {
+        let mut path = "/api/v1/points/warnings?".to_owned();
+        if let Some(member_id) = member_id {
+            path.push_str(&format!("member_id={}&", encode_segment(member_id)));
+        }
+        if let Some(limit) = limit {
+            path.push_str(&format!("limit={limit}&"));
+        }
+        if let Some(before) = before {
+            path.push_str(&format!("before={before}"));
+        }
+        self.call(reqwest::Method::GET, &path, None, None).await
+    }
+
     /// `PUT /api/v1/coupon-templates/{name}`
     pub async fn save_coupon_template(
         &self,

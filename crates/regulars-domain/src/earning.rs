@@ -88,6 +88,68 @@ pub struct EarnRules {
     pub skus: Vec<(Sku, Multiplier)>,
     /// Days that earn more; where several cover a day, the largest multiplier holds.
     pub bonus_periods: Vec<BonusPeriod>,
+    /// The most points a member's orders earn in a period, if limited.
+    pub cap: Option<EarnCap>,
+}
+
+/// A limit on what a member's orders earn: at most `points` for the orders placed in one
+/// `period` (net of what returns took back); an order over it earns what is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EarnCap {
+    /// The most points per member and period (above 0).
+    pub points: i64,
+    /// The calendar period it counts over.
+    pub period: CapPeriod,
+}
+
+/// The calendar period an earning cap counts over, in the brand's days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapPeriod {
+    /// One day.
+    Day,
+    /// An ISO week, Monday to Sunday.
+    Week,
+    /// A calendar month.
+    Month,
+    /// A calendar year.
+    Year,
+}
+
+impl CapPeriod {
+    /// Every period.
+    pub const ALL: [Self; 4] = [Self::Day, Self::Week, Self::Month, Self::Year];
+
+    /// Its name in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+            Self::Year => "year",
+        }
+    }
+
+    /// Reads a name.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == name)
+            .ok_or_else(|| format!("`{name}` is not a period (day, week, month or year)"))
+    }
+
+    /// The period holding `day`, as the store keys it: `day:2026-03-05`, `week:2026-W10`,
+    /// `month:2026-03`, `year:2026`.
+    pub fn key(self, day: Date) -> String {
+        match self {
+            Self::Day => format!("day:{day}"),
+            Self::Week => {
+                let week = day.iso_week_date();
+                format!("week:{:04}-W{:02}", week.year(), week.week())
+            }
+            Self::Month => format!("month:{:04}-{:02}", day.year(), day.month()),
+            Self::Year => format!("year:{:04}", day.year()),
+        }
+    }
 }
 
 impl EarnRules {
@@ -221,7 +283,21 @@ mod tests {
                 weekdays: vec![Weekday::Wednesday],
                 multiplier: Multiplier::from_decimal(2.0).unwrap(),
             }],
+            cap: None,
         }
+    }
+
+    #[test]
+    fn a_cap_counts_over_the_calendar_period_of_the_order() {
+        let day = date(2026, 3, 5);
+        assert_eq!(CapPeriod::Day.key(day), "day:2026-03-05");
+        assert_eq!(CapPeriod::Week.key(day), "week:2026-W10");
+        assert_eq!(CapPeriod::Month.key(day), "month:2026-03");
+        assert_eq!(CapPeriod::Year.key(day), "year:2026");
+        // 1 January 2027 is a Friday of ISO week 53 of 2026.
+        assert_eq!(CapPeriod::Week.key(date(2027, 1, 1)), "week:2026-W53");
+        assert_eq!(CapPeriod::parse("month"), Ok(CapPeriod::Month));
+        assert!(CapPeriod::parse("quarter").is_err());
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub use coupons::{
     Basket, BasketLine, CodeSource, CouponCode, CouponTemplate, Discount, DiscountClass,
     Eligibility, NotApplicable, Offer, TemplateName, Validity, discount, discounts,
 };
-pub use earning::{BonusPeriod, EarnRules, Multiplier};
+pub use earning::{BonusPeriod, CapPeriod, EarnCap, EarnRules, Multiplier};
 pub use error::{FieldError, FieldErrors};
 pub use event::{BehaviourEvent, EventKind};
 pub use id::{EventId, InteractionId, MemberId, OrderId, ReturnId, Sku, StoreId, derived_id};

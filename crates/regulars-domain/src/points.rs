@@ -102,11 +102,25 @@ pub fn parse_points_key(text: &str) -> Result<String, String> {
     }
 }
 
-/// When granted points stop counting.
+/// When granted points stop counting (domain-spec §4.3: per grant, on calendar dates, or never).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PointsExpiry {
     /// This many days after the grant (`expiry = "per_grant"`, `expiry_days`).
     PerGrant(u32),
+    /// At the end of the month this many months after the grant's month (`expiry =
+    /// "month_end"`, `expiry_months`; 0 is the end of the grant's own month).
+    MonthEnd(u32),
+    /// At the end of `month`-`day` in the year this many years after the grant's year
+    /// (`expiry = "year_end"`, `expiry_years`, `year_end = "MM-DD"`); when that day comes before
+    /// the grant, a year later.
+    YearEnd {
+        /// Years after the grant's year (0: the same year).
+        years: u32,
+        /// The month of the last day that counts (1 to 12).
+        month: i8,
+        /// The last day that counts in it (never 29 February).
+        day: i8,
+    },
     /// Never.
     Never,
 }
@@ -114,12 +128,42 @@ pub enum PointsExpiry {
 impl PointsExpiry {
     /// The first day points granted on `granted` no longer count, if any.
     pub fn expires_on(self, granted: Date) -> Option<Date> {
+        let next_day = |last: Date| last.tomorrow().ok();
         match self {
             Self::PerGrant(days) => granted
                 .checked_add(jiff::Span::new().days(i64::from(days)))
                 .ok(),
+            Self::MonthEnd(months) => granted
+                .first_of_month()
+                .checked_add(jiff::Span::new().months(i64::from(months) + 1))
+                .ok(),
+            Self::YearEnd { years, month, day } => {
+                let year = i16::try_from(i64::from(granted.year()) + i64::from(years)).ok()?;
+                let last = Date::new(year, month, day).ok()?;
+                if last < granted {
+                    next_day(Date::new(year.checked_add(1)?, month, day).ok()?)
+                } else {
+                    next_day(last)
+                }
+            }
             Self::Never => None,
         }
+    }
+
+    /// Reads `year_end`: the last day that counts as `MM-DD`, never `02-29`.
+    pub fn parse_year_end(text: &str) -> Result<(i8, i8), String> {
+        let refuse = || format!("`{text}` is not a month and day such as 12-31 (MM-DD)");
+        let (month, day) = text.split_once('-').ok_or_else(refuse)?;
+        let (month, day): (i8, i8) = (
+            month.parse().map_err(|_| refuse())?,
+            day.parse().map_err(|_| refuse())?,
+        );
+        if (month, day) == (2, 29) {
+            return Err("02-29 is not in every year: write 02-28 or 03-01".to_owned());
+        }
+        // Any year that is not a leap year holds every other month and day.
+        Date::new(2026, month, day).map_err(|_| refuse())?;
+        Ok((month, day))
     }
 }
 
@@ -394,6 +438,84 @@ mod tests {
             PointsExpiry::PerGrant(365).expires_on(date(2026, 3, 1)),
             Some(date(2027, 3, 1))
         );
+    }
+
+    #[test]
+    fn calendar_expiry_ends_at_a_month_end_or_a_year_end() {
+        // Granted in March 2026: with 0 months they count through 31 March, with 12 through
+        // 31 March 2027, whatever the day of the grant.
+        assert_eq!(
+            PointsExpiry::MonthEnd(0).expires_on(date(2026, 3, 31)),
+            Some(date(2026, 4, 1))
+        );
+        assert_eq!(
+            PointsExpiry::MonthEnd(12).expires_on(date(2026, 3, 1)),
+            Some(date(2027, 4, 1))
+        );
+        assert_eq!(
+            PointsExpiry::MonthEnd(11).expires_on(date(2026, 2, 15)),
+            Some(date(2027, 2, 1))
+        );
+        // Issued in 2026, counted through 31 December 2027 (SHOPLINE's "the following year").
+        let year_end = PointsExpiry::YearEnd {
+            years: 1,
+            month: 12,
+            day: 31,
+        };
+        assert_eq!(
+            year_end.expires_on(date(2026, 1, 1)),
+            Some(date(2028, 1, 1))
+        );
+        assert_eq!(
+            year_end.expires_on(date(2026, 12, 31)),
+            Some(date(2028, 1, 1))
+        );
+        // A fiscal year ending 30 June: a grant after this year's 30 June, with 0 years, counts
+        // to next year's.
+        let fiscal = PointsExpiry::YearEnd {
+            years: 0,
+            month: 6,
+            day: 30,
+        };
+        assert_eq!(fiscal.expires_on(date(2026, 6, 30)), Some(date(2026, 7, 1)));
+        assert_eq!(fiscal.expires_on(date(2026, 7, 1)), Some(date(2027, 7, 1)));
+        assert_eq!(PointsExpiry::parse_year_end("06-30"), Ok((6, 30)));
+        assert!(PointsExpiry::parse_year_end("02-29").is_err());
+        assert!(PointsExpiry::parse_year_end("13-01").is_err());
+        assert!(PointsExpiry::parse_year_end("1231").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn every_grant_counts_on_its_grant_day_under_every_expiry(
+            offset in 0i32..20_000,
+            days in 1u32..3_660,
+            months in 0u32..120,
+            years in 0u32..10,
+            (month, day) in (1i8..=12, 1i8..=28),
+        ) {
+            let granted = date(2000, 1, 1)
+                .checked_add(jiff::Span::new().days(i64::from(offset)))
+                .unwrap();
+            for expiry in [
+                PointsExpiry::PerGrant(days),
+                PointsExpiry::MonthEnd(months),
+                PointsExpiry::YearEnd { years, month, day },
+            ] {
+                let end = expiry.expires_on(granted).unwrap();
+                prop_assert!(granted < end, "{expiry:?} from {granted} ends {end}");
+                // Calendar expiry lands on the day after a month end or the year end.
+                match expiry {
+                    PointsExpiry::MonthEnd(_) => prop_assert_eq!(end.day(), 1),
+                    PointsExpiry::YearEnd { month: m, day: d, .. } => {
+                        let last = end.yesterday().unwrap();
+                        prop_assert_eq!((last.month(), last.day()), (m, d));
+                        prop_assert!(last.year() >= granted.year() + i16::try_from(years).unwrap());
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
 
     fn lots() -> impl Strategy<Value = Vec<Lot>> {

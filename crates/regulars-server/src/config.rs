@@ -10,9 +10,9 @@ use regulars_app::segments::{OrderRules, ValidOrderMode};
 use regulars_app::{BirthdayIssue, PointsSettings};
 use regulars_app::{Brand, IngestSettings, SegmentSettings};
 use regulars_domain::{
-    BonusPeriod, Currency, DowngradeMode, EarnRules, Money, Multiplier, PointsExpiry,
-    ReferralRules, RenewalWindow, Sku, Store, TemplateName, TierBenefits, TierLevel, TierMetric,
-    TierName, TierRules,
+    BonusPeriod, CapPeriod, Currency, DowngradeMode, EarnCap, EarnRules, Money, Multiplier,
+    PointsExpiry, ReferralRules, RenewalWindow, Sku, Store, TemplateName, TierBenefits, TierLevel,
+    TierMetric, TierName, TierRules,
 };
 use regulars_engine::{
     CustomerMode, EngineConfig, FrequencyUnit, Ratio, Rfm8Monetary, Rfm8Threshold,
@@ -153,10 +153,22 @@ pub struct TierLevelSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PointsSection {
-    /// `per_grant` or `never`.
+    /// `per_grant`, `month_end`, `year_end` or `never`.
     pub expiry: Option<String>,
     /// Days a grant counts under `per_grant`.
     pub expiry_days: Option<u32>,
+    /// Months after the grant's month under `month_end`.
+    pub expiry_months: Option<u32>,
+    /// Years after the grant's year under `year_end`.
+    pub expiry_years: Option<u32>,
+    /// The last day that counts under `year_end`, `MM-DD`.
+    pub year_end: Option<String>,
+    /// Days before points expire that the member is warned (for journeys).
+    pub warn_days: Option<Vec<u32>>,
+    /// The most points a member's orders earn per `cap_period`; 0: no cap.
+    pub cap_points: Option<u64>,
+    /// `day`, `week`, `month` or `year`.
+    pub cap_period: Option<String>,
     /// Orders earn points.
     pub earn: Option<bool>,
     /// The spend (major units of the brand's currency) that earns one base point.
@@ -745,16 +757,60 @@ fn points_settings(
             format!("{expiry_days} is not between 1 and 3660"),
         ));
     }
+    let expiry_months = points.expiry_months.unwrap_or(12);
+    if expiry_months > 120 {
+        return Err(invalid(
+            "points.expiry_months",
+            format!("{expiry_months} is more than 120"),
+        ));
+    }
+    let expiry_years = points.expiry_years.unwrap_or(1);
+    if expiry_years > 10 {
+        return Err(invalid(
+            "points.expiry_years",
+            format!("{expiry_years} is more than 10"),
+        ));
+    }
+    let (month, day) = PointsExpiry::parse_year_end(points.year_end.as_deref().unwrap_or("12-31"))
+        .map_err(|reason| invalid("points.year_end", reason))?;
     let expiry = match points.expiry.as_deref().unwrap_or("per_grant") {
         "per_grant" => PointsExpiry::PerGrant(expiry_days),
+        "month_end" => PointsExpiry::MonthEnd(expiry_months),
+        "year_end" => PointsExpiry::YearEnd {
+            years: expiry_years,
+            month,
+            day,
+        },
         "never" => PointsExpiry::Never,
         other => {
             return Err(invalid(
                 "points.expiry",
-                format!("`{other}` is not `per_grant` or `never`"),
+                format!("`{other}` is not `per_grant`, `month_end`, `year_end` or `never`"),
             ));
         }
     };
+    let mut warn_days = points.warn_days.unwrap_or_else(|| vec![30, 7]);
+    if let Some(days) = warn_days.iter().find(|d| !(1..=365).contains(*d)) {
+        return Err(invalid(
+            "points.warn_days",
+            format!("{days} is not between 1 and 365"),
+        ));
+    }
+    warn_days.sort_unstable_by(|a, b| b.cmp(a));
+    warn_days.dedup();
+    let cap_points = points.cap_points.unwrap_or(0);
+    if cap_points > 1_000_000_000 {
+        return Err(invalid(
+            "points.cap_points",
+            format!("{cap_points} is more than 1000000000"),
+        ));
+    }
+    let cap_period = CapPeriod::parse(points.cap_period.as_deref().unwrap_or("month"))
+        .map_err(|reason| invalid("points.cap_period", reason))?;
+    let cap = (cap_points > 0).then(|| EarnCap {
+        points: i64::try_from(cap_points).unwrap_or(i64::MAX),
+        period: cap_period,
+    });
     let pending_days = points.pending_days.unwrap_or(14);
     if pending_days > 365 {
         return Err(invalid(
@@ -823,11 +879,13 @@ fn points_settings(
         categories,
         skus,
         bonus_periods,
+        cap,
     });
     Ok(PointsSettings {
         expiry,
         earn,
         pending_days,
+        warn_days,
     })
 }
 
@@ -1313,6 +1371,12 @@ mod tests {
             && file.points.as_ref().is_some_and(|p| {
                 p.expiry.is_some()
                     && p.expiry_days.is_some()
+                    && p.expiry_months.is_some()
+                    && p.expiry_years.is_some()
+                    && p.year_end.is_some()
+                    && p.warn_days.is_some()
+                    && p.cap_points.is_some()
+                    && p.cap_period.is_some()
                     && p.earn.is_some()
                     && p.unit.is_some()
                     && p.pending_days.is_some()
@@ -1636,7 +1700,73 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             error.to_string(),
-            "`points.expiry`: `monthly` is not `per_grant` or `never`"
+            "`points.expiry`: `monthly` is not `per_grant`, `month_end`, `year_end` or `never`"
+        );
+    }
+
+    #[test]
+    fn points_may_expire_on_calendar_dates_and_bad_dates_are_named() {
+        let config = load("[points]\nexpiry = \"month_end\"\nexpiry_months = 6\n").unwrap();
+        assert_eq!(config.points.expiry, PointsExpiry::MonthEnd(6));
+        let config = load("[points]\nexpiry = \"year_end\"\n").unwrap();
+        assert_eq!(
+            config.points.expiry,
+            PointsExpiry::YearEnd {
+                years: 1,
+                month: 12,
+                day: 31
+            }
+        );
+        let config =
+            load("[points]\nexpiry = \"year_end\"\nexpiry_years = 0\nyear_end = \"06-30\"\n")
+                .unwrap();
+        assert_eq!(
+            config.points.expiry,
+            PointsExpiry::YearEnd {
+                years: 0,
+                month: 6,
+                day: 30
+            }
+        );
+        assert_eq!(
+            load("[points]\nyear_end = \"02-29\"\n")
+                .unwrap_err()
+                .to_string(),
+            "`points.year_end`: 02-29 is not in every year: write 02-28 or 03-01"
+        );
+        assert_eq!(
+            load("[points]\nexpiry_months = 121\n")
+                .unwrap_err()
+                .to_string(),
+            "`points.expiry_months`: 121 is more than 120"
+        );
+    }
+
+    #[test]
+    fn an_earning_cap_and_expiry_warnings_are_read_and_checked() {
+        let default = load("").unwrap();
+        assert_eq!(default.points.earn.as_ref().unwrap().cap, None);
+        assert_eq!(default.points.warn_days, [30, 7]);
+        let config =
+            load("[points]\ncap_points = 500\ncap_period = \"week\"\nwarn_days = [3, 14, 3]\n")
+                .unwrap();
+        assert_eq!(
+            config.points.earn.unwrap().cap,
+            Some(EarnCap {
+                points: 500,
+                period: CapPeriod::Week
+            })
+        );
+        assert_eq!(config.points.warn_days, [14, 3]);
+        assert_eq!(
+            load("[points]\ncap_points = 10\ncap_period = \"quarter\"\n")
+                .unwrap_err()
+                .to_string(),
+            "`points.cap_period`: `quarter` is not a period (day, week, month or year)"
+        );
+        assert_eq!(
+            load("[points]\nwarn_days = [0]\n").unwrap_err().to_string(),
+            "`points.warn_days`: 0 is not between 1 and 365"
         );
     }
 

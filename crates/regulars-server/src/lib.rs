@@ -50,10 +50,12 @@ pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         .with_referral_rules(config.referrals.clone()))
 }
 
-/// The day's loyalty pass: expiry, tiers due, birthday coupons, referrals.
+/// The day's loyalty pass: expiry and its warnings, tiers due, birthday coupons, referrals.
 async fn daily(app: &App) -> anyhow::Result<()> {
     let points = app.expire_points().await?;
     tracing::info!(points, "expired points");
+    let warnings = app.warn_expiring_points().await?;
+    tracing::info!(warnings, "warned of expiring points");
     let tiers = app.evaluate_due_tiers().await?;
     tracing::info!(
         members = tiers.members,
@@ -174,8 +176,8 @@ impl Server {
                     Err(error) => tracing::error!(%error, "earning points from orders failed"),
                 }
                 // Once a day (and at start), what expired grants have left leaves the ledger,
-                // members whose tier changes with time alone are evaluated, and the birthday
-                // coupons due are issued.
+                // members whose points expire soon are warned, members whose tier changes with
+                // time alone are evaluated, and the birthday coupons due are issued.
                 let today = app.today();
                 if passed_on != Some(today) {
                     match daily(&app).await {

@@ -50,6 +50,16 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "tier changes by member",
         include_str!("../migrations/0012_tier_changes_by_member.sql"),
     ),
+    (
+        13,
+        "earning caps",
+        include_str!("../migrations/0013_earning_caps.sql"),
+    ),
+    (
+        14,
+        "points warnings",
+        include_str!("../migrations/0014_points_warnings.sql"),
+    ),
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -1,19 +1,20 @@
-//! The points ledger on PostgreSQL, with the debts reversals leave and the queue of orders to
-//! earn from. Each operation locks its member's row first, so the lots a debit plans from are the
-//! lots it writes against: concurrent debits never overspend.
+//! The points ledger on PostgreSQL, with the debts reversals leave, the queue of orders to earn
+//! from and the expiry warnings. Each operation locks its member's row first, so the lots a
+//! debit plans from are the lots it writes against: concurrent debits never overspend.
 
 use async_trait::async_trait;
 use jiff::civil::Date;
 use regulars_domain::{Lot, MemberId, OrderId, PointsKind};
 use regulars_store::rows::{json_array, json_numbers, micros};
 use regulars_store::{
-    Planned, PointsEntry, PointsHoldings, PointsOperation, PointsOutcome, PointsRequest,
-    PointsStore, SETTLE_REASON, StoreError, StoreResult, plan_entries, same_operation,
+    ExpiringPoints, Planned, PointsEntry, PointsHoldings, PointsOperation, PointsOutcome,
+    PointsRequest, PointsStore, PointsWarning, SETTLE_REASON, StoreError, StoreResult, apply_cap,
+    plan_entries, same_operation,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row as _};
 
-use crate::saved::{date, timestamp};
+use crate::saved::{date, parsed, timestamp};
 use crate::{PostgresStore, db_error};
 
 const ENTRY_COLUMNS: &str = "seq, member_id, kind, points, lot, available_on, expires_on, key, \
@@ -46,7 +47,7 @@ fn entry(row: &PgRow) -> StoreResult<PointsEntry> {
 /// entries and what each owed or paid off.
 async fn operations(conn: &mut PgConnection, keys: &str) -> StoreResult<Vec<PointsOperation>> {
     let rows = sqlx::query(
-        "SELECT key, kind, points FROM points_operations \
+        "SELECT key, kind, points, capped FROM points_operations \
          WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb))",
     )
     .bind(keys)
@@ -64,6 +65,7 @@ async fn operations(conn: &mut PgConnection, keys: &str) -> StoreResult<Vec<Poin
                 points: row.try_get("points").map_err(db_error)?,
                 entries: Vec::new(),
                 owed: 0,
+                capped: row.try_get("capped").map_err(db_error)?,
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
@@ -235,7 +237,7 @@ pub(crate) async fn record_one(
 ) -> StoreResult<PointsOutcome> {
     let member = request.member_id.as_str();
     let stored =
-        sqlx::query("SELECT member_id, kind, points FROM points_operations WHERE key = $1")
+        sqlx::query("SELECT member_id, kind, points, capped FROM points_operations WHERE key = $1")
             .bind(&request.key)
             .fetch_optional(&mut *conn)
             .await
@@ -244,26 +246,43 @@ pub(crate) async fn record_one(
         let stored_member: String = row.try_get("member_id").map_err(db_error)?;
         let kind: String = row.try_get("kind").map_err(db_error)?;
         let points: i64 = row.try_get("points").map_err(db_error)?;
-        if !same_operation(request, &stored_member, &kind, points) {
+        let capped: i64 = row.try_get("capped").map_err(db_error)?;
+        if !same_operation(request, &stored_member, &kind, points, capped) {
             return Ok(PointsOutcome::KeyReused);
         }
         return Ok(PointsOutcome::Replayed(
             recorded(&mut *conn, &request.key).await?,
         ));
     }
+    let used: i64 = match &request.cap {
+        Some(cap) if request.points > 0 => sqlx::query_scalar(
+            "SELECT COALESCE(SUM(points), 0)::BIGINT FROM points_operations \
+             WHERE member_id = $1 AND cap_period = $2",
+        )
+        .bind(member)
+        .bind(&cap.period)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?,
+        _ => 0,
+    };
+    let (request, capped) = apply_cap(request, used);
+    let request = request.as_ref();
     let planned = match plan_entries(request, &holdings(&mut *conn, member).await?) {
         Ok(planned) => planned,
         Err(available) => return Ok(PointsOutcome::Short(available)),
     };
     sqlx::query(
-        "INSERT INTO points_operations (key, member_id, kind, points, at) \
-             VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO points_operations (key, member_id, kind, points, at, cap_period, capped) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&request.key)
     .bind(member)
     .bind(request.kind.as_str())
     .bind(request.points)
     .bind(micros(request.at))
+    .bind(request.cap.as_ref().map(|cap| cap.period.as_str()))
+    .bind(capped)
     .execute(&mut *conn)
     .await
     .map_err(db_error)?;
@@ -422,5 +441,126 @@ impl PointsStore for PostgresStore {
             .await
             .map_err(db_error)?;
         rows.iter().map(entry).collect()
+    }
+    async fn expiring_points(
+        &self,
+        today: Date,
+        through: Date,
+        after: Option<&(Date, MemberId)>,
+        limit: u32,
+    ) -> StoreResult<Vec<ExpiringPoints>> {
+        let (after_day, after_member) = after.map_or((String::new(), String::new()), |(d, m)| {
+            (d.to_string(), m.to_string())
+        });
+        let rows = sqlx::query(
+            "SELECT member_id, expires_on, SUM(remaining)::BIGINT AS points FROM ( \
+             SELECT c.member_id, c.expires_on, \
+             c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
+             WHERE d.lot = c.seq), 0) AS remaining \
+             FROM points_entries c \
+             WHERE c.points > 0 AND c.expires_on > $1 AND c.expires_on <= $2 \
+             AND c.expires_on >= $3 \
+             AND (c.expires_on > $3 OR c.member_id COLLATE \"C\" > $4)) lots \
+             WHERE remaining > 0 GROUP BY expires_on, member_id \
+             ORDER BY expires_on, member_id COLLATE \"C\" LIMIT $5",
+        )
+        .bind(today.to_string())
+        .bind(through.to_string())
+        .bind(after_day)
+        .bind(after_member)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let member: String = row.try_get("member_id").map_err(db_error)?;
+                let expires_on: String = row.try_get("expires_on").map_err(db_error)?;
+                Ok(ExpiringPoints {
+                    member_id: parsed(MemberId::parse(&member))?,
+                    expires_on: date(&expires_on)?,
+                    points: row.try_get("points").map_err(db_error)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_points_warnings(&self, warnings: &[PointsWarning]) -> StoreResult<u64> {
+        if warnings.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut recorded = 0;
+        for warning in warnings {
+            recorded += sqlx::query(
+                "INSERT INTO points_warnings \
+                 (member_id, expires_on, days_before, points, day, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (member_id, expires_on, days_before) DO NOTHING",
+            )
+            .bind(warning.member_id.as_str())
+            .bind(warning.expires_on.to_string())
+            .bind(i32::try_from(warning.days_before).unwrap_or(i32::MAX))
+            .bind(warning.points)
+            .bind(warning.day.to_string())
+            .bind(micros(warning.recorded_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(recorded)
+    }
+
+    async fn points_warnings(
+        &self,
+        member_id: Option<&MemberId>,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<PointsWarning>> {
+        let columns = "seq, member_id, expires_on, days_before, points, day, recorded_at";
+        let before = before_seq.unwrap_or(i64::MAX);
+        // Two statements, so the member's index serves the one that names a member.
+        let rows = match member_id {
+            Some(member) => {
+                sqlx::query(&format!(
+                    "SELECT {columns} FROM points_warnings \
+                     WHERE member_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+                ))
+                .bind(member.as_str())
+                .bind(before)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {columns} FROM points_warnings \
+                     WHERE seq < $1 ORDER BY seq DESC LIMIT $2"
+                ))
+                .bind(before)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+            }
+        }
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let text =
+                    |name: &str| -> StoreResult<String> { row.try_get(name).map_err(db_error) };
+                let days_before: i32 = row.try_get("days_before").map_err(db_error)?;
+                Ok(PointsWarning {
+                    seq: row.try_get("seq").map_err(db_error)?,
+                    member_id: parsed(MemberId::parse(&text("member_id")?))?,
+                    expires_on: date(&text("expires_on")?)?,
+                    days_before: u32::try_from(days_before).unwrap_or_default(),
+                    points: row.try_get("points").map_err(db_error)?,
+                    day: date(&text("day")?)?,
+                    recorded_at: timestamp(row.try_get("recorded_at").map_err(db_error)?)?,
+                })
+            })
+            .collect()
     }
 }

@@ -1,20 +1,21 @@
-//! The points ledger on SQLite, with the debts reversals leave and the queue of orders to earn
-//! from. Every operation runs on the one writer connection, so the lots a debit plans from are
-//! the lots it writes against: concurrent debits never overspend.
+//! The points ledger on SQLite, with the debts reversals leave, the queue of orders to earn
+//! from and the expiry warnings. Every operation runs on the one writer connection, so the lots
+//! a debit plans from are the lots it writes against: concurrent debits never overspend.
 
 use async_trait::async_trait;
 use jiff::civil::Date;
 use regulars_domain::{Lot, MemberId, OrderId, PointsKind};
 use regulars_store::rows::{json_array, json_numbers, micros};
 use regulars_store::{
-    Planned, PointsEntry, PointsHoldings, PointsOperation, PointsOutcome, PointsRequest,
-    PointsStore, SETTLE_REASON, StoreError, StoreResult, plan_entries, same_operation,
+    ExpiringPoints, Planned, PointsEntry, PointsHoldings, PointsOperation, PointsOutcome,
+    PointsRequest, PointsStore, PointsWarning, SETTLE_REASON, StoreError, StoreResult, apply_cap,
+    plan_entries, same_operation,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::SqliteStore;
 use crate::connections::DbResult;
-use crate::saved::{date, timestamp};
+use crate::saved::{date, parsed, timestamp};
 
 const ENTRY_COLUMNS: &str = "seq, member_id, kind, points, lot, available_on, expires_on, key, \
                              reason, cause, day, at";
@@ -60,7 +61,7 @@ fn operations(conn: &Connection, keys: &str) -> DbResult<Vec<PointsOperation>> {
     let mut operations: Vec<PointsOperation> = Vec::new();
     {
         let mut statement = conn.prepare_cached(
-            "SELECT key, kind, points FROM points_operations \
+            "SELECT key, kind, points, capped FROM points_operations \
              WHERE key IN (SELECT value FROM json_each(?1))",
         )?;
         let mut rows = statement.query([keys])?;
@@ -72,6 +73,7 @@ fn operations(conn: &Connection, keys: &str) -> DbResult<Vec<PointsOperation>> {
                 points: row.get(2)?,
                 entries: Vec::new(),
                 owed: 0,
+                capped: row.get(3)?,
             });
         }
     }
@@ -144,32 +146,47 @@ fn lots(conn: &Connection, member_id: &str) -> DbResult<Vec<Lot>> {
 /// Records one operation inside the writer's transaction (its member known).
 pub(crate) fn record_one(tx: &Connection, request: &PointsRequest) -> DbResult<PointsOutcome> {
     let member = request.member_id.as_str();
-    let stored: Option<(String, String, i64)> = tx
-        .prepare_cached("SELECT member_id, kind, points FROM points_operations WHERE key = ?1")?
+    let stored: Option<(String, String, i64, i64)> = tx
+        .prepare_cached(
+            "SELECT member_id, kind, points, capped FROM points_operations WHERE key = ?1",
+        )?
         .query_row([&request.key], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })
         .optional()?;
-    if let Some((stored_member, kind, points)) = stored {
-        if !same_operation(request, &stored_member, &kind, points) {
+    if let Some((stored_member, kind, points, capped)) = stored {
+        if !same_operation(request, &stored_member, &kind, points, capped) {
             return Ok(PointsOutcome::KeyReused);
         }
         return Ok(PointsOutcome::Replayed(recorded(tx, &request.key)?));
     }
+    let used: i64 = match &request.cap {
+        Some(cap) if request.points > 0 => tx
+            .prepare_cached(
+                "SELECT COALESCE(SUM(points), 0) FROM points_operations \
+                 WHERE member_id = ?1 AND cap_period = ?2",
+            )?
+            .query_row(params![member, cap.period], |row| row.get(0))?,
+        _ => 0,
+    };
+    let (request, capped) = apply_cap(request, used);
+    let request = request.as_ref();
     let planned = match plan_entries(request, &holdings(tx, member)?) {
         Ok(planned) => planned,
         Err(available) => return Ok(PointsOutcome::Short(available)),
     };
     let at = micros(request.at);
     tx.execute(
-        "INSERT INTO points_operations (key, member_id, kind, points, at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO points_operations (key, member_id, kind, points, at, cap_period, capped) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             request.key,
             member,
             request.kind.as_str(),
             request.points,
-            at
+            at,
+            request.cap.as_ref().map(|cap| cap.period.as_str()),
+            capped,
         ],
     )?;
     let day = request.day.to_string();
@@ -366,6 +383,124 @@ impl PointsStore for SqliteStore {
                      WHERE member_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
                 );
                 entries(conn, &sql, &[&member, &before, &limit])
+            })
+            .await
+    }
+    async fn expiring_points(
+        &self,
+        today: Date,
+        through: Date,
+        after: Option<&(Date, MemberId)>,
+        limit: u32,
+    ) -> StoreResult<Vec<ExpiringPoints>> {
+        let (after_day, after_member) = after.map_or((String::new(), String::new()), |(d, m)| {
+            (d.to_string(), m.to_string())
+        });
+        let (today, through) = (today.to_string(), through.to_string());
+        self.readers
+            .read(move |conn| {
+                let mut statement = conn.prepare_cached(
+                    "SELECT member_id, expires_on, SUM(remaining) FROM ( \
+                     SELECT c.member_id, c.expires_on, \
+                     c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
+                     WHERE d.lot = c.seq), 0) AS remaining \
+                     FROM points_entries c \
+                     WHERE c.points > 0 AND c.expires_on > ?1 AND c.expires_on <= ?2 \
+                     AND c.expires_on >= ?3 AND (c.expires_on > ?3 OR c.member_id > ?4)) \
+                     WHERE remaining > 0 GROUP BY expires_on, member_id \
+                     ORDER BY expires_on, member_id LIMIT ?5",
+                )?;
+                let mut rows =
+                    statement.query(params![today, through, after_day, after_member, limit])?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    let member: String = row.get(0)?;
+                    let expires_on: String = row.get(1)?;
+                    out.push(ExpiringPoints {
+                        member_id: parsed(MemberId::parse(&member))?,
+                        expires_on: date(&expires_on)?,
+                        points: row.get(2)?,
+                    });
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn record_points_warnings(&self, warnings: &[PointsWarning]) -> StoreResult<u64> {
+        if warnings.is_empty() {
+            return Ok(0);
+        }
+        let warnings = warnings.to_vec();
+        self.writer
+            .write(move |tx| {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO points_warnings \
+                     (member_id, expires_on, days_before, points, day, recorded_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                     ON CONFLICT (member_id, expires_on, days_before) DO NOTHING",
+                )?;
+                let mut recorded = 0;
+                for warning in &warnings {
+                    recorded += insert.execute(params![
+                        warning.member_id.as_str(),
+                        warning.expires_on.to_string(),
+                        warning.days_before,
+                        warning.points,
+                        warning.day.to_string(),
+                        micros(warning.recorded_at),
+                    ])? as u64;
+                }
+                Ok(recorded)
+            })
+            .await
+    }
+
+    async fn points_warnings(
+        &self,
+        member_id: Option<&MemberId>,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<PointsWarning>> {
+        let member = member_id.map(ToString::to_string);
+        let before = before_seq.unwrap_or(i64::MAX);
+        self.readers
+            .read(move |conn| {
+                // Two statements, so the member's index serves the one that names a member.
+                let columns = "seq, member_id, expires_on, days_before, points, day, recorded_at";
+                let mut statement;
+                let mut rows = match &member {
+                    Some(member) => {
+                        statement = conn.prepare_cached(&format!(
+                            "SELECT {columns} FROM points_warnings \
+                             WHERE member_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+                        ))?;
+                        statement.query(params![member, before, limit])?
+                    }
+                    None => {
+                        statement = conn.prepare_cached(&format!(
+                            "SELECT {columns} FROM points_warnings \
+                             WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2"
+                        ))?;
+                        statement.query(params![before, limit])?
+                    }
+                };
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    let member: String = row.get(1)?;
+                    let expires_on: String = row.get(2)?;
+                    let day: String = row.get(5)?;
+                    out.push(PointsWarning {
+                        seq: row.get(0)?,
+                        member_id: parsed(MemberId::parse(&member))?,
+                        expires_on: date(&expires_on)?,
+                        days_before: row.get(3)?,
+                        points: row.get(4)?,
+                        day: date(&day)?,
+                        recorded_at: timestamp(row.get(6)?)?,
+                    });
+                }
+                Ok(out)
             })
             .await
     }

@@ -36,8 +36,9 @@ pub use error::{StoreError, StoreResult};
 pub use ingest::{Accepted, IngestOptions, ItemOutcome, Rejection};
 pub use keys::{ApiKeyRecord, IdempotencyClaim};
 pub use points::{
-    Draw, Planned, PointsEntry, PointsHoldings, PointsOperation, PointsOutcome, PointsRequest,
-    PointsStore, SETTLE_REASON, plan_entries, same_operation,
+    Draw, ExpiringPoints, Planned, PointsCap, PointsEntry, PointsHoldings, PointsOperation,
+    PointsOutcome, PointsRequest, PointsStore, PointsWarning, SETTLE_REASON, apply_cap,
+    plan_entries, same_operation,
 };
 pub use referrals::{Referral, ReferralOutcome, ReferralStore};
 pub use saved::{AudienceMove, AudienceStore, LogFilter, Logged, SavedAudience, TagChange};

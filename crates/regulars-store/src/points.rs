@@ -1,6 +1,9 @@
 //! What the store keeps of points: the append-only ledger (each operation's entries under its
 //! idempotency key), what each credit has left, the debts reversals leave and the next credits
-//! settle, and the queue of orders whose points may need earning or taking back.
+//! settle, the queue of orders whose points may need earning or taking back, and the warnings
+//! that points are about to expire.
+
+use std::borrow::Cow;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -63,6 +66,19 @@ pub struct PointsRequest {
     pub day: Date,
     /// Now.
     pub at: Timestamp,
+    /// The earning cap it counts toward, if any: a credit then grants at most what the period
+    /// has left, and a reversal gives the period back what it takes.
+    pub cap: Option<PointsCap>,
+}
+
+/// An earning cap as the store applies it: operations under the same `period` key (one member's)
+/// add up, and a credit grants no more than `limit` less that sum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointsCap {
+    /// The period's key (`month:2026-03`, from `regulars_domain::CapPeriod::key`).
+    pub period: String,
+    /// The most the member's operations in it may add up to.
+    pub limit: i64,
 }
 
 /// What a debit draws on.
@@ -94,6 +110,8 @@ pub struct PointsOperation {
     /// What it added to the member's debt (a reversal that could not draw it all), or, below 0,
     /// what it paid off (a credit settling a debt).
     pub owed: i64,
+    /// The points a credit asked for beyond its cap, not granted (`points` is what was).
+    pub capped: i64,
 }
 
 /// What a points request did.
@@ -150,6 +168,57 @@ pub trait PointsStore: Send + Sync {
         before_seq: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<PointsEntry>>;
+    /// The points that stop counting after `today` and by `through` (what lots, pending ones
+    /// included, have left), summed per expiry day and member in that order, after `after` when
+    /// given, at most `limit`.
+    async fn expiring_points(
+        &self,
+        today: Date,
+        through: Date,
+        after: Option<&(Date, MemberId)>,
+        limit: u32,
+    ) -> StoreResult<Vec<ExpiringPoints>>;
+    /// Records the warnings not recorded before (one per member, expiry day and stage); returns
+    /// how many were new.
+    async fn record_points_warnings(&self, warnings: &[PointsWarning]) -> StoreResult<u64>;
+    /// The warning log, newest first: the member's only when given, before `before_seq` when
+    /// given, at most `limit`.
+    async fn points_warnings(
+        &self,
+        member_id: Option<&MemberId>,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<PointsWarning>>;
+}
+
+/// Points of one member that stop counting on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiringPoints {
+    /// Whose.
+    pub member_id: MemberId,
+    /// The first day they no longer count.
+    pub expires_on: Date,
+    /// How many (above 0).
+    pub points: i64,
+}
+
+/// A warning that a member's points are about to expire, for journeys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointsWarning {
+    /// Its place in the log (0 before it is recorded).
+    pub seq: i64,
+    /// Whose points.
+    pub member_id: MemberId,
+    /// The first day they no longer count.
+    pub expires_on: Date,
+    /// The stage: the `warn_days` bound that the days left were within (30, 7, …).
+    pub days_before: u32,
+    /// How many points expire then.
+    pub points: i64,
+    /// The brand day it was recorded.
+    pub day: Date,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
 }
 
 /// A member's credits with what each has left, and their debt.
@@ -182,6 +251,30 @@ pub enum Planned {
     Owe(i64),
 }
 
+/// The request as its cap lets it be, given what the member's operations in the cap's period add
+/// up to (`used`), and the points held back: a credit grants at most what the period has left
+/// (0 when nothing is), and its entry says what the cap held back; anything else is unchanged.
+pub fn apply_cap(request: &PointsRequest, used: i64) -> (Cow<'_, PointsRequest>, i64) {
+    let Some(cap) = request.cap.as_ref().filter(|_| request.points > 0) else {
+        return (Cow::Borrowed(request), 0);
+    };
+    let granted = request.points.min((cap.limit - used).max(0));
+    let capped = request.points - granted;
+    if capped == 0 {
+        return (Cow::Borrowed(request), 0);
+    }
+    let reason = format!(
+        "{} ({capped} over the cap of {} for {})",
+        request.reason, cap.limit, cap.period
+    );
+    let request = PointsRequest {
+        points: granted,
+        reason,
+        ..request.clone()
+    };
+    (Cow::Owned(request), capped)
+}
+
 /// The entries of a request whose key is new, given the member's holdings as they are inside
 /// the transaction: a credit is its lot, then, when the member owes, a settling draw on it; a
 /// debit one draw per lot it takes from, and for a reversal what it could not take as owed. The
@@ -190,6 +283,10 @@ pub fn plan_entries(
     request: &PointsRequest,
     holdings: &PointsHoldings,
 ) -> Result<Vec<Planned>, i64> {
+    if request.points == 0 {
+        // A credit its cap held back entirely.
+        return Ok(Vec::new());
+    }
     if request.points > 0 {
         let mut planned = vec![Planned::Credit(request.points)];
         let settle = holdings.debt.min(request.points);
@@ -238,9 +335,16 @@ pub fn plan_entries(
         .collect())
 }
 
-/// Whether an operation stored under the request's key (member, kind, points) is the same one.
-pub fn same_operation(request: &PointsRequest, member_id: &str, kind: &str, points: i64) -> bool {
+/// Whether an operation stored under the request's key (member, kind, points granted and held
+/// back by a cap) is the same one.
+pub fn same_operation(
+    request: &PointsRequest,
+    member_id: &str,
+    kind: &str,
+    points: i64,
+    capped: i64,
+) -> bool {
     request.member_id.as_str() == member_id
         && request.kind.as_str() == kind
-        && request.points == points
+        && request.points == points + capped
 }

@@ -372,6 +372,12 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!(
         "  curl -s http://{address}/api/v1/members/M0000001/tier -H 'Authorization: Bearer {token}'"
     );
+    println!(
+        "  curl -s http://{address}/api/v1/members/M0000001/wallet -H 'Authorization: Bearer {token}'"
+    );
+    println!(
+        "  curl -s 'http://{address}/api/v1/points/expiring?within_days=30' -H 'Authorization: Bearer {token}'"
+    );
     println!("  curl -s http://{address}/api/openapi.json");
     println!("press Ctrl-C to stop");
     server.run_until(shutdown_signal()).await?;

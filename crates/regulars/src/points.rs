@@ -1,6 +1,7 @@
 //! `regulars points …`: earning, redeeming and adjusting a member's points, each under an
 //! idempotency key (so the same command run again, from any number of processes, counts once),
-//! and the balance with the ledger.
+//! the balance with the ledger, the members whose points expire soon, the day's expiry run by
+//! hand, and the expiry warnings.
 
 use std::process::ExitCode;
 
@@ -63,6 +64,27 @@ enum PointsCommand {
         /// The member's id.
         member: String,
         /// How many entries.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Members whose points stop counting within some days, soonest first.
+    Expiring {
+        /// Within this many days of today (1 to 3660).
+        #[arg(long, default_value_t = 30)]
+        within: u32,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Runs today's expiry now (what the server does at each day boundary): expired points leave
+    /// the balance and members whose points expire soon are warned, each once.
+    Expire,
+    /// The expiry warnings recorded for journeys, newest first.
+    Warnings {
+        /// Only this member's.
+        #[arg(long)]
+        member: Option<String>,
+        /// At most this many.
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
@@ -201,6 +223,70 @@ pub async fn run(app: &App, args: &PointsArgs, json: bool) -> anyhow::Result<Exi
                 );
                 for entry in &account.entries {
                     println!("{}", entry_line(entry));
+                }
+            }
+        }
+        PointsCommand::Expiring { within, limit } => {
+            let rows = app.expiring_points(*within, None, *limit).await?;
+            if json {
+                let rows: Vec<_> = rows
+                    .iter()
+                    .map(|row| {
+                        serde_json::json!({
+                            "member_id": row.member_id.to_string(),
+                            "expires_on": row.expires_on.to_string(),
+                            "points": row.points,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                let total: i64 = rows.iter().map(|row| row.points).sum();
+                let mut members: Vec<_> = rows.iter().map(|row| &row.member_id).collect();
+                members.sort();
+                members.dedup();
+                println!(
+                    "{total} points of {} members stop counting within {within} days{}",
+                    members.len(),
+                    if rows.len() == *limit as usize {
+                        " (first rows only: raise --limit)"
+                    } else {
+                        ""
+                    }
+                );
+                for row in &rows {
+                    println!("{}\t{}\t{}", row.expires_on, row.member_id, row.points);
+                }
+            }
+        }
+        PointsCommand::Expire => {
+            let expired = app.expire_points().await?;
+            let warned = app.warn_expiring_points().await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"expired": expired, "warnings": warned})
+                );
+            } else {
+                println!("{expired} points expired; {warned} new expiry warnings");
+            }
+        }
+        PointsCommand::Warnings { member, limit } => {
+            let member = member.as_deref().map(member_id).transpose()?;
+            let warnings = app.points_warnings(member.as_ref(), None, *limit).await?;
+            if json {
+                let views: Vec<_> = warnings.iter().map(regulars_api::warning_view).collect();
+                println!("{}", serde_json::to_string_pretty(&views)?);
+            } else {
+                for warning in &warnings {
+                    println!(
+                        "{}\t{}\t{} points expire on {} ({}-day warning)",
+                        warning.day,
+                        warning.member_id,
+                        warning.points,
+                        warning.expires_on,
+                        warning.days_before
+                    );
                 }
             }
         }

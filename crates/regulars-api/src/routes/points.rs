@@ -1,15 +1,16 @@
-//! A member's points: earning, redeeming and adjusting them (each under an idempotency key),
-//! and reading the balance with the ledger.
+//! Points: earning, redeeming and adjusting a member's (each under an idempotency key), reading
+//! the balance with the ledger, the members whose points expire soon, and the expiry warnings.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use regulars_api_types::{
-    ErrorBody, ExpiringPointsView, PointsAccountView, PointsBalanceView, PointsChangeRequest,
-    PointsEntryView, PointsRecordedView,
+    ErrorBody, ExpiringMemberView, ExpiringMembersView, ExpiringPointsView, PointsAccountView,
+    PointsBalanceView, PointsChangeRequest, PointsEntryView, PointsRecordedView, PointsWarningView,
+    PointsWarningsView,
 };
-use regulars_app::{App, PointsChange, PointsEntry};
-use regulars_domain::{ApiRole, PointsBalance};
+use regulars_app::{App, PointsChange, PointsEntry, PointsWarning};
+use regulars_domain::{ApiRole, FieldErrors, MemberId, PointsBalance};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -85,7 +86,7 @@ async fn change(
         "redeem" => app.redeem_points(change).await?,
         "adjust" => app.adjust_points(change).await?,
         other => {
-            let mut errors = regulars_domain::FieldErrors::default();
+            let mut errors = FieldErrors::default();
             errors.push("kind", format!("`{other}` is not earn, redeem or adjust"));
             return Err(ApiError::validation(&errors));
         }
@@ -135,7 +136,7 @@ async fn account(
     caller.require(ApiRole::can_read_points, "read points")?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=1_000).contains(&limit) {
-        let mut errors = regulars_domain::FieldErrors::default();
+        let mut errors = FieldErrors::default();
         errors.push("limit", "from 1 to 1000");
         return Err(ApiError::validation(&errors));
     }
@@ -152,6 +153,149 @@ async fn account(
     }))
 }
 
+/// Which members' expiring points to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExpiringQuery {
+    /// Points that stop counting within this many days of today, 1 to 3,660 (default 30).
+    within_days: Option<u32>,
+    /// At most this many rows, 1 to 10,000 (default 1,000).
+    limit: Option<u32>,
+    /// Only rows after this one (the last page's `next_after`, `YYYY-MM-DD/MEMBER`).
+    after: Option<String>,
+}
+
+/// Members whose points stop counting within a number of days, per expiry day and member,
+/// soonest first: the audience for a "use your points before they go" message.
+#[utoipa::path(
+    get, path = "/api/v1/points/expiring", tag = "points",
+    params(ExpiringQuery),
+    responses(
+        (status = 200, description = "The members", body = ExpiringMembersView),
+        (status = 422, description = "A bound is not valid (`validation_failed`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn expiring(
+    State(app): State<App>,
+    caller: Caller,
+    Query(query): Query<ExpiringQuery>,
+) -> Result<Json<ExpiringMembersView>, ApiError> {
+    caller.require(ApiRole::can_read_points, "read points")?;
+    let mut errors = FieldErrors::default();
+    let limit = query.limit.unwrap_or(1_000);
+    if !(1..=10_000).contains(&limit) {
+        errors.push("limit", "from 1 to 10000");
+    }
+    let after = query.after.as_deref().and_then(|text| {
+        parse_after(text)
+            .map_err(|reason| errors.push("after", reason))
+            .ok()
+    });
+    if !errors.is_empty() {
+        return Err(ApiError::validation(&errors));
+    }
+    let rows = app
+        .expiring_points(query.within_days.unwrap_or(30), after.as_ref(), limit)
+        .await?;
+    let next_after = (rows.len() == limit as usize)
+        .then(|| {
+            rows.last()
+                .map(|row| format!("{}/{}", row.expires_on, row.member_id))
+        })
+        .flatten();
+    Ok(Json(ExpiringMembersView {
+        members: rows
+            .iter()
+            .map(|row| ExpiringMemberView {
+                member_id: row.member_id.to_string(),
+                expires_on: row.expires_on.to_string(),
+                points: row.points,
+            })
+            .collect(),
+        next_after,
+    }))
+}
+
+/// Reads a `YYYY-MM-DD/MEMBER` cursor.
+fn parse_after(text: &str) -> Result<(jiff::civil::Date, MemberId), String> {
+    let (day, member) = text
+        .split_once('/')
+        .ok_or_else(|| "write the last page's next_after (YYYY-MM-DD/MEMBER)".to_owned())?;
+    Ok((regulars_domain::parse_date(day)?, MemberId::parse(member)?))
+}
+
+/// Which warnings to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct WarningsQuery {
+    /// Only this member's.
+    member_id: Option<String>,
+    /// At most this many, 1 to 1,000 (default 100).
+    limit: Option<u32>,
+    /// Only warnings older than this `seq` (the last page's `next_before`).
+    before: Option<i64>,
+}
+
+/// The expiry warnings, newest first: each member's points about to expire, recorded once per
+/// expiry day and stage (`[points] warn_days`) by the daily pass, for journeys.
+#[utoipa::path(
+    get, path = "/api/v1/points/warnings", tag = "points",
+    params(WarningsQuery),
+    responses(
+        (status = 200, description = "The warnings", body = PointsWarningsView),
+        (status = 404, description = "No such member (`not_found`)", body = ErrorBody),
+        (status = 422, description = "A filter is not valid (`validation_failed`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn warnings(
+    State(app): State<App>,
+    caller: Caller,
+    Query(query): Query<WarningsQuery>,
+) -> Result<Json<PointsWarningsView>, ApiError> {
+    caller.require(ApiRole::can_read_points, "read points")?;
+    let mut errors = FieldErrors::default();
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1_000).contains(&limit) {
+        errors.push("limit", "from 1 to 1000");
+    }
+    let member_id = query.member_id.as_deref().and_then(|text| {
+        MemberId::parse(text)
+            .map_err(|reason| errors.push("member_id", reason))
+            .ok()
+    });
+    if !errors.is_empty() {
+        return Err(ApiError::validation(&errors));
+    }
+    let warnings = app
+        .points_warnings(member_id.as_ref(), query.before, limit)
+        .await?;
+    let next_before = (warnings.len() == limit as usize)
+        .then(|| warnings.last().map(|w| w.seq))
+        .flatten();
+    Ok(Json(PointsWarningsView {
+        warnings: warnings.iter().map(warning_view).collect(),
+        next_before,
+    }))
+}
+
+/// The view of one warning (the API's and `regulars points warnings --json`'s).
+pub fn warning_view(warning: &PointsWarning) -> PointsWarningView {
+    PointsWarningView {
+        seq: warning.seq,
+        member_id: warning.member_id.to_string(),
+        expires_on: warning.expires_on.to_string(),
+        days_before: warning.days_before,
+        points: warning.points,
+        day: warning.day.to_string(),
+        recorded_at: warning.recorded_at.to_string(),
+    }
+}
+
 pub(crate) fn routes() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(change, account))
+    OpenApiRouter::new()
+        .routes(routes!(change, account))
+        .routes(routes!(expiring))
+        .routes(routes!(warnings))
 }

@@ -243,6 +243,7 @@ store_test!(
             cause: "operator:test".to_owned(),
             day: TODAY,
             at: at(NOW),
+            cap: None,
         };
         store
             .record_points(&points("earn", PointsKind::Earn, 250))

@@ -1,10 +1,11 @@
 //! The points ledger: each operation recorded once under its key, debits drawn earliest expiry
 //! first, never more than the spendable points, even when fifty arrive at once; reversals that
-//! owe what they cannot draw and credits that pay it off; the queue of orders to earn from.
+//! owe what they cannot draw and credits that pay it off; earning caps that grant what a period
+//! has left, even to credits arriving at once; the queue of orders to earn from.
 
 use jiff::civil::{Date, date};
 use regulars_domain::{MemberId, MemberProfile, PointsKind};
-use regulars_store::{Draw, PointsOutcome, PointsRequest, StoreError};
+use regulars_store::{Draw, PointsCap, PointsOutcome, PointsRequest, StoreError};
 
 use crate::{DynStore, at, store_test};
 
@@ -33,6 +34,7 @@ fn request(member: &MemberId, key: &str, kind: PointsKind, points: i64) -> Point
         cause: "operator:test".to_owned(),
         day: TODAY,
         at: at(NOW),
+        cap: None,
     }
 }
 
@@ -424,5 +426,210 @@ store_test!(
             ["b-earn"]
         );
         assert_eq!(found[0].entries.len(), 1);
+    }
+);
+
+store_test!(
+    a_capped_credit_grants_what_its_period_has_left_and_a_reversal_gives_room_back,
+    |store: DynStore| async move {
+        let amy = member(&store, "M1").await;
+        let capped = |key: &str, kind: PointsKind, points: i64, period: &str| PointsRequest {
+            cap: Some(PointsCap {
+                period: period.to_owned(),
+                limit: 100,
+            }),
+            draw: if points < 0 {
+                Draw::Reverse(Vec::new())
+            } else {
+                Draw::Spendable
+            },
+            ..request(&amy, key, kind, points)
+        };
+        let granted = |outcome: PointsOutcome| match outcome {
+            PointsOutcome::Recorded(op) | PointsOutcome::Replayed(op) => (op.points, op.capped),
+            other => panic!("{other:?}"),
+        };
+        let first = capped("earn:o1", PointsKind::Earn, 70, "month:2026-03");
+        assert_eq!(granted(store.record_points(&first).await.unwrap()), (70, 0));
+        // 60 more in the same month: 30 fit, and the entry says what the cap held back.
+        let second = capped("earn:o2", PointsKind::Earn, 60, "month:2026-03");
+        let outcome = store.record_points(&second).await.unwrap();
+        let PointsOutcome::Recorded(op) = &outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!((op.points, op.capped), (30, 30));
+        assert_eq!(op.entries[0].points, 30);
+        assert_eq!(
+            op.entries[0].reason,
+            "earn 60 (30 over the cap of 100 for month:2026-03)"
+        );
+        // Asking again replays what was granted; another amount under the key is refused.
+        assert_eq!(
+            granted(store.record_points(&second).await.unwrap()),
+            (30, 30)
+        );
+        assert_eq!(
+            store
+                .record_points(&capped("earn:o2", PointsKind::Earn, 30, "month:2026-03"))
+                .await
+                .unwrap(),
+            PointsOutcome::KeyReused
+        );
+        // The month is full: a third order is recorded with nothing granted, once.
+        let third = capped("earn:o3", PointsKind::Earn, 10, "month:2026-03");
+        assert_eq!(granted(store.record_points(&third).await.unwrap()), (0, 10));
+        assert_eq!(granted(store.record_points(&third).await.unwrap()), (0, 10));
+        // Another month has its own room, and an uncapped credit is not counted.
+        let april = capped("earn:o4", PointsKind::Earn, 90, "month:2026-04");
+        assert_eq!(granted(store.record_points(&april).await.unwrap()), (90, 0));
+        store
+            .record_points(&request(&amy, "bonus", PointsKind::Earn, 500))
+            .await
+            .unwrap();
+        // A return taking 40 back gives the month 40 of room again.
+        let back = capped("reverse:r1", PointsKind::Reverse, -40, "month:2026-03");
+        assert_eq!(granted(store.record_points(&back).await.unwrap()), (-40, 0));
+        let fifth = capped("earn:o5", PointsKind::Earn, 50, "month:2026-03");
+        assert_eq!(
+            granted(store.record_points(&fifth).await.unwrap()),
+            (40, 10)
+        );
+        let holdings = store.points_holdings(&amy).await.unwrap();
+        let held: i64 = holdings.lots.iter().map(|lot| lot.remaining).sum();
+        assert_eq!(held, 70 + 30 + 90 + 500 - 40 + 40);
+    }
+);
+
+store_test!(
+    credits_under_one_cap_arriving_at_once_never_grant_more_than_it,
+    |store: DynStore| async move {
+        let amy = member(&store, "M1").await;
+        let mut tasks = Vec::new();
+        for n in 0..20 {
+            let store = store.clone();
+            let mut request = request(&amy, &format!("earn:{n}"), PointsKind::Earn, 15);
+            request.cap = Some(PointsCap {
+                period: "day:2026-03-01".to_owned(),
+                limit: 100,
+            });
+            tasks.push(tokio::spawn(async move {
+                store.record_points(&request).await.unwrap()
+            }));
+        }
+        let mut granted = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                PointsOutcome::Recorded(op) => {
+                    assert_eq!(op.points + op.capped, 15);
+                    granted += op.points;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(granted, 100);
+    }
+);
+
+store_test!(
+    expiring_points_are_summed_per_day_and_member_and_warnings_are_recorded_once,
+    |store: DynStore| async move {
+        let (amy, bob) = (member(&store, "M1").await, member(&store, "M2").await);
+        let grant = |who: &MemberId, key: &str, points: i64, expires_on: Date| PointsRequest {
+            expires_on: Some(expires_on),
+            ..request(who, key, PointsKind::Earn, points)
+        };
+        for request in [
+            grant(&amy, "a1", 40, date(2026, 3, 10)),
+            grant(&amy, "a2", 60, date(2026, 3, 10)),
+            grant(&bob, "b1", 25, date(2026, 3, 10)),
+            grant(&bob, "b2", 70, date(2026, 3, 20)),
+            // Out of the window, or never expiring.
+            grant(&amy, "a3", 10, date(2026, 5, 1)),
+            PointsRequest {
+                expires_on: None,
+                ..request(&bob, "b3", PointsKind::Earn, 5)
+            },
+        ] {
+            store.record_points(&request).await.unwrap();
+        }
+        // What is spent no longer expires: amy's 100 on the 10th are 70 after spending 30.
+        store
+            .record_points(&request(&amy, "spend", PointsKind::Redeem, -30))
+            .await
+            .unwrap();
+        let rows = |rows: Vec<regulars_store::ExpiringPoints>| -> Vec<(String, Date, i64)> {
+            rows.into_iter()
+                .map(|r| (r.member_id.to_string(), r.expires_on, r.points))
+                .collect()
+        };
+        let through = date(2026, 3, 31);
+        let all = store
+            .expiring_points(TODAY, through, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            rows(all),
+            [
+                ("M1".to_owned(), date(2026, 3, 10), 70),
+                ("M2".to_owned(), date(2026, 3, 10), 25),
+                ("M2".to_owned(), date(2026, 3, 20), 70),
+            ]
+        );
+        // Paged after a row.
+        let after = (date(2026, 3, 10), amy.clone());
+        let page = store
+            .expiring_points(TODAY, through, Some(&after), 1)
+            .await
+            .unwrap();
+        assert_eq!(rows(page), [("M2".to_owned(), date(2026, 3, 10), 25)]);
+        // Points that stopped counting today are not expiring any more.
+        assert!(
+            store
+                .expiring_points(date(2026, 3, 10), date(2026, 3, 15), None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let warning = |who: &MemberId, days_before: u32| regulars_store::PointsWarning {
+            seq: 0,
+            member_id: who.clone(),
+            expires_on: date(2026, 3, 10),
+            days_before,
+            points: 70,
+            day: TODAY,
+            recorded_at: at(NOW),
+        };
+        let first = [warning(&amy, 30), warning(&bob, 30)];
+        assert_eq!(store.record_points_warnings(&first).await.unwrap(), 2);
+        assert_eq!(store.record_points_warnings(&first).await.unwrap(), 0);
+        assert_eq!(
+            store
+                .record_points_warnings(&[warning(&amy, 7)])
+                .await
+                .unwrap(),
+            1
+        );
+        let log = store.points_warnings(None, None, 10).await.unwrap();
+        let stages: Vec<(String, u32)> = log
+            .iter()
+            .map(|w| (w.member_id.to_string(), w.days_before))
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                ("M1".to_owned(), 7),
+                ("M2".to_owned(), 30),
+                ("M1".to_owned(), 30)
+            ]
+        );
+        let amys = store.points_warnings(Some(&amy), None, 10).await.unwrap();
+        assert_eq!(amys.len(), 2);
+        let older = store
+            .points_warnings(Some(&amy), Some(amys[0].seq), 10)
+            .await
+            .unwrap();
+        assert_eq!((older.len(), older[0].days_before), (1, 30));
+        assert_eq!(older[0].recorded_at, at(NOW));
     }
 );
