@@ -6,6 +6,7 @@
 mod coupons;
 mod facts;
 mod keys;
+mod ledger_properties;
 mod points;
 mod referrals;
 mod saved;
