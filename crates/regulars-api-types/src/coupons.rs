@@ -373,6 +373,37 @@ pub struct CouponRedeemedView {
     pub replayed: bool,
 }
 
+/// Redeem several coupons on one order, all or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CouponsRedeemRequest {
+    /// The member presenting them; only their owner may.
+    pub member_id: String,
+    /// The order they are used on.
+    pub order_id: String,
+    /// Their codes (1 to 10, any case), in the order they apply: each takes off what it gives
+    /// the basket after the ones before it.
+    pub codes: Vec<String>,
+    /// The order's basket.
+    pub basket: BasketJson,
+    /// Required: each coupon is redeemed under `KEY/CODE`, so the same key again redeems
+    /// nothing and answers the same.
+    pub idempotency_key: String,
+}
+
+/// Coupons redeemed together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CouponsRedeemedView {
+    /// What they took off together.
+    pub total: i64,
+    /// The order.
+    pub order_id: String,
+    /// Each redemption, in the order asked.
+    pub redemptions: Vec<CouponRedeemedView>,
+    /// True when the key had redeemed all of them before and nothing new was used.
+    pub replayed: bool,
+}
+
 /// Void a coupon.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

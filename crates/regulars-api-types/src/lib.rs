@@ -27,7 +27,8 @@ pub use coupons::{
     CouponChecksView, CouponCodesAddedView, CouponCodesRequest, CouponIssueRequest,
     CouponIssuedView, CouponRedeemRequest, CouponRedeemedView, CouponRefusedView, CouponStatsView,
     CouponTemplateListView, CouponTemplateRequest, CouponTemplateView, CouponView,
-    CouponVoidRequest, EligibilityJson, MemberCouponsView, OfferJson, RedemptionView, ValidityJson,
+    CouponVoidRequest, CouponsRedeemRequest, CouponsRedeemedView, EligibilityJson,
+    MemberCouponsView, OfferJson, RedemptionView, ValidityJson,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use facts::{

@@ -1,6 +1,7 @@
 //! Coupons: saving templates and their code pools, issuing coupons (to one member, to every
 //! member of a saved audience, or in exchange for points), checking coupons against a basket,
-//! redeeming one against an order, voiding, and each template's figures. Every issue and every
+//! redeeming one or several together (all or none) against an order, voiding, and each
+//! template's figures. Every issue and every
 //! redemption runs under an idempotency key, so a retry or a second process never issues or
 //! redeems twice.
 
@@ -490,60 +491,102 @@ impl App {
     ) -> AppResult<RedeemedCoupon> {
         let key = idempotency_key(key)?;
         let code = coupon_code(code)?;
-        let coupon = self.store.get_coupon(&code).await?;
-        let Some(coupon) = coupon.filter(|c| &c.member_id == member_id) else {
-            return Err(AppError::NotFound(format!(
-                "coupon {code} of member {member_id}"
-            )));
-        };
-        let template = self.template(coupon.template.as_str()).await?;
+        let mut redeemed = self
+            .redeem_together(&[(code, key)], member_id, order_id, basket)
+            .await?;
+        Ok(redeemed.pop().expect("one redemption per coupon"))
+    }
+
+    /// Redeems several coupons of `member_id` against one order of `basket`, all or none: each
+    /// takes off what it gives the basket after the ones before it (in the order given, as
+    /// [`App::check_coupons`] works them out), under the key `KEY/CODE`, so one of them redeemed
+    /// alone under `KEY/CODE` before is replayed, not used twice. Refused whole, with nothing
+    /// used, when one does not apply, does not combine or is not usable.
+    pub async fn redeem_coupons(
+        &self,
+        codes: &[String],
+        member_id: &MemberId,
+        order_id: &OrderId,
+        basket: &Basket,
+        key: &str,
+    ) -> AppResult<Vec<RedeemedCoupon>> {
+        let key = idempotency_key(key)?;
+        if codes.is_empty() || codes.len() > MAX_CODES_TOGETHER {
+            return Err(AppError::Invalid {
+                field: "codes",
+                reason: format!("from 1 to {MAX_CODES_TOGETHER} codes"),
+            });
+        }
+        let mut keyed: Vec<(CouponCode, String)> = Vec::with_capacity(codes.len());
+        for text in codes {
+            let code = coupon_code(text)?;
+            if keyed.iter().any(|(seen, _)| *seen == code) {
+                return Err(AppError::Invalid {
+                    field: "codes",
+                    reason: format!("{code} is named twice"),
+                });
+            }
+            let coupon_key = idempotency_key(&format!("{key}/{code}"))?;
+            keyed.push((code, coupon_key));
+        }
+        self.redeem_together(&keyed, member_id, order_id, basket)
+            .await
+    }
+
+    /// Redeems the coupons under their keys, all or none.
+    async fn redeem_together(
+        &self,
+        keyed: &[(CouponCode, String)],
+        member_id: &MemberId,
+        order_id: &OrderId,
+        basket: &Basket,
+    ) -> AppResult<Vec<RedeemedCoupon>> {
+        let mut coupons = Vec::with_capacity(keyed.len());
+        for (code, _) in keyed {
+            let coupon = self.store.get_coupon(code).await?;
+            let Some(coupon) = coupon.filter(|c| &c.member_id == member_id) else {
+                return Err(AppError::NotFound(format!(
+                    "coupon {code} of member {member_id}"
+                )));
+            };
+            let template = self.template(coupon.template.as_str()).await?;
+            coupons.push((coupon, template));
+        }
         let basket = &self.complete_basket(basket).await?;
         let today = self.today();
-        // A replay must answer even though the coupon is used now: the store decides.
-        let discount = match discounts(&[(&template, coupon.credit)], basket).pop() {
-            Some(Ok(discount)) => discount.total(),
-            Some(Err(reason)) if coupon.usable_on(today) => {
-                return Err(refused(CouponRefusal::NotApplicable, reason.to_string()));
-            }
-            _ => 0,
-        };
-        let request = RedeemRequest {
-            key: key.clone(),
-            code: code.clone(),
-            member_id: member_id.clone(),
-            order_id: order_id.clone(),
-            discount,
-            day: today,
-            at: self.now(),
-        };
-        match self.store.redeem_coupon(&request).await? {
-            RedeemOutcome::Redeemed(redemption, coupon) => Ok(RedeemedCoupon {
-                redemption,
-                coupon,
-                replayed: false,
-            }),
-            RedeemOutcome::Replayed(redemption, coupon) => Ok(RedeemedCoupon {
-                redemption,
-                coupon,
-                replayed: true,
-            }),
-            RedeemOutcome::KeyReused => Err(AppError::KeyReused(format!(
-                "idempotency key `{key}` was used for another redemption"
-            ))),
-            RedeemOutcome::Unknown => Err(AppError::NotFound(format!("coupon {code}"))),
-            RedeemOutcome::NotUsable(state) => Err(refused(
-                CouponRefusal::NotUsable,
-                format!("coupon {code} is {state}"),
-            )),
-            RedeemOutcome::AlreadyOnOrder => Err(refused(
-                CouponRefusal::NotUsable,
-                format!("coupon {code} is already used on order {order_id}"),
-            )),
-            RedeemOutcome::CreditShort(left) => Err(refused(
-                CouponRefusal::NotApplicable,
-                format!("coupon {code} has {left} credit left"),
-            )),
+        let pairs: Vec<(&CouponTemplate, i64)> =
+            coupons.iter().map(|(c, t)| (t, c.credit)).collect();
+        let mut requests = Vec::with_capacity(keyed.len());
+        for (((code, key), (coupon, _)), discount) in
+            keyed.iter().zip(&coupons).zip(discounts(&pairs, basket))
+        {
+            // A replay must answer even though the coupon is used now: the store decides.
+            let discount = match discount {
+                Ok(discount) => discount.total(),
+                Err(reason) if coupon.usable_on(today) => {
+                    return Err(refused(
+                        CouponRefusal::NotApplicable,
+                        format!("coupon {code}: {reason}"),
+                    ));
+                }
+                Err(_) => 0,
+            };
+            requests.push(RedeemRequest {
+                key: key.clone(),
+                code: code.clone(),
+                member_id: member_id.clone(),
+                order_id: order_id.clone(),
+                discount,
+                day: today,
+                at: self.now(),
+            });
         }
+        let outcomes = self.store.redeem_coupons(&requests).await?;
+        let mut redeemed = Vec::with_capacity(outcomes.len());
+        for (outcome, request) in outcomes.into_iter().zip(&requests) {
+            redeemed.push(redemption_of(outcome, request)?);
+        }
+        Ok(redeemed)
     }
 
     /// Voids an active coupon (voiding it again changes nothing); a used one is left as it is
@@ -594,5 +637,41 @@ fn issue_refusal(template: &CouponTemplate, outcome: &IssueOutcome) -> AppError 
         IssueOutcome::Issued(_) | IssueOutcome::Replayed(_) => {
             AppError::Conflict("issued".to_owned())
         }
+    }
+}
+
+/// The most coupons redeemed together on one order.
+pub const MAX_CODES_TOGETHER: usize = 10;
+
+/// What a redemption's outcome means for the caller: the redemption, or why nothing was used.
+fn redemption_of(outcome: RedeemOutcome, request: &RedeemRequest) -> AppResult<RedeemedCoupon> {
+    let (code, order_id, key) = (&request.code, &request.order_id, &request.key);
+    match outcome {
+        RedeemOutcome::Redeemed(redemption, coupon) => Ok(RedeemedCoupon {
+            redemption,
+            coupon,
+            replayed: false,
+        }),
+        RedeemOutcome::Replayed(redemption, coupon) => Ok(RedeemedCoupon {
+            redemption,
+            coupon,
+            replayed: true,
+        }),
+        RedeemOutcome::KeyReused => Err(AppError::KeyReused(format!(
+            "idempotency key `{key}` was used for another redemption"
+        ))),
+        RedeemOutcome::Unknown => Err(AppError::NotFound(format!("coupon {code}"))),
+        RedeemOutcome::NotUsable(state) => Err(refused(
+            CouponRefusal::NotUsable,
+            format!("coupon {code} is {state}"),
+        )),
+        RedeemOutcome::AlreadyOnOrder => Err(refused(
+            CouponRefusal::NotUsable,
+            format!("coupon {code} is already used on order {order_id}"),
+        )),
+        RedeemOutcome::CreditShort(left) => Err(refused(
+            CouponRefusal::NotApplicable,
+            format!("coupon {code} has {left} credit left"),
+        )),
     }
 }

@@ -35,7 +35,8 @@ pub use audience::AudiencePreview;
 pub use birthdays::BirthdayIssue;
 pub use clock::{Clock, SystemClock};
 pub use coupons::{
-    BulkIssue, CouponCheck, CouponDetail, CouponIssue, CouponRefusal, IssuedCoupon, RedeemedCoupon,
+    BulkIssue, CouponCheck, CouponDetail, CouponIssue, CouponRefusal, IssuedCoupon,
+    MAX_CODES_TOGETHER, RedeemedCoupon,
 };
 pub use earning::Accrued;
 pub use generate::{GeneratedFile, write_brand};

@@ -414,6 +414,14 @@ impl Client {
         self.post(&path, request, None).await
     }
 
+    /// `POST /api/v1/coupon-redemptions`: several coupons on one order, all or none.
+    pub async fn redeem_coupons(
+        &self,
+        request: &regulars_api_types::CouponsRedeemRequest,
+    ) -> Result<regulars_api_types::CouponsRedeemedView, ClientError> {
+        self.post("/api/v1/coupon-redemptions", request, None).await
+    }
+
     /// `POST /api/v1/coupons/{code}/void`
     pub async fn void_coupon(
         &self,

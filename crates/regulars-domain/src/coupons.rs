@@ -409,10 +409,15 @@ impl CouponTemplate {
         errors
     }
 
-    /// True when a coupon of this template may be used on one order with one of `other`.
+    /// True when a coupon of this template may be used on one order with one of `other`: each
+    /// lists the other's class, except that store credit, a way to pay rather than a discount,
+    /// is welcome beside any coupon its own `combines_with` accepts.
     pub fn combines(&self, other: &Self) -> bool {
-        self.combines_with.contains(&other.offer.class())
-            && other.combines_with.contains(&self.offer.class())
+        let accepts = |one: &Self, another: &Self| {
+            matches!(another.offer, Offer::StoreCredit(_))
+                || one.combines_with.contains(&another.offer.class())
+        };
+        accepts(self, other) && accepts(other, self)
     }
 }
 
@@ -869,6 +874,25 @@ mod tests {
         );
         let alone = discounts(&[(&shipping, 0)], &cart);
         assert_eq!(alone[0].as_ref().map(|d| d.shipping), Ok(80_00));
+    }
+
+    #[test]
+    fn store_credit_pays_beside_any_coupon_its_own_rule_accepts() {
+        // `ship` lists no class, yet store credit is a way to pay, not a discount.
+        let mut shipping = template(Offer::FreeShipping { cap: None });
+        shipping.name = TemplateName::parse("ship").unwrap();
+        let mut credit = template(Offer::StoreCredit(100_00));
+        credit.name = TemplateName::parse("credit").unwrap();
+        credit.combines_with = DiscountClass::ALL.to_vec();
+        assert!(shipping.combines(&credit) && credit.combines(&shipping));
+        let cart = basket(vec![line("beans", "beans", 1, 450_00)], 80_00);
+        let results = discounts(&[(&shipping, 0), (&credit, 100_00)], &cart);
+        assert_eq!(results[0].as_ref().map(|d| d.shipping), Ok(80_00));
+        assert_eq!(results[1].as_ref().map(|d| d.items), Ok(100_00));
+        // A credit that goes only with shipping discounts does not pay beside an amount off.
+        credit.combines_with = vec![DiscountClass::Shipping];
+        let off = template(Offer::AmountOff(50_00));
+        assert!(!credit.combines(&off) && credit.combines(&shipping));
     }
 
     #[test]

@@ -494,11 +494,32 @@ impl CouponStore for PostgresStore {
         .await
     }
 
-    async fn redeem_coupon(&self, request: &RedeemRequest) -> StoreResult<RedeemOutcome> {
+    async fn redeem_coupons(&self, requests: &[RedeemRequest]) -> StoreResult<Vec<RedeemOutcome>> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let outcome = redeem_one(&mut tx, request).await?;
+        // Every coupon's row locked first, in code order, so two redemptions of the same
+        // coupons in another order never wait on each other in a circle.
+        let codes = json_array(requests.iter().map(|r| r.code.as_str()));
+        sqlx::query(
+            "SELECT code FROM coupons \
+             WHERE code IN (SELECT jsonb_array_elements_text($1::jsonb)) \
+             ORDER BY code COLLATE \"C\" FOR UPDATE",
+        )
+        .bind(codes)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let mut outcomes = Vec::with_capacity(requests.len());
+        for request in requests {
+            let outcome = redeem_one(&mut tx, request).await?;
+            let taken = outcome.taken();
+            outcomes.push(outcome);
+            if !taken {
+                tx.rollback().await.map_err(db_error)?;
+                return Ok(outcomes);
+            }
+        }
         tx.commit().await.map_err(db_error)?;
-        Ok(outcome)
+        Ok(outcomes)
     }
 
     async fn coupon_redemptions(&self, code: &CouponCode) -> StoreResult<Vec<Redemption>> {

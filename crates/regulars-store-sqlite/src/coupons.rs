@@ -453,9 +453,26 @@ impl CouponStore for SqliteStore {
             .await
     }
 
-    async fn redeem_coupon(&self, request: &RedeemRequest) -> StoreResult<RedeemOutcome> {
-        let request = request.clone();
-        self.writer.write(move |tx| redeem_one(tx, &request)).await
+    async fn redeem_coupons(&self, requests: &[RedeemRequest]) -> StoreResult<Vec<RedeemOutcome>> {
+        let requests = requests.to_vec();
+        self.writer
+            .write(move |tx| {
+                // A savepoint, so a refusal undoes the ones before it and nothing else.
+                tx.execute_batch("SAVEPOINT redeem_coupons")?;
+                let mut outcomes = Vec::with_capacity(requests.len());
+                for request in &requests {
+                    let outcome = redeem_one(tx, request)?;
+                    let taken = outcome.taken();
+                    outcomes.push(outcome);
+                    if !taken {
+                        tx.execute_batch("ROLLBACK TO redeem_coupons")?;
+                        break;
+                    }
+                }
+                tx.execute_batch("RELEASE redeem_coupons")?;
+                Ok(outcomes)
+            })
+            .await
     }
 
     async fn coupon_redemptions(&self, code: &CouponCode) -> StoreResult<Vec<Redemption>> {

@@ -192,6 +192,13 @@ pub enum RedeemOutcome {
     CreditShort(i64),
 }
 
+impl RedeemOutcome {
+    /// True when the coupon is used on the order: redeemed now or before under the key.
+    pub fn taken(&self) -> bool {
+        matches!(self, Self::Redeemed(..) | Self::Replayed(..))
+    }
+}
+
 /// A template's figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CouponStats {
@@ -236,7 +243,14 @@ pub trait CouponStore: Send + Sync {
     async fn member_coupons(&self, member_id: &MemberId) -> StoreResult<Vec<Coupon>>;
     /// Redeems a coupon atomically: at most once per key, per order, and (but for store
     /// credit, which is spent down) per coupon.
-    async fn redeem_coupon(&self, request: &RedeemRequest) -> StoreResult<RedeemOutcome>;
+    async fn redeem_coupon(&self, request: &RedeemRequest) -> StoreResult<RedeemOutcome> {
+        let mut outcomes = self.redeem_coupons(std::slice::from_ref(request)).await?;
+        Ok(outcomes.pop().expect("one outcome per request"))
+    }
+    /// Redeems coupons together, all or none, in one transaction: each in order as
+    /// [`CouponStore::redeem_coupon`] would, up to the first that is neither redeemed nor
+    /// replayed. The outcomes up to that one; when there is one, none of the others is kept.
+    async fn redeem_coupons(&self, requests: &[RedeemRequest]) -> StoreResult<Vec<RedeemOutcome>>;
     /// A coupon's redemptions, oldest first.
     async fn coupon_redemptions(&self, code: &CouponCode) -> StoreResult<Vec<Redemption>>;
     /// Voids an active coupon; `Ok(None)` when there is no such coupon, else the coupon as it is

@@ -81,10 +81,12 @@ enum CouponsCommand {
         #[arg(long)]
         basket: PathBuf,
     },
-    /// Redeems a coupon against an order, once.
+    /// Redeems coupons against an order, once; several together are all used or none is, each
+    /// taking off what it gives the basket after the ones before it.
     Redeem {
-        /// The code.
-        code: String,
+        /// The codes, in the order they apply.
+        #[arg(required = true, num_args = 1..)]
+        codes: Vec<String>,
         /// The member presenting it.
         #[arg(long)]
         member: String,
@@ -94,7 +96,8 @@ enum CouponsCommand {
         /// The order's basket as JSON.
         #[arg(long)]
         basket: PathBuf,
-        /// The idempotency key (default: `ORDER/CODE`, so one order uses a coupon once).
+        /// The idempotency key (default: `ORDER`; each coupon is redeemed under `KEY/CODE`, so
+        /// one order uses a coupon once).
         #[arg(long = "idempotency-key", value_name = "KEY")]
         key: Option<String>,
     },
@@ -354,7 +357,7 @@ pub async fn run(app: &App, args: &CouponsArgs, json: bool) -> anyhow::Result<Ex
             }
         }
         CouponsCommand::Redeem {
-            code,
+            codes,
             member,
             order,
             basket: path,
@@ -362,29 +365,35 @@ pub async fn run(app: &App, args: &CouponsArgs, json: bool) -> anyhow::Result<Ex
         } => {
             let basket = basket(app, path)?;
             let order_id = OrderId::parse(order).map_err(|r| anyhow::anyhow!("order: {r}"))?;
-            let key = key
-                .clone()
-                .unwrap_or_else(|| format!("{order}/{}", code.to_ascii_uppercase()));
+            let key = key.clone().unwrap_or_else(|| order.clone());
             let redeemed = app
-                .redeem_coupon(code, &member_id(member)?, &order_id, &basket, &key)
+                .redeem_coupons(codes, &member_id(member)?, &order_id, &basket, &key)
                 .await?;
             if json {
-                let mut value = coupon_json(&redeemed.coupon, today);
-                value["discount"] = redeemed.redemption.discount.into();
-                value["order_id"] = order.as_str().into();
-                value["replayed"] = redeemed.replayed.into();
-                println!("{value}");
+                let values: Vec<_> = redeemed
+                    .iter()
+                    .map(|redeemed| {
+                        let mut value = coupon_json(&redeemed.coupon, today);
+                        value["discount"] = redeemed.redemption.discount.into();
+                        value["order_id"] = order.as_str().into();
+                        value["replayed"] = redeemed.replayed.into();
+                        value
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(values));
             } else {
-                println!(
-                    "{}{} off order {order} with {}",
-                    if redeemed.replayed {
-                        "already redeemed under this key: "
-                    } else {
-                        ""
-                    },
-                    redeemed.redemption.discount,
-                    redeemed.coupon.code
-                );
+                for redeemed in &redeemed {
+                    println!(
+                        "{}{} off order {order} with {}",
+                        if redeemed.replayed {
+                            "already redeemed under this key: "
+                        } else {
+                            ""
+                        },
+                        redeemed.redemption.discount,
+                        redeemed.coupon.code
+                    );
+                }
             }
         }
         CouponsCommand::Void { code, reason } => {

@@ -1,6 +1,6 @@
 //! Coupons: templates with their figures and code pools, issuing (to a member, to a saved
-//! audience, or for points), a member's coupons, checking coupons against a basket, and
-//! redeeming and voiding one.
+//! audience, or for points), a member's coupons, checking coupons against a basket, redeeming
+//! one or several together (all or none), and voiding one.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,9 +10,10 @@ use regulars_api_types::{
     CouponCodesAddedView, CouponCodesRequest, CouponIssueRequest, CouponIssuedView,
     CouponRedeemRequest, CouponRedeemedView, CouponRefusedView, CouponStatsView,
     CouponTemplateListView, CouponTemplateRequest, CouponTemplateView, CouponView,
-    CouponVoidRequest, ErrorBody, MemberCouponsView, RedemptionView,
+    CouponVoidRequest, CouponsRedeemRequest, CouponsRedeemedView, ErrorBody, MemberCouponsView,
+    RedemptionView,
 };
-use regulars_app::{App, Coupon, CouponIssue, CouponStats, Redemption};
+use regulars_app::{App, Coupon, CouponIssue, CouponStats, RedeemedCoupon, Redemption};
 use regulars_domain::{ApiRole, CouponTemplate, FieldErrors, OrderId};
 use regulars_formats::coupons::{basket_from_json, template_from_request, template_to_request};
 use utoipa_axum::router::OpenApiRouter;
@@ -371,17 +372,71 @@ async fn redeem(
     let redeemed = app
         .redeem_coupon(&code, &member, &order, &basket, &request.idempotency_key)
         .await?;
-    let mut coupon = coupon_view(&redeemed.coupon, app.today());
-    coupon.redemptions = vec![redemption_view(&redeemed.redemption)];
     Ok((
         status_of(redeemed.replayed),
-        Json(CouponRedeemedView {
-            discount: redeemed.redemption.discount,
-            order_id: redeemed.redemption.order_id.to_string(),
-            coupon,
-            replayed: redeemed.replayed,
+        Json(redeemed_view(&redeemed, app.today())),
+    ))
+}
+
+/// Redeems several coupons on one order, all or none: each takes off what it gives the basket
+/// after the ones before it, and when one does not apply, does not combine with those before it
+/// or is not usable, none is used.
+#[utoipa::path(
+    post, path = "/api/v1/coupon-redemptions", tag = "coupons",
+    request_body = CouponsRedeemRequest,
+    responses(
+        (status = 201, description = "Redeemed", body = CouponsRedeemedView),
+        (status = 200, description = "The key redeemed them all before: the first redemptions", body = CouponsRedeemedView),
+        (status = 404, description = "A coupon is not this member's (`not_found`)", body = ErrorBody),
+        (status = 409, description = "One is not usable (`coupon_not_usable`)", body = ErrorBody),
+        (status = 422, description = "One does not apply (`coupon_not_applicable`), a field is not valid (`validation_failed`), or the key was used for another redemption (`idempotency_key_reused`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn redeem_together(
+    State(app): State<App>,
+    caller: Caller,
+    ApiJson(request): ApiJson<CouponsRedeemRequest>,
+) -> Result<(StatusCode, Json<CouponsRedeemedView>), ApiError> {
+    caller.require(ApiRole::can_move_points, "redeem coupons")?;
+    let member = super::member_in_path(&request.member_id)?;
+    let order = OrderId::parse(&request.order_id).map_err(|reason| invalid("order_id", &reason))?;
+    let basket = basket_from_json(&request.basket, app.brand().currency)
+        .map_err(|errors| ApiError::validation(&errors))?;
+    let redeemed = app
+        .redeem_coupons(
+            &request.codes,
+            &member,
+            &order,
+            &basket,
+            &request.idempotency_key,
+        )
+        .await?;
+    let replayed = redeemed.iter().all(|r| r.replayed);
+    let redemptions: Vec<CouponRedeemedView> = redeemed
+        .iter()
+        .map(|redeemed| redeemed_view(redeemed, app.today()))
+        .collect();
+    Ok((
+        status_of(replayed),
+        Json(CouponsRedeemedView {
+            total: redemptions.iter().map(|r| r.discount).sum(),
+            order_id: order.to_string(),
+            redemptions,
+            replayed,
         }),
     ))
+}
+
+fn redeemed_view(redeemed: &RedeemedCoupon, today: jiff::civil::Date) -> CouponRedeemedView {
+    let mut coupon = coupon_view(&redeemed.coupon, today);
+    coupon.redemptions = vec![redemption_view(&redeemed.redemption)];
+    CouponRedeemedView {
+        discount: redeemed.redemption.discount,
+        order_id: redeemed.redemption.order_id.to_string(),
+        coupon,
+        replayed: redeemed.replayed,
+    }
 }
 
 /// Voids an active coupon (again: the same answer); a used one is refused (`coupon_not_usable`).
@@ -417,5 +472,6 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(check))
         .routes(routes!(coupon))
         .routes(routes!(redeem))
+        .routes(routes!(redeem_together))
         .routes(routes!(void))
 }

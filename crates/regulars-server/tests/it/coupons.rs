@@ -350,3 +350,93 @@ async fn a_broken_template_is_refused_field_by_field_and_saves_nothing() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn coupons_redeemed_together_stack_in_order_and_are_all_used_or_none_is() {
+    use regulars_api_types::CouponsRedeemRequest;
+    let app = spawn_or_skip!();
+    let member = MemberRequest {
+        member_id: "M1".to_owned(),
+        ..MemberRequest::default()
+    };
+    app.client.upsert_member(&member, None).await.unwrap();
+    let offer = |kind: &str, amount: i64| CouponTemplateRequest {
+        title: format!("{kind} {amount}"),
+        offer: OfferJson {
+            kind: kind.to_owned(),
+            amount: Some(amount),
+            ..OfferJson::default()
+        },
+        eligibility: EligibilityJson::default(),
+        per_member: None,
+        points_cost: None,
+        ..pastry_deal()
+    };
+    let templates = [
+        ("pastry-30", pastry_deal()),
+        ("coffee-20", offer("amount_off", 20)),
+        ("credit-100", offer("store_credit", 100)),
+    ];
+    let mut codes = std::collections::HashMap::new();
+    for (name, template) in templates {
+        app.client
+            .save_coupon_template(name, &template)
+            .await
+            .unwrap();
+        let issued = app
+            .client
+            .issue_coupon(name, &to_member("M1", &format!("gift-{name}")))
+            .await
+            .unwrap();
+        codes.insert(name, issued.coupon.code);
+    }
+    let till = app.client_with_role(ApiRole::Ingest).await;
+    let together = |order: &str, names: &[&str], key: &str| CouponsRedeemRequest {
+        member_id: "M1".to_owned(),
+        order_id: order.to_owned(),
+        codes: names.iter().map(|name| codes[name].clone()).collect(),
+        basket: basket(&[("scone", "pastry", 2, 65), ("latte", "coffee", 1, 120)]),
+        idempotency_key: key.to_owned(),
+    };
+    let state = |name: &'static str| {
+        let (client, code) = (&app.client, codes[name].clone());
+        async move { client.coupon(&code).await.unwrap().state }
+    };
+
+    // Two amount-off coupons do not combine: neither is used.
+    let refused = till
+        .redeem_coupons(&together("O-1", &["pastry-30", "coffee-20"], "till-1/r1"))
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&refused), (422, "coupon_not_applicable"));
+    assert_eq!(state("pastry-30").await, "active");
+    assert_eq!(state("coffee-20").await, "active");
+
+    // NT$30 off the pastry, then the store credit pays 100 of the 220 left.
+    let request = together("O-1", &["pastry-30", "credit-100"], "till-1/r2");
+    let redeemed = till.redeem_coupons(&request).await.unwrap();
+    let discounts: Vec<i64> = redeemed.redemptions.iter().map(|r| r.discount).collect();
+    assert_eq!((discounts, redeemed.total), (vec![30, 100], 130));
+    assert!(!redeemed.replayed);
+    let replay = till.redeem_coupons(&request).await.unwrap();
+    assert_eq!((replay.total, replay.replayed), (130, true));
+
+    // The credit is spent: with it, the coffee coupon is not used either.
+    let spent = till
+        .redeem_coupons(&together("O-2", &["coffee-20", "credit-100"], "till-1/r3"))
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&spent), (409, "coupon_not_usable"));
+    assert_eq!(state("coffee-20").await, "active");
+    // The same code twice is refused before anything is looked at.
+    let twice = till
+        .redeem_coupons(&together("O-3", &["coffee-20", "coffee-20"], "till-1/r4"))
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&twice), (422, "validation_failed"));
+    let alone = till
+        .redeem_coupons(&together("O-3", &["coffee-20"], "till-1/r5"))
+        .await
+        .unwrap();
+    assert_eq!(alone.total, 20);
+}

@@ -391,7 +391,11 @@ async fn members_are_warned_once_per_stage_before_their_points_expire() {
     // 5 days left: the 7-day warning.
     app.clock.advance(jiff::SignedDuration::from_hours(24 * 20));
     assert_eq!(app.app.warn_expiring_points().await.unwrap(), 2);
-    let log = app.client.points_warnings(Some("M2"), None, None).await.unwrap();
+    let log = app
+        .client
+        .points_warnings(Some("M2"), None, None)
+        .await
+        .unwrap();
     let stages: Vec<(u32, i64, &str)> = log
         .warnings
         .iter()
@@ -399,7 +403,11 @@ async fn members_are_warned_once_per_stage_before_their_points_expire() {
         .collect();
     assert_eq!(stages, [(7, 50, "2027-01-01"), (30, 50, "2027-01-01")]);
     assert_eq!(log.warnings[1].day, "2026-12-07");
-    let all = app.client.points_warnings(None, Some(3), None).await.unwrap();
+    let all = app
+        .client
+        .points_warnings(None, Some(3), None)
+        .await
+        .unwrap();
     assert_eq!(all.warnings.len(), 3);
     assert!(all.next_before.is_some());
     // A bad bound is refused with the field named.

@@ -1,7 +1,8 @@
 //! Coupons: templates kept as saved; each coupon issued once under its key, within the
 //! template's limits even when many issues arrive at once, from a generated code or the pool;
 //! an exchange paid with points in the same transaction or not at all; a coupon redeemed once
-//! (store credit spent down), never twice even when twenty tries race; voids and the figures.
+//! (store credit spent down), never twice even when twenty tries race; several on one order used
+//! all or none, even when sets race in opposite orders; voids and the figures.
 
 use jiff::civil::{Date, date};
 use regulars_domain::{
@@ -418,6 +419,114 @@ store_test!(
         assert_eq!(redeemed, 1);
         let code = CouponCode::parse("OFF-0001").unwrap();
         assert_eq!(store.coupon_redemptions(&code).await.unwrap().len(), 1);
+    }
+);
+
+store_test!(
+    coupons_redeemed_together_are_all_used_or_none_is,
+    |store: DynStore| async move {
+        let amy = member(&store, "M1").await;
+        let off = template("off", Offer::AmountOff(100));
+        let credit = template("credit", Offer::StoreCredit(300));
+        store.save_template(&off, at(NOW)).await.unwrap();
+        store.save_template(&credit, at(NOW)).await.unwrap();
+        issue_one(&store, issue(&off, &amy, "i1", Some("OFF-0001"))).await;
+        issue_one(&store, issue(&off, &amy, "i2", Some("OFF-0002"))).await;
+        issue_one(&store, issue(&credit, &amy, "i3", Some("CREDIT-0001"))).await;
+        let used = |code: &str| {
+            let store = store.clone();
+            let code = CouponCode::parse(code).unwrap();
+            async move { store.coupon_redemptions(&code).await.unwrap().len() }
+        };
+        // The credit has 300: asking 400 of it refuses the set, and OFF-0001, redeemed before
+        // it in the same call, is not used either.
+        let refused = store
+            .redeem_coupons(&[
+                redeem("OFF-0001", &amy, "O1", "O1/OFF-0001", 100),
+                redeem("CREDIT-0001", &amy, "O1", "O1/CREDIT-0001", 400),
+                redeem("OFF-0002", &amy, "O1", "O1/OFF-0002", 100),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(refused.len(), 2);
+        assert!(refused[0].taken());
+        assert_eq!(refused[1], RedeemOutcome::CreditShort(300));
+        assert_eq!((used("OFF-0001").await, used("CREDIT-0001").await), (0, 0));
+        // Within what the credit holds, all three are used, once.
+        let set = [
+            redeem("OFF-0001", &amy, "O1", "O1/OFF-0001", 100),
+            redeem("CREDIT-0001", &amy, "O1", "O1/CREDIT-0001", 250),
+            redeem("OFF-0002", &amy, "O1", "O1/OFF-0002", 100),
+        ];
+        let outcomes = store.redeem_coupons(&set).await.unwrap();
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, RedeemOutcome::Redeemed(..)))
+        );
+        let again = store.redeem_coupons(&set).await.unwrap();
+        assert!(
+            again
+                .iter()
+                .all(|o| matches!(o, RedeemOutcome::Replayed(..)))
+        );
+        for code in ["OFF-0001", "OFF-0002", "CREDIT-0001"] {
+            assert_eq!(used(code).await, 1, "{code}");
+        }
+        let credit_left = store
+            .get_coupon(&CouponCode::parse("CREDIT-0001").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .credit;
+        assert_eq!(credit_left, 50);
+    }
+);
+
+store_test!(
+    sets_of_the_same_coupons_racing_in_opposite_orders_let_one_set_through,
+    |store: DynStore| async move {
+        let amy = member(&store, "M1").await;
+        let off = template("off", Offer::AmountOff(100));
+        store.save_template(&off, at(NOW)).await.unwrap();
+        issue_one(&store, issue(&off, &amy, "i1", Some("OFF-0001"))).await;
+        issue_one(&store, issue(&off, &amy, "i2", Some("OFF-0002"))).await;
+        let tasks: Vec<_> = (0..10)
+            .map(|n| {
+                let store = store.clone();
+                let order = format!("O{n}");
+                let mut set = vec![
+                    redeem("OFF-0001", &amy, &order, &format!("{order}/1"), 100),
+                    redeem("OFF-0002", &amy, &order, &format!("{order}/2"), 100),
+                ];
+                if n % 2 == 1 {
+                    set.reverse();
+                }
+                tokio::spawn(async move { store.redeem_coupons(&set).await.unwrap() })
+            })
+            .collect();
+        let mut through = 0;
+        for task in tasks {
+            let outcomes = task.await.unwrap();
+            if outcomes.iter().all(RedeemOutcome::taken) && outcomes.len() == 2 {
+                through += 1;
+            }
+        }
+        assert_eq!(through, 1);
+        for code in ["OFF-0001", "OFF-0002"] {
+            let code = CouponCode::parse(code).unwrap();
+            let uses = store.coupon_redemptions(&code).await.unwrap();
+            assert_eq!(uses.len(), 1);
+        }
+        let first = store
+            .coupon_redemptions(&CouponCode::parse("OFF-0001").unwrap())
+            .await
+            .unwrap();
+        let second = store
+            .coupon_redemptions(&CouponCode::parse("OFF-0002").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(first[0].order_id, second[0].order_id);
     }
 );
 

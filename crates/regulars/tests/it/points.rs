@@ -1,5 +1,6 @@
 //! `regulars points …` from many processes at once: one key counts once, and redemptions
-//! together never spend more than the balance.
+//! together never spend more than the balance; the points expiring soon, and the warnings the
+//! expiry records once.
 
 use crate::{regulars, stderr, stdout, write};
 
@@ -102,4 +103,36 @@ fn points_commands_from_many_processes_count_each_key_once_and_never_overspend()
         "{}",
         stderr(&adjusted)
     );
+}
+
+#[test]
+fn points_expiring_soon_are_listed_and_warned_of_once_by_the_expiry_command() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "regulars.toml", "[points]\nexpiry_days = 10\n");
+    let members = write(dir.path(), "members.csv", "member_id,name\nM1,Amy\nM2,Bo\n");
+    let run = |args: &[&str]| regulars(dir.path(), args);
+    let out = run(&["import", "members", members.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&["points", "earn", "M1", "120", "--reason", "welcome"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let expiring = run(&["--json", "points", "expiring", "--within", "30"]);
+    assert!(expiring.status.success(), "{}", stderr(&expiring));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&expiring)).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (rows[0]["member_id"].as_str(), rows[0]["points"].as_i64()),
+        (Some("M1"), Some(120))
+    );
+    // Ten days left: the 30-day warning, recorded once however often the expiry runs.
+    let first = run(&["points", "expire"]);
+    assert_eq!(stdout(&first), "0 points expired; 1 new expiry warnings\n");
+    let again = run(&["points", "expire"]);
+    assert_eq!(stdout(&again), "0 points expired; 0 new expiry warnings\n");
+    let warnings = run(&["--json", "points", "warnings", "--member", "M1"]);
+    let warnings: serde_json::Value = serde_json::from_str(&stdout(&warnings)).unwrap();
+    assert_eq!(warnings[0]["days_before"], 30);
+    assert_eq!(warnings[0]["points"], 120);
+    let unknown = run(&["points", "warnings", "--member", "M9"]);
+    assert_eq!(unknown.status.code(), Some(1));
 }
