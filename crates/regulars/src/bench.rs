@@ -30,7 +30,9 @@ use regulars_domain::{ApiRole, Order, OrderId, OrderLine};
 use regulars_engine::IndexOrder;
 use regulars_formats::{CsvSink, FactKind, Format};
 use regulars_generate::BrandSpec;
-use regulars_server::app::{App, Clock as _, ImportOptions, SilentObserver, SystemClock};
+use regulars_server::app::{
+    App, AudienceContent, AudienceDraft, Clock as _, ImportOptions, SilentObserver, SystemClock,
+};
 use regulars_server::{Config, DatabaseUrl, Server};
 
 #[derive(Debug, Args)]
@@ -97,6 +99,10 @@ enum BenchTarget {
         /// How many runs; the median is reported.
         #[arg(long, default_value_t = 3)]
         runs: u32,
+        /// Custom segments saved (live) before the orders arrive, cycling through the
+        /// audience benchmark's rules: run with 0 and 50 to see what keeping them current adds.
+        #[arg(long, default_value_t = 0)]
+        segments: u32,
     },
     /// Fill a fresh SQLite file with M generated members, their orders, points, tiers and
     /// coupons (the demo's programme), then read sampled members' wallets.
@@ -165,7 +171,11 @@ pub async fn run(config: &Config, args: &BenchArgs, json: bool) -> anyhow::Resul
         BenchTarget::Import { orders: n, runs } => {
             bench_import(config, dir.path(), n, runs).await?
         }
-        BenchTarget::Api { orders: n, runs } => bench_api(config, dir.path(), n, runs).await?,
+        BenchTarget::Api {
+            orders: n,
+            runs,
+            segments,
+        } => bench_api(config, dir.path(), n, runs, segments).await?,
         BenchTarget::Load { orders: n, runs } => bench_load(config, dir.path(), n, runs).await?,
         BenchTarget::Wallet { members, samples } => {
             bench_wallet(config, dir.path(), members, samples).await?
@@ -318,6 +328,7 @@ async fn bench_api(
     dir: &Path,
     n: u64,
     runs: u32,
+    segments: u32,
 ) -> anyhow::Result<serde_json::Value> {
     // The bodies are encoded before the clock starts: a loader's own JSON encoding runs on its
     // machine, not the server's.
@@ -333,6 +344,18 @@ async fn bench_api(
     let mut seconds = Vec::new();
     for run in 0..runs {
         let app = bench_app(config, dir, run).await?;
+        for at in 0..segments as usize {
+            let rule =
+                regulars_domain::audience::parse_rule(AUDIENCE_RULES[at % AUDIENCE_RULES.len()])
+                    .map_err(anyhow::Error::msg)?;
+            app.save_audience(AudienceDraft {
+                name: format!("bench-{at}"),
+                content: AudienceContent::Rule(rule),
+                tag: None,
+                description: None,
+            })
+            .await?;
+        }
         let (token, _) = app
             .create_api_key(ApiRole::Ingest, Some("bench".to_owned()))
             .await?;
@@ -380,6 +403,7 @@ async fn bench_api(
         "runs": runs,
         "batch_size": regulars_api_types::MAX_BATCH_ITEMS,
         "requests_in_flight": IN_FLIGHT,
+        "live_segments": segments,
         "median_seconds": (seconds * 100.0).round() / 100.0,
         "orders_per_second": (n as f64 / seconds).round(),
     }))
@@ -908,11 +932,13 @@ fn bench_audience(
                 models: &member_models,
                 segment: &no_segments,
             };
+            // The member's rows found once for all the rules, as the live segments do.
+            let member = table.member(m);
             for (k, audience) in compiled.iter().enumerate() {
                 if !audience.reads().meets(reach) {
                     continue;
                 }
-                let now = audience.matches(&table, m, lookups);
+                let now = audience.matches_member(member, lookups);
                 let slot = &mut membership[m * compiled.len() + k];
                 if *slot != now {
                     *slot = now;
