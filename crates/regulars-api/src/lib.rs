@@ -22,7 +22,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, status_of};
-pub use routes::{member_tier_view, wallet_view, warning_view};
+pub use routes::{expiring_view, member_tier_view, wallet_view, warning_view};
 
 /// How the router is built.
 #[derive(Debug, Clone, Copy)]

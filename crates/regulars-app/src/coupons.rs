@@ -1,9 +1,8 @@
 //! Coupons: saving templates and their code pools, issuing coupons (to one member, to every
 //! member of a saved audience, or in exchange for points), checking coupons against a basket,
 //! redeeming one or several together (all or none) against an order, voiding, and each
-//! template's figures. Every issue and every
-//! redemption runs under an idempotency key, so a retry or a second process never issues or
-//! redeems twice.
+//! template's figures. Every issue and every redemption runs under an idempotency key, so a
+//! retry or a second process never issues or redeems twice.
 
 use regulars_domain::{
     Basket, CodeSource, CouponCode, CouponTemplate, Discount, MemberId, OrderId, PointsKind,

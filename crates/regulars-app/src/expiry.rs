@@ -4,8 +4,8 @@
 //! points expire within a number of days.
 
 use jiff::civil::Date;
-use regulars_domain::{MemberId, PointsKind};
-use regulars_store::{Draw, ExpiringPoints, PointsOutcome, PointsRequest, PointsWarning};
+use regulars_domain::MemberId;
+use regulars_store::{ExpiringPoints, PointsOutcome, PointsRequest, PointsWarning};
 
 use crate::{App, AppError, AppResult};
 
@@ -26,23 +26,7 @@ impl App {
             let lots = self.store.expired_lots(today, BATCH).await?;
             let mut progress = false;
             for (member_id, lot) in &lots {
-                let request = PointsRequest {
-                    member_id: member_id.clone(),
-                    key: format!("expire:{}", lot.seq),
-                    kind: PointsKind::Expire,
-                    points: -lot.remaining,
-                    available_on: today,
-                    expires_on: None,
-                    draw: Draw::Lot(lot.seq),
-                    reason: format!(
-                        "expired on {}",
-                        lot.expires_on.map_or_else(String::new, |d| d.to_string())
-                    ),
-                    cause: format!("expiry:{}", lot.seq),
-                    day: today,
-                    at: self.now(),
-                    cap: None,
-                };
+                let request = PointsRequest::expire_lot(member_id, lot, today, self.now());
                 match self.store.record_points(&request).await? {
                     PointsOutcome::Recorded(_) => {
                         expired += lot.remaining;

@@ -17,6 +17,14 @@ use sqlx::{PgConnection, Row as _};
 use crate::saved::{date, parsed, timestamp};
 use crate::{PostgresStore, db_error};
 
+/// What a credit `c` has left: its points less every draw on it (SQL, for `concat!`).
+macro_rules! lot_remaining {
+    () => {
+        "(c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
+         WHERE d.lot = c.seq), 0))::BIGINT"
+    };
+}
+
 const ENTRY_COLUMNS: &str = "seq, member_id, kind, points, lot, available_on, expires_on, key, \
                              reason, cause, day, at";
 
@@ -182,11 +190,12 @@ async fn insert_debt(
 }
 
 async fn lots(conn: &mut PgConnection, member_id: &str) -> StoreResult<Vec<Lot>> {
-    let rows = sqlx::query(
-        "SELECT c.seq, (c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
-         WHERE d.lot = c.seq), 0))::BIGINT AS remaining, c.available_on, c.expires_on \
-         FROM points_entries c WHERE c.member_id = $1 AND c.points > 0 ORDER BY c.seq",
-    )
+    let rows = sqlx::query(concat!(
+        "SELECT c.seq, ",
+        lot_remaining!(),
+        " AS remaining, c.available_on, c.expires_on \
+             FROM points_entries c WHERE c.member_id = $1 AND c.points > 0 ORDER BY c.seq"
+    ))
     .bind(member_id)
     .fetch_all(&mut *conn)
     .await
@@ -392,14 +401,14 @@ impl PointsStore for PostgresStore {
     }
 
     async fn expired_lots(&self, today: Date, limit: u32) -> StoreResult<Vec<(MemberId, Lot)>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(concat!(
             "SELECT member_id, seq, remaining, available_on, expires_on FROM ( \
-             SELECT c.member_id, c.seq, c.available_on, c.expires_on, \
-             (c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
-             WHERE d.lot = c.seq), 0))::BIGINT AS remaining \
-             FROM points_entries c WHERE c.points > 0 AND c.expires_on <= $1) lots \
-             WHERE remaining > 0 ORDER BY seq LIMIT $2",
-        )
+                 SELECT c.member_id, c.seq, c.available_on, c.expires_on, ",
+            lot_remaining!(),
+            " AS remaining \
+                 FROM points_entries c WHERE c.points > 0 AND c.expires_on <= $1) lots \
+                 WHERE remaining > 0 ORDER BY seq LIMIT $2"
+        ))
         .bind(today.to_string())
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -452,18 +461,17 @@ impl PointsStore for PostgresStore {
         let (after_day, after_member) = after.map_or((String::new(), String::new()), |(d, m)| {
             (d.to_string(), m.to_string())
         });
-        let rows = sqlx::query(
+        let rows = sqlx::query(concat!(
             "SELECT member_id, expires_on, SUM(remaining)::BIGINT AS points FROM ( \
-             SELECT c.member_id, c.expires_on, \
-             c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
-             WHERE d.lot = c.seq), 0) AS remaining \
-             FROM points_entries c \
+                 SELECT c.member_id, c.expires_on, ",
+            lot_remaining!(),
+            " AS remaining FROM points_entries c \
              WHERE c.points > 0 AND c.expires_on > $1 AND c.expires_on <= $2 \
              AND c.expires_on >= $3 \
              AND (c.expires_on > $3 OR c.member_id COLLATE \"C\" > $4)) lots \
              WHERE remaining > 0 GROUP BY expires_on, member_id \
-             ORDER BY expires_on, member_id COLLATE \"C\" LIMIT $5",
-        )
+             ORDER BY expires_on, member_id COLLATE \"C\" LIMIT $5"
+        ))
         .bind(today.to_string())
         .bind(through.to_string())
         .bind(after_day)

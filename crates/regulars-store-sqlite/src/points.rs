@@ -17,6 +17,14 @@ use crate::SqliteStore;
 use crate::connections::DbResult;
 use crate::saved::{date, parsed, timestamp};
 
+/// What a credit `c` has left: its points less every draw on it (SQL, for `concat!`).
+macro_rules! lot_remaining {
+    () => {
+        "(c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
+         WHERE d.lot = c.seq), 0))"
+    };
+}
+
 const ENTRY_COLUMNS: &str = "seq, member_id, kind, points, lot, available_on, expires_on, key, \
                              reason, cause, day, at";
 
@@ -123,11 +131,12 @@ fn holdings(conn: &Connection, member_id: &str) -> DbResult<PointsHoldings> {
 }
 
 fn lots(conn: &Connection, member_id: &str) -> DbResult<Vec<Lot>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT c.seq, c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
-         WHERE d.lot = c.seq), 0), c.available_on, c.expires_on \
-         FROM points_entries c WHERE c.member_id = ?1 AND c.points > 0 ORDER BY c.seq",
-    )?;
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT c.seq, ",
+        lot_remaining!(),
+        ", c.available_on, c.expires_on \
+             FROM points_entries c WHERE c.member_id = ?1 AND c.points > 0 ORDER BY c.seq"
+    ))?;
     let mut rows = statement.query([member_id])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
@@ -339,14 +348,14 @@ impl PointsStore for SqliteStore {
         let today = today.to_string();
         self.readers
             .read(move |conn| {
-                let mut statement = conn.prepare_cached(
+                let mut statement = conn.prepare_cached(concat!(
                     "SELECT member_id, seq, remaining, available_on, expires_on FROM ( \
-                     SELECT c.member_id, c.seq, c.available_on, c.expires_on, \
-                     c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
-                     WHERE d.lot = c.seq), 0) AS remaining \
-                     FROM points_entries c WHERE c.points > 0 AND c.expires_on <= ?1) \
-                     WHERE remaining > 0 ORDER BY seq LIMIT ?2",
-                )?;
+                         SELECT c.member_id, c.seq, c.available_on, c.expires_on, ",
+                    lot_remaining!(),
+                    " AS remaining \
+                         FROM points_entries c WHERE c.points > 0 AND c.expires_on <= ?1) \
+                         WHERE remaining > 0 ORDER BY seq LIMIT ?2"
+                ))?;
                 let mut rows = statement.query(params![today, limit])?;
                 let mut out = Vec::new();
                 while let Some(row) = rows.next()? {
@@ -399,17 +408,16 @@ impl PointsStore for SqliteStore {
         let (today, through) = (today.to_string(), through.to_string());
         self.readers
             .read(move |conn| {
-                let mut statement = conn.prepare_cached(
+                let mut statement = conn.prepare_cached(concat!(
                     "SELECT member_id, expires_on, SUM(remaining) FROM ( \
-                     SELECT c.member_id, c.expires_on, \
-                     c.points + COALESCE((SELECT SUM(d.points) FROM points_entries d \
-                     WHERE d.lot = c.seq), 0) AS remaining \
-                     FROM points_entries c \
+                         SELECT c.member_id, c.expires_on, ",
+                    lot_remaining!(),
+                    " AS remaining FROM points_entries c \
                      WHERE c.points > 0 AND c.expires_on > ?1 AND c.expires_on <= ?2 \
                      AND c.expires_on >= ?3 AND (c.expires_on > ?3 OR c.member_id > ?4)) \
                      WHERE remaining > 0 GROUP BY expires_on, member_id \
-                     ORDER BY expires_on, member_id LIMIT ?5",
-                )?;
+                     ORDER BY expires_on, member_id LIMIT ?5"
+                ))?;
                 let mut rows =
                     statement.query(params![today, through, after_day, after_member, limit])?;
                 let mut out = Vec::new();

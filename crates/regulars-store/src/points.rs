@@ -81,6 +81,30 @@ pub struct PointsCap {
     pub limit: i64,
 }
 
+impl PointsRequest {
+    /// The expiry of what `lot` has left, drawn on that lot alone under the key `expire:SEQ`
+    /// (so expiring it again writes nothing twice), recorded on `today`.
+    pub fn expire_lot(member_id: &MemberId, lot: &Lot, today: Date, at: Timestamp) -> Self {
+        Self {
+            member_id: member_id.clone(),
+            key: format!("expire:{}", lot.seq),
+            kind: PointsKind::Expire,
+            points: -lot.remaining,
+            available_on: today,
+            expires_on: None,
+            draw: Draw::Lot(lot.seq),
+            reason: format!(
+                "expired on {}",
+                lot.expires_on.map_or_else(String::new, |d| d.to_string())
+            ),
+            cause: format!("expiry:{}", lot.seq),
+            day: today,
+            at,
+            cap: None,
+        }
+    }
+}
+
 /// What a debit draws on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Draw {

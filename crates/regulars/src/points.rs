@@ -229,17 +229,8 @@ pub async fn run(app: &App, args: &PointsArgs, json: bool) -> anyhow::Result<Exi
         PointsCommand::Expiring { within, limit } => {
             let rows = app.expiring_points(*within, None, *limit).await?;
             if json {
-                let rows: Vec<_> = rows
-                    .iter()
-                    .map(|row| {
-                        serde_json::json!({
-                            "member_id": row.member_id.to_string(),
-                            "expires_on": row.expires_on.to_string(),
-                            "points": row.points,
-                        })
-                    })
-                    .collect();
-                println!("{}", serde_json::Value::Array(rows));
+                let views: Vec<_> = rows.iter().map(regulars_api::expiring_view).collect();
+                println!("{}", serde_json::to_string(&views)?);
             } else {
                 let total: i64 = rows.iter().map(|row| row.points).sum();
                 let mut members: Vec<_> = rows.iter().map(|row| &row.member_id).collect();

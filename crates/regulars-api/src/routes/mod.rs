@@ -16,7 +16,7 @@ pub(crate) use coupons::routes as coupons;
 pub(crate) use facts::routes as facts;
 pub(crate) use members::routes as members;
 pub(crate) use points::routes as points;
-pub use points::warning_view;
+pub use points::{expiring_view, warning_view};
 pub(crate) use referrals::routes as referrals;
 pub(crate) use segments::routes as segments;
 pub(crate) use system::{metrics, routes as system};

@@ -9,7 +9,7 @@ use regulars_api_types::{
     PointsBalanceView, PointsChangeRequest, PointsEntryView, PointsRecordedView, PointsWarningView,
     PointsWarningsView,
 };
-use regulars_app::{App, PointsChange, PointsEntry, PointsWarning};
+use regulars_app::{App, ExpiringPoints, PointsChange, PointsEntry, PointsWarning};
 use regulars_domain::{ApiRole, FieldErrors, MemberId, PointsBalance};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -205,16 +205,18 @@ async fn expiring(
         })
         .flatten();
     Ok(Json(ExpiringMembersView {
-        members: rows
-            .iter()
-            .map(|row| ExpiringMemberView {
-                member_id: row.member_id.to_string(),
-                expires_on: row.expires_on.to_string(),
-                points: row.points,
-            })
-            .collect(),
+        members: rows.iter().map(expiring_view).collect(),
         next_after,
     }))
+}
+
+/// The view of one member's expiring points (the API's and `regulars points expiring --json`'s).
+pub fn expiring_view(row: &ExpiringPoints) -> ExpiringMemberView {
+    ExpiringMemberView {
+        member_id: row.member_id.to_string(),
+        expires_on: row.expires_on.to_string(),
+        points: row.points,
+    }
 }
 
 /// Reads a `YYYY-MM-DD/MEMBER` cursor.

@@ -54,20 +54,7 @@ async fn expire(store: &DynStore, today: Date) {
     loop {
         let lots = store.expired_lots(today, 500).await.unwrap();
         for (member_id, lot) in &lots {
-            let request = PointsRequest {
-                member_id: member_id.clone(),
-                key: format!("expire:{}", lot.seq),
-                kind: PointsKind::Expire,
-                points: -lot.remaining,
-                available_on: today,
-                expires_on: None,
-                draw: Draw::Lot(lot.seq),
-                reason: "expired".to_owned(),
-                cause: format!("expiry:{}", lot.seq),
-                day: today,
-                at: at(NOW),
-                cap: None,
-            };
+            let request = PointsRequest::expire_lot(member_id, lot, today, at(NOW));
             store.record_points(&request).await.unwrap();
         }
         if lots.len() < 500 {
