@@ -47,17 +47,55 @@ pub enum ConditionJson {
     Tag(String),
     /// Is a member of the saved segment.
     Segment(String),
+    /// Spendable points that stop counting within the days, compared with a value:
+    /// `{"within_days": 30, "op": ">=", "value": 100}`.
+    PointsExpiring(PointsExpiringJson),
+    /// The member's coupons usable on the evaluated day, counted and compared:
+    /// `{"template": "birthday", "op": ">=", "value": 1}`.
+    UnusedCoupons(UnusedCouponsJson),
+}
+
+/// Points expiring soon, compared with a value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PointsExpiringJson {
+    /// Lots whose first day without counting is no later than the evaluated day plus this many
+    /// days.
+    pub within_days: u32,
+    /// `=`, `!=`, `<`, `<=`, `>` or `>=`.
+    pub op: String,
+    /// The points compared with.
+    pub value: f64,
+}
+
+/// Unused coupons, counted and compared with a value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnusedCouponsJson {
+    /// Only coupons of this template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Only coupons whose last day is within this many days, the evaluated day included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_within_days: Option<u32>,
+    /// `=`, `!=`, `<`, `<=`, `>` or `>=`.
+    pub op: String,
+    /// The count compared with.
+    pub value: f64,
 }
 
 /// A test of one member attribute: `op` with `value`, or `in`, or `within_days` (dates).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttributeTestJson {
-    /// The attribute: `gender`, `age`, `birthday_month`, `birthday_day`, `region`, `joined`,
-    /// `home_store`, `first_purchase`, `last_purchase`, `days_since_purchase`, `r_score`,
-    /// `f_score`, `m_score`, `rfm_cell`, `rfm_segment`, `rfm8`, `nesl`, `rfim`, `lifecycle`.
+    /// The attribute: `gender`, `age`, `birthday_month`, `birthday_day`, `days_to_birthday`,
+    /// `months_to_birthday`, `region`, `joined`, `home_store`, `first_purchase`,
+    /// `last_purchase`, `days_since_purchase`, `r_score`, `f_score`, `m_score`, `top_spender`,
+    /// `rfm_cell`, `rfm_segment`, `rfm8`, `nesl`, `rfim`, `lifecycle`, `tier`, `points`,
+    /// `pending_points`.
     pub name: String,
-    /// `=`, `!=`, `<`, `<=`, `>` or `>=` (names and text take `=` and `!=` only).
+    /// `=`, `!=`, `<`, `<=`, `>` or `>=` (names and text take `=` and `!=` only; tiers compare
+    /// by rank).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op: Option<String>,
     /// The value `op` compares with: a number, a `YYYY-MM-DD` date or text.

@@ -19,8 +19,8 @@ pub use audience::{
     AttributeTestJson, AudienceListView, AudienceMembersView, AudienceMoveView, AudienceMovesView,
     AudiencePresetView, AudiencePresetsView, AudiencePreviewRequest, AudiencePreviewView,
     AudienceRuleJson, AudienceSaveRequest, AudienceSavedView, AudienceView, ConditionJson,
-    DateRangeJson, EventJson, FactFilterJson, MeasureJson, RepurchaseCycleJson, ScalarJson,
-    TagChangeView, TagChangesView, TagOutcomeView, TagRequest,
+    DateRangeJson, EventJson, FactFilterJson, MeasureJson, PointsExpiringJson, RepurchaseCycleJson,
+    ScalarJson, TagChangeView, TagChangesView, TagOutcomeView, TagRequest, UnusedCouponsJson,
 };
 pub use coupons::{
     BasketJson, BasketLineJson, CouponBulkIssuedView, CouponCheckRequest, CouponCheckView,

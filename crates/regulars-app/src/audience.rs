@@ -5,19 +5,48 @@
 use std::collections::HashMap;
 
 use jiff::civil::Date;
-use regulars_domain::audience::AudienceRule;
+use regulars_domain::audience::{AudienceRule, Predicate};
 use regulars_domain::{
-    ConsentChannel, EventKind, Gender, InteractionChannel, MemberId, StoreChannel,
+    ConsentChannel, EventKind, Gender, InteractionChannel, MemberId, StoreChannel, TemplateName,
 };
 use regulars_engine::{
-    Audience, AudienceEvent, AudienceMember, AudienceOrder, AudienceProfile, AudienceTable, Day,
-    Lookups, RuleContext, order_key,
+    Audience, AudienceChange, AudienceCoupon, AudienceEvent, AudienceLot, AudienceLoyalty,
+    AudienceMember, AudienceOrder, AudienceProfile, AudienceTable, Day, Lookups, RuleContext,
+    order_key,
 };
-use regulars_store::{AudienceVisitor, EventScan, LineScan, MemberScan, OrderScan, ReturnScan};
+use regulars_store::{
+    AudienceVisitor, EventScan, LineScan, MemberLoyalty, MemberScan, OrderScan, ReturnScan,
+};
 
+use crate::live::SegmentChange;
 use crate::saved::{LiveAudiences, from_definition};
 use crate::segments::{FastHash, OrderReader, run_engine};
 use crate::{App, AppError, AppResult};
+
+/// A member's loyalty from the store as audiences read it.
+fn audience_loyalty(loyalty: MemberLoyalty) -> AudienceLoyalty {
+    AudienceLoyalty {
+        tier: loyalty.tier,
+        lots: loyalty
+            .lots
+            .iter()
+            .map(|lot| AudienceLot {
+                available_on: Day::from_date(lot.available_on),
+                expires_on: lot.expires_on.map(Day::from_date),
+                remaining: lot.remaining,
+            })
+            .collect(),
+        coupons: loyalty
+            .coupons
+            .into_iter()
+            .map(|coupon| AudienceCoupon {
+                template: coupon.template,
+                valid_from: Day::from_date(coupon.valid_from),
+                valid_until: Day::from_date(coupon.valid_until),
+            })
+            .collect(),
+    }
+}
 
 /// What a rule selects as of a day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,7 +209,82 @@ impl App {
         if let Some(error) = loader.error {
             return Err(regulars_store::StoreError::Other(anyhow::anyhow!(error)).into());
         }
+        for (member_id, loyalty) in self.store.loyalty_facts(None, as_of).await? {
+            if let Some(m) = loader.member_of(member_id.as_str()) {
+                loader.members[m].loyalty = audience_loyalty(loyalty);
+            }
+        }
         Ok((loader.ids, loader.members))
+    }
+
+    /// Refuses a rule naming a coupon template the brand does not have (names of stores, skus
+    /// and tags may come with later facts; a template is made before its coupons).
+    pub(crate) async fn check_rule_names(&self, rule: &AudienceRule) -> AppResult<()> {
+        for predicate in rule.predicates() {
+            if let Predicate::UnusedCoupons {
+                template: Some(name),
+                ..
+            } = predicate
+            {
+                let known = match TemplateName::parse(name) {
+                    Ok(template) => self.store.get_template(&template).await?.is_some(),
+                    Err(_) => false,
+                };
+                if !known {
+                    return Err(AppError::InvalidRule(format!(
+                        "there is no coupon template named \"{name}\""
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The brand's tier names, lowest first (none without a tier programme).
+    pub(crate) fn tier_names(&self) -> Vec<String> {
+        self.tier_rules().map_or_else(Vec::new, |rules| {
+            rules
+                .levels()
+                .iter()
+                .map(|level| level.name.to_string())
+                .collect()
+        })
+    }
+
+    /// Brings what the live audiences hold of these members' loyalty (tier, points, coupons)
+    /// up to the store after a write changed it, re-testing them against every saved rule that
+    /// reads loyalty, with `cause`. Does nothing while the live segments are not running.
+    pub(crate) async fn refresh_loyalty(&self, members: &[MemberId], cause: &str) -> AppResult<()> {
+        if members.is_empty() || !self.segments_are_live().await {
+            return Ok(());
+        }
+        let mut members = members.to_vec();
+        members.sort_unstable();
+        members.dedup();
+        // Two writes refreshing at once: the second read, which sees both, lands second.
+        let _refreshing = self.loyalty_refresh.lock().await;
+        for chunk in members.chunks(1_000) {
+            let mut held: HashMap<MemberId, MemberLoyalty> = self
+                .store
+                .loyalty_facts(Some(chunk), self.today())
+                .await?
+                .into_iter()
+                .collect();
+            let changes = chunk
+                .iter()
+                .map(|member_id| {
+                    let loyalty = held.remove(member_id).unwrap_or_default();
+                    SegmentChange {
+                        member_id: member_id.clone(),
+                        fact: None,
+                        cause: cause.to_owned(),
+                        audience: Some(AudienceChange::Loyalty(audience_loyalty(loyalty))),
+                    }
+                })
+                .collect();
+            self.apply_segment_changes(changes).await?;
+        }
+        Ok(())
     }
 
     /// What audience rules read of every member, as of `as_of`, with the members' ids in the
@@ -190,8 +294,9 @@ impl App {
         as_of: Date,
     ) -> AppResult<(Vec<MemberId>, AudienceTable)> {
         let (ids, members) = self.load_audience_members(as_of).await?;
+        let tiers = self.tier_names();
         run_engine(move || {
-            let mut table = AudienceTable::new();
+            let mut table = AudienceTable::with_tiers(&tiers);
             for member in &members {
                 table.push(member);
             }
@@ -214,8 +319,9 @@ impl App {
                 ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
             member_ids.iter().map(|id| at.get(id).copied()).collect()
         };
+        let tiers = self.tier_names();
         let table = run_engine(move || {
-            let mut table = AudienceTable::new();
+            let mut table = AudienceTable::with_tiers(&tiers);
             let none = AudienceMember::default();
             for at in order {
                 table.push(at.map_or(&none, |i| &members[i]));
@@ -262,6 +368,7 @@ impl App {
         sample: usize,
     ) -> AppResult<AudiencePreview> {
         let as_of = as_of.unwrap_or_else(|| self.today());
+        self.check_rule_names(rule).await?;
         {
             let guard = self.live.read().await;
             if let Some(live) = guard

@@ -387,10 +387,20 @@ impl App {
                 break;
             }
         }
-        Ok(outcomes
+        let outcomes: Vec<IssueOutcome> = outcomes
             .into_iter()
             .map(|o| o.unwrap_or(IssueOutcome::CodeTaken))
-            .collect())
+            .collect();
+        let issued: Vec<MemberId> = outcomes
+            .iter()
+            .filter_map(|outcome| match outcome {
+                IssueOutcome::Issued(coupon) => Some(coupon.member_id.clone()),
+                _ => None,
+            })
+            .collect();
+        let cause = format!("coupon:{}", template.name);
+        self.refresh_loyalty(&issued, &cause).await?;
+        Ok(outcomes)
     }
 
     /// A member's coupons, newest first.
@@ -585,6 +595,11 @@ impl App {
         for (outcome, request) in outcomes.into_iter().zip(&requests) {
             redeemed.push(redemption_of(outcome, request)?);
         }
+        if redeemed.iter().any(|r| !r.replayed) {
+            let cause = format!("order:{order_id}");
+            self.refresh_loyalty(std::slice::from_ref(member_id), &cause)
+                .await?;
+        }
         Ok(redeemed)
     }
 
@@ -604,6 +619,9 @@ impl App {
                 format!("coupon {code} is {}", coupon.status.as_str()),
             ));
         }
+        let cause = format!("coupon:{code}");
+        self.refresh_loyalty(std::slice::from_ref(&coupon.member_id), &cause)
+            .await?;
         Ok(coupon)
     }
 }

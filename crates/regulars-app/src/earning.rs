@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use regulars_domain::{
-    EarnRules, Multiplier, NewReturn, Order, OrderStatus, PointsKind, ReturnLine,
+    EarnRules, MemberId, Multiplier, NewReturn, Order, OrderStatus, PointsKind, ReturnLine,
 };
 use regulars_store::{Draw, PointsCap, PointsOperation, PointsOutcome, PointsRequest};
 
@@ -267,9 +267,13 @@ impl App {
         }
         let outcomes = self.store.record_points_batch(requests).await?;
         let mut recorded = Vec::with_capacity(outcomes.len());
+        let mut members: Vec<MemberId> = Vec::new();
         for (request, outcome) in requests.iter().zip(outcomes) {
             match outcome {
-                PointsOutcome::Recorded(operation) => recorded.push((operation, true)),
+                PointsOutcome::Recorded(operation) => {
+                    members.push(request.member_id.clone());
+                    recorded.push((operation, true));
+                }
                 PointsOutcome::Replayed(operation) => recorded.push((operation, false)),
                 PointsOutcome::KeyReused | PointsOutcome::Short(_) => {
                     tracing::warn!(
@@ -279,6 +283,7 @@ impl App {
                 }
             }
         }
+        self.refresh_loyalty(&members, "points:orders").await?;
         Ok(recorded)
     }
 }

@@ -142,6 +142,7 @@ pub fn audience_member(
             .map(|i| (day_of(i.at, zone), i.channel))
             .collect(),
         tags: Vec::new(),
+        loyalty: regulars_engine::AudienceLoyalty::default(),
     }
 }
 

@@ -183,6 +183,8 @@ pub struct App {
     /// taken while `live` is held: the log is written in the engine's order, while the next
     /// batch is already applied to the engine.
     transition_log: Arc<tokio::sync::Mutex<()>>,
+    /// Held from reading members' loyalty to applying it, so a later read is applied later.
+    loyalty_refresh: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl App {
@@ -211,6 +213,7 @@ impl App {
             referrals: None,
             live: Arc::default(),
             transition_log: Arc::default(),
+            loyalty_refresh: Arc::default(),
         }
     }
 

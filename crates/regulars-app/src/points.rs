@@ -170,6 +170,11 @@ impl App {
                 )));
             }
         };
+        if !replayed {
+            let cause = format!("points:{}", change.key);
+            self.refresh_loyalty(std::slice::from_ref(&change.member_id), &cause)
+                .await?;
+        }
         Ok(PointsRecorded {
             entries: operation.entries,
             owed: operation.owed,

@@ -576,6 +576,9 @@ impl App {
         if let Some(tag) = &draft.tag {
             check_tag(tag)?;
         }
+        if let AudienceContent::Rule(rule) = &draft.content {
+            self.check_rule_names(rule).await?;
+        }
         let mut guard = self.live_started().await?;
         let live = guard.as_mut().expect("started above");
         let _logging = self.transition_log.lock().await;

@@ -304,6 +304,8 @@ impl App {
             evaluated.insert(member_id, timeline);
         }
         let recorded = self.store.save_tiers(&saved, &records, self.now()).await?;
+        let members: Vec<MemberId> = saved.iter().map(|t| t.member_id.clone()).collect();
+        self.refresh_loyalty(&members, "tiers").await?;
         let mut done = TierEvaluation {
             members: evaluated.len() as u64,
             ..TierEvaluation::default()

@@ -24,8 +24,9 @@ mod rfm8;
 mod ties;
 
 pub use audience::{
-    Audience, AudienceChange, AudienceEvent, AudienceMember, AudienceOrder, AudienceProfile,
-    AudienceTable, ChangeError, Lookups, Reads, RuleContext, RuleError, TableMember, order_key,
+    Audience, AudienceChange, AudienceCoupon, AudienceEvent, AudienceLot, AudienceLoyalty,
+    AudienceMember, AudienceOrder, AudienceProfile, AudienceTable, ChangeError, Lookups, Reads,
+    RuleContext, RuleError, TableMember, order_key,
 };
 pub use config::{
     CYCLE_COUNTS, ConfigError, CustomerMode, EngineConfig, FrequencyUnit, Ratio, Rfm8Monetary,

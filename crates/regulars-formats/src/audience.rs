@@ -4,7 +4,7 @@
 
 use regulars_api_types::{
     AttributeTestJson, AudienceRuleJson, ConditionJson, DateRangeJson, EventJson, FactFilterJson,
-    MeasureJson, RepurchaseCycleJson, ScalarJson,
+    MeasureJson, PointsExpiringJson, RepurchaseCycleJson, ScalarJson, UnusedCouponsJson,
 };
 use regulars_domain::audience::{
     Attribute, AttributeKind, AttributeTest, AudienceRule, CompareOp, Condition, FactFilter,
@@ -122,6 +122,27 @@ fn condition(json: &ConditionJson, path: &str, errors: &mut FieldErrors) -> Opti
         ConditionJson::Segment(segment) => {
             Some(Condition::Test(Predicate::Segment(segment.clone())))
         }
+        ConditionJson::PointsExpiring(json) => {
+            let at = format!("{path}.points_expiring");
+            let op = operator(&json.op, &format!("{at}.op"), errors);
+            let value = number(json.value, &format!("{at}.value"), errors);
+            Some(Condition::Test(Predicate::PointsExpiring {
+                within: json.within_days,
+                op: op?,
+                value: value?,
+            }))
+        }
+        ConditionJson::UnusedCoupons(json) => {
+            let at = format!("{path}.unused_coupons");
+            let op = operator(&json.op, &format!("{at}.op"), errors);
+            let value = number(json.value, &format!("{at}.value"), errors);
+            Some(Condition::Test(Predicate::UnusedCoupons {
+                template: json.template.clone(),
+                expires_within: json.expires_within_days,
+                op: op?,
+                value: value?,
+            }))
+        }
     }
 }
 
@@ -222,11 +243,7 @@ fn attribute(json: &AttributeTestJson, path: &str, errors: &mut FieldErrors) -> 
             return refuse(errors, path, "`op` and `value` go together");
         };
         let op = operator(op, &format!("{path}.op"), errors)?;
-        let ordered = matches!(
-            attribute.kind(),
-            AttributeKind::Number | AttributeKind::Date
-        );
-        if !ordered && !matches!(op, CompareOp::Eq | CompareOp::Ne) {
+        if !attribute.kind().is_ordered() && !matches!(op, CompareOp::Eq | CompareOp::Ne) {
             return refuse(
                 errors,
                 &format!("{path}.op"),
@@ -446,5 +463,25 @@ fn predicate_json(predicate: &Predicate) -> ConditionJson {
         Predicate::Consent(channel) => ConditionJson::Consent(channel.as_str().to_owned()),
         Predicate::Tag(tag) => ConditionJson::Tag(tag.clone()),
         Predicate::Segment(segment) => ConditionJson::Segment(segment.clone()),
+        #[allow(clippy::cast_precision_loss)] // rule numbers stay far below 2^53 hundredths
+        Predicate::PointsExpiring { within, op, value } => {
+            ConditionJson::PointsExpiring(PointsExpiringJson {
+                within_days: *within,
+                op: op.as_str().to_owned(),
+                value: value.hundredths() as f64 / 100.0,
+            })
+        }
+        #[allow(clippy::cast_precision_loss)] // rule numbers stay far below 2^53 hundredths
+        Predicate::UnusedCoupons {
+            template,
+            expires_within,
+            op,
+            value,
+        } => ConditionJson::UnusedCoupons(UnusedCouponsJson {
+            template: template.clone(),
+            expires_within_days: *expires_within,
+            op: op.as_str().to_owned(),
+            value: value.hundredths() as f64 / 100.0,
+        }),
     }
 }

@@ -21,7 +21,8 @@ use regulars_store::rows::{
 };
 use regulars_store::{
     AudienceVisitor, EventScan, FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome,
-    LineScan, MemberFacts, MemberScan, OrderScan, Recorded, ReturnScan, StoreError, StoreResult,
+    LineScan, MemberFacts, MemberLoyalty, MemberScan, OrderScan, Recorded, ReturnScan, StoreError,
+    StoreResult,
 };
 use sqlx::postgres::PgRow;
 use sqlx::query_builder::Separated;
@@ -870,6 +871,15 @@ impl FactStore for PostgresStore {
             );
         }
         Ok(())
+    }
+
+    async fn loyalty_facts(
+        &self,
+        members: Option<&[MemberId]>,
+        from: jiff::civil::Date,
+    ) -> StoreResult<Vec<(MemberId, MemberLoyalty)>> {
+        let ids = members.map(|ids| json_array(ids.iter().map(MemberId::as_str)));
+        crate::loyalty::loyalty_facts(&self.pool, ids.as_deref(), &from.to_string()).await
     }
 
     async fn scan_audience_facts(&self, visitor: &mut dyn AudienceVisitor) -> StoreResult<()> {

@@ -8,6 +8,7 @@
 mod coupons;
 mod facts;
 mod keys;
+mod loyalty;
 mod migrations;
 mod points;
 mod referrals;

@@ -20,7 +20,7 @@ use regulars_store::rows::{
 };
 use regulars_store::{
     AudienceVisitor, FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome, MemberFacts,
-    Recorded, StoreError, StoreResult,
+    MemberLoyalty, Recorded, StoreError, StoreResult,
 };
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, params};
@@ -872,6 +872,18 @@ impl FactStore for SqliteStore {
 
     async fn scan_audience_facts(&self, visitor: &mut dyn AudienceVisitor) -> StoreResult<()> {
         crate::scan::scan_audience_facts(&self.path, visitor).await
+    }
+
+    async fn loyalty_facts(
+        &self,
+        members: Option<&[MemberId]>,
+        from: jiff::civil::Date,
+    ) -> StoreResult<Vec<(MemberId, MemberLoyalty)>> {
+        let ids = members.map(|ids| json_array(ids.iter().map(MemberId::as_str)));
+        let from = from.to_string();
+        self.readers
+            .read(move |conn| crate::loyalty::loyalty_facts(conn, ids.as_deref(), &from))
+            .await
     }
 
     async fn count_facts(&self) -> StoreResult<FactCounts> {

@@ -10,6 +10,7 @@ mod coupons;
 mod facts;
 mod insert;
 mod keys;
+mod loyalty;
 mod migrations;
 mod points;
 mod referrals;

@@ -1,8 +1,35 @@
 //! The scan audiences read at startup: what rules test beyond the models' columns (profiles,
 //! each order's store and lines, returns, behaviour events, interactions with their channel),
-//! borrowed from the rows (instants in Unix microseconds, money in minor units).
+//! borrowed from the rows (instants in Unix microseconds, money in minor units); and members'
+//! loyalty (tier, points lots, coupons), read whole at startup and again for the members a
+//! loyalty write touched.
+
+use jiff::civil::Date;
+use regulars_domain::Lot;
 
 use crate::{OrderScan, ReturnScan};
+
+/// A member's loyalty as audiences read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberLoyalty {
+    /// The tier last evaluated, if the member has been.
+    pub tier: Option<String>,
+    /// Lots with points left that still count on or after the day asked about.
+    pub lots: Vec<Lot>,
+    /// Active coupons whose last day is on or after the day asked about.
+    pub coupons: Vec<LoyaltyCoupon>,
+}
+
+/// An active coupon as audiences read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoyaltyCoupon {
+    /// Its template's name.
+    pub template: String,
+    /// Its first day.
+    pub valid_from: Date,
+    /// Its last day.
+    pub valid_until: Date,
+}
 
 /// A member's profile as the audience scan reads it.
 #[derive(Debug, Clone, Copy)]

@@ -27,7 +27,9 @@ use regulars_domain::{
     OrderLine, Phone, Store as ShopStore,
 };
 
-pub use audience::{AudienceVisitor, EventScan, LineScan, MemberScan};
+pub use audience::{
+    AudienceVisitor, EventScan, LineScan, LoyaltyCoupon, MemberLoyalty, MemberScan,
+};
 pub use coupons::{
     Coupon, CouponStats, CouponStatus, CouponStore, IssueOutcome, IssueRequest, RedeemOutcome,
     RedeemRequest, Redemption, TEMPLATE_COLUMNS, TemplateRow,
@@ -231,6 +233,15 @@ pub trait FactStore: Send + Sync {
     /// Streams what audience rules read to `visitor`, from one snapshot: profiles, orders with
     /// their store, lines, returns, events and interactions.
     async fn scan_audience_facts(&self, visitor: &mut dyn AudienceVisitor) -> StoreResult<()>;
+    /// Members' loyalty as audiences read it, from one snapshot: their tier, the lots with
+    /// points left that still count on `from` or later, and the active coupons whose last day
+    /// is `from` or later. Those of `members`, or everyone's when `None`; a member with none of
+    /// these is left out.
+    async fn loyalty_facts(
+        &self,
+        members: Option<&[MemberId]>,
+        from: jiff::civil::Date,
+    ) -> StoreResult<Vec<(MemberId, MemberLoyalty)>>;
 }
 
 /// API keys, stored hashed.

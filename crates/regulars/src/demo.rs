@@ -10,7 +10,7 @@ use regulars_domain::{
     Validity,
 };
 use regulars_generate::BrandSpec;
-use regulars_server::app::{App, AppError, ReferralRequest};
+use regulars_server::app::{App, AppError, AudienceContent, AudienceDraft, ReferralRequest};
 use regulars_server::app::{Clock as _, SystemClock, write_brand};
 use regulars_server::{Config, Server, shutdown_signal};
 
@@ -283,6 +283,52 @@ async fn issue_coupons(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Audiences a brand writes over its loyalty programme, beside the presets: saved (when not saved
+/// yet) once the coupons are out, so they start with members.
+const LOYALTY_AUDIENCES: &[(&str, &str, &str)] = &[
+    (
+        "gold birthdays next month on line",
+        "Gold members whose birthday is next month and who consented to LINE.",
+        "tier = gold and months_to_birthday = 1 and consent(line)",
+    ),
+    (
+        "points expiring soon",
+        "Hold 100 points or more that expire within 30 days.",
+        "points_expiring(within = 30d) >= 100",
+    ),
+    (
+        "welcome coupon unused",
+        "Hold the welcome coupon and have not ordered in the last 14 days.",
+        "unused_coupons(template = \"welcome-50\") >= 1 and orders(within = 14d) = 0",
+    ),
+];
+
+async fn install_loyalty_audiences(app: &App) -> anyhow::Result<()> {
+    let saved: Vec<String> = app
+        .audiences()
+        .await?
+        .into_iter()
+        .map(|a| a.definition.name)
+        .collect();
+    for (name, description, rule) in LOYALTY_AUDIENCES {
+        if saved.iter().any(|s| s == name) {
+            continue;
+        }
+        let rule = regulars_domain::audience::parse_rule(rule)
+            .map_err(|e| anyhow::anyhow!("the demo audience `{name}`: {e}"))?;
+        let outcome = app
+            .save_audience(AudienceDraft {
+                name: (*name).to_owned(),
+                content: AudienceContent::Rule(rule),
+                tag: None,
+                description: Some((*description).to_owned()),
+            })
+            .await?;
+        eprintln!("audience `{name}`: {} members", outcome.summary.members);
+    }
+    Ok(())
+}
+
 pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let config = &demo_loyalty(config);
     let app = open_app(config).await?;
@@ -347,6 +393,7 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     issue_coupons(&app).await?;
+    install_loyalty_audiences(&app).await?;
     for (level, members) in app.tier_counts().await? {
         eprintln!("tier `{}`: {members} members", level.name);
     }

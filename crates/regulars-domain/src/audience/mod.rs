@@ -11,6 +11,9 @@
 //! exclude tag("blacklisted")
 //! ```
 //!
+//! Loyalty reads the same way: `tier >= gold and points >= 500`,
+//! `points_expiring(within = 30d) >= 100`, `unused_coupons(template = "birthday") >= 1`.
+//!
 //! The JSON form of the API is a mirror of these types (see `regulars-formats`). Names of model
 //! segments, stores and tags are checked where the rule is compiled against a brand, not here.
 
@@ -148,6 +151,31 @@ pub enum Predicate {
     Tag(String),
     /// Is a member of the saved segment (`segment("interest users")`).
     Segment(String),
+    /// Spendable points that stop counting within the days, compared with a value:
+    /// `points_expiring(within = 30d) >= 100` (a lot counts when the first day it no longer
+    /// counts is no later than the evaluated day plus `within`, as the wallet says it).
+    PointsExpiring {
+        /// The days ahead, from the evaluated day.
+        within: u32,
+        /// The comparison.
+        op: CompareOp,
+        /// The points compared with.
+        value: Number,
+    },
+    /// The member's coupons usable on the evaluated day (active, inside their days), counted and
+    /// compared: `unused_coupons >= 1`, `unused_coupons(template = "birthday", expires_within
+    /// = 7d) >= 1`.
+    UnusedCoupons {
+        /// Only coupons of this template.
+        template: Option<String>,
+        /// Only coupons whose last day is within this many days, the evaluated day included
+        /// (`1d`: their last day is the evaluated day).
+        expires_within: Option<u32>,
+        /// The comparison.
+        op: CompareOp,
+        /// The count compared with.
+        value: Number,
+    },
 }
 
 /// The days, ending on the evaluated day, over which items' repurchase rates and cycles are
@@ -168,6 +196,21 @@ pub enum AttributeKind {
     Text,
     /// One of a fixed set of names such as a segment: `=`, `!=` and `in`, values bare.
     Name,
+    /// One of the brand's ordered levels (its tiers): every comparison, by rank, and `in`,
+    /// values bare.
+    Level,
+}
+
+impl AttributeKind {
+    /// Whether `<`, `<=`, `>` and `>=` apply.
+    pub fn is_ordered(self) -> bool {
+        self != Self::Text && self != Self::Name
+    }
+
+    /// Whether its values are names, written bare.
+    pub fn takes_names(self) -> bool {
+        self == Self::Name || self == Self::Level
+    }
 }
 
 macro_rules! attributes {
@@ -223,6 +266,9 @@ attributes! {
     Nesl => "nesl", Name, "The NESL label (N, E0, S1, S2, S3, L, prospect).";
     Rfim => "rfim", Name, "The RFIM segment.";
     Lifecycle => "lifecycle", Name, "The lifecycle stage (introduction … churn, prospect).";
+    Tier => "tier", Level, "The member's tier among the brand's levels, lowest first: `tier >= gold` is gold and every level above it.";
+    Points => "points", Number, "Points the member may spend on the evaluated day.";
+    PendingPoints => "pending_points", Number, "Points earned but not spendable yet on the evaluated day (inside the return window).";
 }
 
 /// How an attribute is tested.

@@ -157,7 +157,8 @@ impl Parser<'_> {
     fn predicate(&mut self) -> Result<Predicate, ParseError> {
         const A_CONDITION: &str = "a condition: an attribute such as `nesl` or `age`, a measure \
              such as `orders(…)`, `bought(…)`, `event(…)`, `repurchase_cycle(…)`, \
-             `consent(…)`, `tag(…)`, `segment(…)`, `not` or `(`";
+             `points_expiring(…)`, `unused_coupons`, `consent(…)`, `tag(…)`, `segment(…)`, \
+             `not` or `(`";
         let Token::Ident(name) = self.peek().clone() else {
             return Err(self.error(A_CONDITION));
         };
@@ -188,6 +189,15 @@ impl Parser<'_> {
         }
         let call = self.next();
         match name.as_str() {
+            "points_expiring" => {
+                self.expect(&Token::Open, "`(` after `points_expiring`")?;
+                let within = self.days_argument("within")?;
+                self.expect(&Token::Close, "`)`")?;
+                let op = self.operator("a comparison after `points_expiring(…)`", true)?;
+                let value = self.number()?;
+                Ok(Predicate::PointsExpiring { within, op, value })
+            }
+            "unused_coupons" => self.unused_coupons(),
             "bought" => {
                 self.expect(&Token::Open, "`(` after `bought`")?;
                 let filter =
@@ -241,10 +251,86 @@ impl Parser<'_> {
         }
     }
 
+    /// `NAME = Nd`.
+    fn days_argument(&mut self, name: &str) -> Result<u32, ParseError> {
+        let token = self.next();
+        if !matches!(&token.token, Token::Ident(n) if n == name) {
+            return Err(self.error_at(&token, &format!("`{name} = Nd`")));
+        }
+        self.expect(&Token::Op("="), &format!("`=` after `{name}`"))?;
+        self.days()
+    }
+
+    /// A number of days, `30d`.
+    fn days(&mut self) -> Result<u32, ParseError> {
+        let token = self.next();
+        match token.token {
+            Token::Days(days) => Ok(days),
+            _ => Err(self.error_at(&token, "a number of days such as 30d")),
+        }
+    }
+
+    /// `name = value, …` up to (not past) the closing `)`, each of `names` at most once: `value`
+    /// reads what follows each argument's `=`.
+    fn named_arguments(
+        &mut self,
+        names: &[&str],
+        mut value: impl FnMut(&mut Self, &str) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        let expected = format!("an argument: {}", listed.join(", "));
+        let mut seen: Vec<String> = Vec::new();
+        if self.peek() == &Token::Close {
+            return Ok(());
+        }
+        loop {
+            let token = self.next();
+            let name = match &token.token {
+                Token::Ident(name) if names.contains(&name.as_str()) => name.clone(),
+                _ => return Err(self.error_at(&token, &expected)),
+            };
+            if seen.contains(&name) {
+                return Err(self.error_at(&token, "each argument once"));
+            }
+            self.expect(&Token::Op("="), &format!("`=` after `{name}`"))?;
+            value(self, &name)?;
+            seen.push(name);
+            if self.peek() == &Token::Close {
+                return Ok(());
+            }
+            self.expect(&Token::Comma, "`,` or `)`")?;
+        }
+    }
+
+    /// `[(template = …, expires_within = Nd)] OP N` after `unused_coupons`.
+    fn unused_coupons(&mut self) -> Result<Predicate, ParseError> {
+        let (mut template, mut expires_within) = (None, None);
+        if self.peek() == &Token::Open {
+            self.next();
+            self.named_arguments(&["template", "expires_within"], |parser, name| {
+                if name == "template" {
+                    template = Some(parser.text("a template name")?);
+                } else {
+                    expires_within = Some(parser.days()?);
+                }
+                Ok(())
+            })?;
+            self.next();
+        }
+        let op = self.operator("a comparison after `unused_coupons`", true)?;
+        let value = self.number()?;
+        Ok(Predicate::UnusedCoupons {
+            template,
+            expires_within,
+            op,
+            value,
+        })
+    }
+
     fn attribute_test(&mut self, attribute: Attribute) -> Result<Predicate, ParseError> {
         let name = attribute.as_str();
         let kind = attribute.kind();
-        let ordered = matches!(kind, AttributeKind::Number | AttributeKind::Date);
+        let ordered = kind.is_ordered();
         let test = if self.eat_keyword("in") {
             self.expect(&Token::Open, &format!("`(` after `{name} in`"))?;
             let mut values = vec![self.value(attribute)?];
@@ -265,7 +351,9 @@ impl Parser<'_> {
         } else {
             let expected = match kind {
                 AttributeKind::Date => format!("a comparison, `in` or `within` after `{name}`"),
-                AttributeKind::Number => format!("a comparison or `in` after `{name}`"),
+                AttributeKind::Number | AttributeKind::Level => {
+                    format!("a comparison or `in` after `{name}`")
+                }
                 _ => format!("`=`, `!=` or `in` after `{name}`"),
             };
             let op = self.operator(&expected, ordered)?;
@@ -312,7 +400,7 @@ impl Parser<'_> {
                     _ => Err(self.error_at(&token, &format!("a date for `{name}`"))),
                 }
             }
-            AttributeKind::Text | AttributeKind::Name => {
+            AttributeKind::Text | AttributeKind::Name | AttributeKind::Level => {
                 self.text(&format!("a value for `{name}`")).map(Value::Text)
             }
         }
@@ -347,61 +435,39 @@ impl Parser<'_> {
 
     /// `min_rate = N, min_buyers = N, sku = …, category = …)` after `repurchase_cycle(`.
     fn repurchase_cycle(&mut self) -> Result<Predicate, ParseError> {
-        const ARGUMENTS: &str = "an argument: `min_rate`, `min_buyers`, `sku`, `category`";
         let (mut min_rate, mut min_buyers, mut sku, mut category) = (None, None, None, None);
-        if self.peek() != &Token::Close {
-            loop {
-                let token = self.next();
-                let Token::Ident(name) = &token.token else {
-                    return Err(self.error_at(&token, ARGUMENTS));
-                };
-                let taken = match name.as_str() {
-                    "min_rate" => min_rate.is_some(),
-                    "min_buyers" => min_buyers.is_some(),
-                    "sku" => sku.is_some(),
-                    "category" => category.is_some(),
-                    _ => return Err(self.error_at(&token, ARGUMENTS)),
-                };
-                if taken {
-                    return Err(self.error_at(&token, "each argument once"));
-                }
-                self.expect(&Token::Op("="), &format!("`=` after `{name}`"))?;
-                match name.as_str() {
-                    "min_rate" => {
-                        let at = self.tokens[self.pos].at;
-                        let rate = self.number()?;
-                        if rate > Number::whole(100) {
-                            return Err(ParseError::at(
-                                self.text,
-                                at,
-                                "a percentage from 0 to 100",
-                                &rate.to_string(),
-                            ));
-                        }
-                        min_rate = Some(rate);
+        let names = ["min_rate", "min_buyers", "sku", "category"];
+        self.named_arguments(&names, |parser, name| {
+            match name {
+                "min_rate" => {
+                    let at = parser.tokens[parser.pos].at;
+                    let rate = parser.number()?;
+                    if rate > Number::whole(100) {
+                        return Err(ParseError::at(
+                            parser.text,
+                            at,
+                            "a percentage from 0 to 100",
+                            &rate.to_string(),
+                        ));
                     }
-                    "min_buyers" => {
-                        let token = self.next();
-                        let buyers = match &token.token {
-                            Token::Number(text) => text.parse::<u32>().ok().filter(|n| *n >= 1),
-                            _ => None,
-                        };
-                        let Some(buyers) = buyers else {
-                            return Err(
-                                self.error_at(&token, "a whole number of buyers, 1 or more")
-                            );
-                        };
-                        min_buyers = Some(buyers);
-                    }
-                    "sku" => sku = Some(self.text("a sku")?),
-                    _ => category = Some(self.text("a category")?),
+                    min_rate = Some(rate);
                 }
-                if self.peek() == &Token::Close {
-                    break;
+                "min_buyers" => {
+                    let token = parser.next();
+                    let buyers = match &token.token {
+                        Token::Number(text) => text.parse::<u32>().ok().filter(|n| *n >= 1),
+                        _ => None,
+                    };
+                    let Some(buyers) = buyers else {
+                        return Err(parser.error_at(&token, "a whole number of buyers, 1 or more"));
+                    };
+                    min_buyers = Some(buyers);
                 }
-                self.expect(&Token::Comma, "`,` or `)`")?;
+                "sku" => sku = Some(parser.text("a sku")?),
+                _ => category = Some(parser.text("a category")?),
             }
-        }
+            Ok(())
+        })?;
         let Some(min_rate) = min_rate else {
             return Err(self.error("`min_rate = N`, the least repurchase rate in percent"));
         };

@@ -94,7 +94,7 @@ fn value(kind: AttributeKind, value: &Value) -> String {
     match value {
         Value::Number(n) => n.to_string(),
         Value::Date(d) => d.to_string(),
-        Value::Text(t) if kind == AttributeKind::Name => name(t),
+        Value::Text(t) if kind.takes_names() => name(t),
         Value::Text(t) => quoted(t),
     }
 }
@@ -188,5 +188,31 @@ fn write_predicate(f: &mut Formatter<'_>, predicate: &Predicate) -> fmt::Result 
         Predicate::Consent(channel) => write!(f, "consent({})", channel.as_str()),
         Predicate::Tag(tag) => write!(f, "tag({})", quoted(tag)),
         Predicate::Segment(segment) => write!(f, "segment({})", quoted(segment)),
+        Predicate::PointsExpiring { within, op, value } => {
+            write!(
+                f,
+                "points_expiring(within = {within}d) {} {value}",
+                op.as_str()
+            )
+        }
+        Predicate::UnusedCoupons {
+            template,
+            expires_within,
+            op,
+            value,
+        } => {
+            let mut args = Vec::new();
+            if let Some(template) = template {
+                args.push(format!("template = {}", quoted(template)));
+            }
+            if let Some(days) = expires_within {
+                args.push(format!("expires_within = {days}d"));
+            }
+            f.write_str("unused_coupons")?;
+            if !args.is_empty() {
+                write!(f, "({})", args.join(", "))?;
+            }
+            write!(f, " {} {value}", op.as_str())
+        }
     }
 }

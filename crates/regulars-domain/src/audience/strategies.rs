@@ -62,12 +62,9 @@ fn attribute_tests() -> impl Strategy<Value = Predicate> {
             AttributeKind::Number => numbers().prop_map(Value::Number).boxed(),
             AttributeKind::Date => dates().prop_map(Value::Date).boxed(),
             AttributeKind::Text => words().prop_map(Value::Text).boxed(),
-            AttributeKind::Name => names().prop_map(Value::Text).boxed(),
+            AttributeKind::Name | AttributeKind::Level => names().prop_map(Value::Text).boxed(),
         };
-        let ordered = matches!(
-            attribute.kind(),
-            AttributeKind::Number | AttributeKind::Date
-        );
+        let ordered = attribute.kind().is_ordered();
         let ops: Vec<CompareOp> = if ordered {
             CompareOp::ALL.to_vec()
         } else {
@@ -151,6 +148,30 @@ fn predicates() -> impl Strategy<Value = Predicate> {
         prop::sample::select(ConsentChannel::ALL.to_vec()).prop_map(Predicate::Consent),
         words().prop_map(Predicate::Tag),
         words().prop_map(Predicate::Segment),
+        (
+            0u32..4000,
+            prop::sample::select(CompareOp::ALL.to_vec()),
+            numbers()
+        )
+            .prop_map(|(within, op, value)| Predicate::PointsExpiring {
+                within,
+                op,
+                value
+            }),
+        (
+            proptest::option::of(words()),
+            proptest::option::of(0u32..4000),
+            prop::sample::select(CompareOp::ALL.to_vec()),
+            numbers()
+        )
+            .prop_map(
+                |(template, expires_within, op, value)| Predicate::UnusedCoupons {
+                    template,
+                    expires_within,
+                    op,
+                    value,
+                }
+            ),
     ]
 }
 

@@ -125,6 +125,20 @@ fn every_kind_of_predicate_reads_and_prints_canonically() {
             "repurchase_cycle(min_rate = 25.5, min_buyers = 3)",
         ),
         ("segment(\"interest users\")", "segment(\"interest users\")"),
+        ("tier >= \"gold\"", "tier >= gold"),
+        ("tier in (silver, gold)", "tier in (silver, gold)"),
+        ("points >= 500", "points >= 500"),
+        ("pending_points > 0", "pending_points > 0"),
+        (
+            "points_expiring(within=30d)>=100",
+            "points_expiring(within = 30d) >= 100",
+        ),
+        ("unused_coupons >= 1", "unused_coupons >= 1"),
+        ("unused_coupons() = 0", "unused_coupons = 0"),
+        (
+            "unused_coupons(expires_within = 7d, template = birthday) >= 1",
+            "unused_coupons(template = \"birthday\", expires_within = 7d) >= 1",
+        ),
         ("tag(\"say \\\"hi\\\"\")", "tag(\"say \\\"hi\\\"\")"),
         ("NOT (tag(a) OR tag(b))", "not (tag(\"a\") or tag(\"b\"))"),
         (
@@ -163,7 +177,7 @@ fn errors_say_line_column_what_was_expected_and_what_was_found() {
         ),
         (
             "shoe_size > 40",
-            "line 1, column 1: expected a condition: an attribute such as `nesl` or `age`, a measure such as `orders(…)`, `bought(…)`, `event(…)`, `repurchase_cycle(…)`, `consent(…)`, `tag(…)`, `segment(…)`, `not` or `(`, found `shoe_size`",
+            "line 1, column 1: expected a condition: an attribute such as `nesl` or `age`, a measure such as `orders(…)`, `bought(…)`, `event(…)`, `repurchase_cycle(…)`, `points_expiring(…)`, `unused_coupons`, `consent(…)`, `tag(…)`, `segment(…)`, `not` or `(`, found `shoe_size`",
         ),
         (
             "tag(a) tag(b)",
@@ -191,7 +205,7 @@ fn errors_say_line_column_what_was_expected_and_what_was_found() {
         ),
         (
             "",
-            "line 1, column 1: expected a condition: an attribute such as `nesl` or `age`, a measure such as `orders(…)`, `bought(…)`, `event(…)`, `repurchase_cycle(…)`, `consent(…)`, `tag(…)`, `segment(…)`, `not` or `(`, found the end of the rule",
+            "line 1, column 1: expected a condition: an attribute such as `nesl` or `age`, a measure such as `orders(…)`, `bought(…)`, `event(…)`, `repurchase_cycle(…)`, `points_expiring(…)`, `unused_coupons`, `consent(…)`, `tag(…)`, `segment(…)`, `not` or `(`, found the end of the rule",
         ),
         (
             "joined within 2026-01-01",
@@ -210,12 +224,64 @@ fn errors_say_line_column_what_was_expected_and_what_was_found() {
             "line 1, column 33: expected an argument: `min_rate`, `min_buyers`, `sku`, `category`, found `within`",
         ),
         (
+            "points_expiring(within = 30) > 1",
+            "line 1, column 26: expected a number of days such as 30d, found the number 30",
+        ),
+        (
+            "points_expiring() > 1",
+            "line 1, column 17: expected `within = Nd`, found `)`",
+        ),
+        (
+            "unused_coupons(kind = \"x\") > 0",
+            "line 1, column 16: expected an argument: `template`, `expires_within`, found `kind`",
+        ),
+        (
+            "unused_coupons(template = a, template = b) > 0",
+            "line 1, column 30: expected each argument once, found `template`",
+        ),
+        (
+            "unused_coupons",
+            "line 1, column 15: expected a comparison after `unused_coupons`, found the end of the rule",
+        ),
+        (
+            "points = many",
+            "line 1, column 10: expected a number for `points`, found `many`",
+        ),
+        (
             "tag(a) @",
             "line 1, column 8: expected a condition, a value or an operator, found `@`",
         ),
     ] {
         assert_eq!(error(input), message, "{input}");
     }
+}
+
+#[test]
+fn loyalty_reads_as_marketers_say_it() {
+    let rule = parsed(
+        "tier >= gold and points_expiring(within = 30d) >= 100 \
+         and not unused_coupons(template = \"birthday\") >= 1",
+    );
+    assert_eq!(
+        rule.include,
+        Condition::All(vec![
+            attribute(
+                Attribute::Tier,
+                AttributeTest::Compare(CompareOp::Ge, text("gold"))
+            ),
+            Condition::Test(Predicate::PointsExpiring {
+                within: 30,
+                op: CompareOp::Ge,
+                value: Number::whole(100),
+            }),
+            Condition::Not(Box::new(Condition::Test(Predicate::UnusedCoupons {
+                template: Some("birthday".to_owned()),
+                expires_within: None,
+                op: CompareOp::Ge,
+                value: Number::whole(1),
+            }))),
+        ])
+    );
 }
 
 #[test]

@@ -63,6 +63,8 @@ impl Reads {
     pub const MODELS: Self = Self(1 << 5);
     /// Other saved segments.
     pub const SEGMENTS: Self = Self(1 << 6);
+    /// Tier, points and coupons.
+    pub const LOYALTY: Self = Self(1 << 7);
     /// Everything.
     pub const EVERYTHING: Self = Self(u8::MAX);
 
@@ -113,6 +115,10 @@ impl Node {
             }
             Self::Tag(_) => Reads::TAGS,
             Self::Segment(_) => Reads::SEGMENTS,
+            Self::Tier(_)
+            | Self::Points { .. }
+            | Self::PointsExpiring(..)
+            | Self::Coupons { .. } => Reads::LOYALTY,
         }
     }
 }
@@ -217,6 +223,22 @@ pub(crate) enum Node {
     Tag(u32),
     /// Member of the saved segment at this position of the list compiled with.
     Segment(usize),
+    /// The tier's rank, compared in hundredths like other numbers.
+    Tier(NumberTest),
+    /// Spendable (or, `pending`, not yet spendable) points on the evaluated day, in hundredths.
+    Points {
+        pending: bool,
+        test: NumberTest,
+    },
+    /// Spendable points whose lot stops counting on or before this day, in hundredths.
+    PointsExpiring(i32, NumberTest),
+    /// Coupons usable on the evaluated day, of the template when given and whose last day is no
+    /// later than `last_day` when given, counted in hundredths.
+    Coupons {
+        template: Option<u32>,
+        last_day: Option<i32>,
+        test: NumberTest,
+    },
 }
 
 impl Audience {
@@ -257,6 +279,32 @@ impl Audience {
                 u32::from(date.month().unsigned_abs()),
                 u32::from(date.day().unsigned_abs()),
             ),
+        })
+    }
+}
+
+impl Compiler<'_> {
+    /// `tier` tests as tests of the rank (in hundredths, as numbers are compared), each name
+    /// checked against the brand's levels.
+    fn tier_test(&self, test: &AttributeTest) -> Result<NumberTest, RuleError> {
+        let levels = &self.table.tier_names;
+        if levels.is_empty() {
+            return Err(RuleError(
+                "`tier` needs tiers, and the brand has none configured ([tiers])".to_owned(),
+            ));
+        }
+        let rank = |value: &Value| -> Result<i128, RuleError> {
+            let name = text(Attribute::Tier, value)?;
+            levels
+                .iter()
+                .position(|level| *level == name)
+                .map(|at| at as i128 * 100)
+                .ok_or_else(|| RuleError(format!("`{name}` is not a tier ({})", levels.join(", "))))
+        };
+        let (op, ranks) = values_of(test, rank)?;
+        Ok(match op {
+            Some(op) => NumberTest::Compare(op, ranks[0]),
+            None => NumberTest::In(ranks),
         })
     }
 }
@@ -428,6 +476,26 @@ impl Compiler<'_> {
                 };
                 Node::RepurchaseCycle(filter, cycles)
             }
+            Predicate::PointsExpiring { within, op, value } => {
+                let within = i32::try_from(*within).unwrap_or(i32::MAX);
+                Node::PointsExpiring(
+                    self.context.as_of.0.saturating_add(within),
+                    NumberTest::Compare(*op, Self::scaled(*value, 1)),
+                )
+            }
+            Predicate::UnusedCoupons {
+                template,
+                expires_within,
+                op,
+                value,
+            } => Node::Coupons {
+                template: template.as_deref().map(|t| self.table.templates.get(t)),
+                last_day: expires_within.map(|days| {
+                    let days = i32::try_from(days).unwrap_or(i32::MAX);
+                    self.context.as_of.0.saturating_add(days).saturating_sub(1)
+                }),
+                test: NumberTest::Compare(*op, Self::scaled(*value, 1)),
+            },
             Predicate::Consent(channel) => Node::Consent(consent_bit(*channel)),
             Predicate::Tag(tag) => Node::Tag(self.table.tag_names.get(tag)),
             Predicate::Segment(name) => match self.segments.iter().position(|s| s == name) {
@@ -495,6 +563,15 @@ impl Compiler<'_> {
             return Ok(Node::Label(model, if negate { !set } else { set }));
         }
         Ok(match attribute {
+            Attribute::Tier => Node::Tier(self.tier_test(test)?),
+            Attribute::Points => Node::Points {
+                pending: false,
+                test: number_test(test)?,
+            },
+            Attribute::PendingPoints => Node::Points {
+                pending: true,
+                test: number_test(test)?,
+            },
             Attribute::Gender => {
                 let (op, names) = values_of(test, |v| text(attribute, v))?;
                 let negate = equality(op)?;

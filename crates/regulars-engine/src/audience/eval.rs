@@ -6,6 +6,7 @@ use std::cell::OnceCell;
 use regulars_domain::audience::Measure;
 
 use super::compile::{Audience, DateAttribute, DateTest, Filter, Node, NumberAttribute};
+use super::loyalty::{LotRow, UNRANKED};
 use super::table::{AudienceTable, MemberRows, OrderView};
 use crate::MemberSegments;
 
@@ -306,6 +307,15 @@ impl<'a> Member<'a> {
         }
     }
 
+    /// The points left in the member's lots that `keep` keeps.
+    fn points(&self, keep: impl Fn(&LotRow) -> bool) -> i64 {
+        let lots = self.table.lots.get(self.m);
+        lots.iter()
+            .filter(|lot| keep(lot))
+            .map(|lot| lot.remaining)
+            .sum()
+    }
+
     fn holds(&self, node: &Node, models: &mut Models<'_>) -> bool {
         match node {
             Node::All(parts) => parts.iter().all(|p| self.holds(p, models)),
@@ -343,6 +353,45 @@ impl<'a> Member<'a> {
             Node::Consent(bit) => self.table.profile[self.m].consent & bit != 0,
             Node::Segment(k) => (self.segment)(self.m, *k),
             Node::Tag(tag) => self.rows().tags().binary_search(tag).is_ok(),
+            Node::Tier(test) => {
+                let rank = self.table.tier[self.m];
+                rank != UNRANKED && test.holds(i128::from(rank) * 100)
+            }
+            Node::Points { pending, test } => {
+                let day = self.rule.as_of;
+                let points = self.points(|lot| {
+                    if *pending {
+                        lot.pending(day)
+                    } else {
+                        lot.spendable(day)
+                    }
+                });
+                test.holds(i128::from(points) * 100)
+            }
+            Node::PointsExpiring(until, test) => {
+                let day = self.rule.as_of;
+                let points = self.points(|lot| lot.spendable(day) && lot.expires_on <= *until);
+                test.holds(i128::from(points) * 100)
+            }
+            Node::Coupons {
+                template,
+                last_day,
+                test,
+            } => {
+                let day = self.rule.as_of;
+                let count = self
+                    .table
+                    .coupons
+                    .get(self.m)
+                    .iter()
+                    .filter(|c| {
+                        c.usable(day)
+                            && template.is_none_or(|t| c.template == t)
+                            && last_day.is_none_or(|last| c.valid_until <= last)
+                    })
+                    .count();
+                test.holds(count as i128 * 100)
+            }
         }
     }
 }

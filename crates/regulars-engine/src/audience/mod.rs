@@ -16,11 +16,18 @@
 //!   cycles over every member's valid orders of the last 730 days as of the compiled day (see
 //!   `Predicate::RepurchaseCycle`); a member is in with a valid order of a qualifying item no
 //!   more than its cycle days before the evaluated day.
+//! * Loyalty is read as it stands now (the store keeps no history of lots and coupons), against
+//!   the evaluated day: `points` are the lots spendable that day, `pending_points` those not yet
+//!   spendable, `points_expiring(within = Nd)` the spendable lots whose first day without
+//!   counting is at most N days after it, `unused_coupons` the coupons neither used up nor voided
+//!   and inside their days. `tier` compares ranks among the brand's levels, lowest first; a
+//!   member not yet evaluated holds the lowest.
 //! * A member with no value for an attribute (no birthday, no purchase) fails every test of
 //!   it, `!=` included; `not` turns that around.
 
 mod compile;
 mod eval;
+mod loyalty;
 mod repurchase;
 mod table;
 #[cfg(test)]
@@ -28,6 +35,7 @@ mod tests;
 
 pub use compile::{Audience, Reads, RuleContext, RuleError};
 pub use eval::{Lookups, TableMember};
+pub use loyalty::{AudienceCoupon, AudienceLot, AudienceLoyalty};
 pub use table::{
     AudienceChange, AudienceEvent, AudienceMember, AudienceOrder, AudienceProfile, AudienceTable,
     ChangeError, order_key,

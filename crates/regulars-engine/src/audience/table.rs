@@ -1,6 +1,6 @@
 //! The facts audiences read beyond the models' columns, member-major like `FactTable`: each
 //! member's profile, orders with their store and lines, returns, behaviour events,
-//! interactions and tags. Names (regions, stores, skus, categories, tags) are interned to small
+//! interactions, tags and loyalty (tier, points lots, coupons; see `loyalty`). Names (regions, stores, skus, categories, tags) are interned to small
 //! integers once, so a scan compares integers.
 //!
 //! The table is kept live like the engine: [`AudienceTable::apply`] changes one member. What a
@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 use regulars_domain::{ConsentChannel, EventKind, Gender, InteractionChannel, StoreChannel};
 
+use super::loyalty::{AudienceLoyalty, CouponRow, LotRow, Ragged, UNRANKED};
 use crate::Day;
 
 /// Names as small integers.
@@ -82,6 +83,8 @@ pub struct AudienceMember {
     pub interactions: Vec<(Day, InteractionChannel)>,
     /// Tags.
     pub tags: Vec<String>,
+    /// Tier, points and coupons.
+    pub loyalty: AudienceLoyalty,
 }
 
 /// One change to a member, as ingest makes it. Orders are named by [`order_key`].
@@ -120,6 +123,8 @@ pub enum AudienceChange {
     Interaction(Day, InteractionChannel),
     /// The member's tags now.
     Tags(Vec<String>),
+    /// The member's tier, points lots and unused coupons now.
+    Loyalty(AudienceLoyalty),
 }
 
 impl AudienceChange {
@@ -135,6 +140,7 @@ impl AudienceChange {
             Self::Event(_) => Reads::EVENTS,
             Self::Interaction(..) => Reads::INTERACTIONS.with(Reads::MODELS),
             Self::Tags(_) => Reads::TAGS,
+            Self::Loyalty(_) => Reads::LOYALTY,
         }
     }
 }
@@ -487,6 +493,22 @@ pub struct AudienceTable {
     pub(crate) skus: Names,
     pub(crate) categories: Names,
     pub(crate) tag_names: Names,
+    /// The brand's tier names, lowest first.
+    pub(crate) tier_names: Vec<String>,
+    /// Each member's tier as its rank in `tier_names`, or [`UNRANKED`].
+    pub(crate) tier: Vec<u8>,
+    pub(crate) lots: Ragged<LotRow>,
+    pub(crate) coupons: Ragged<CouponRow>,
+    pub(crate) templates: Names,
+}
+
+fn loyalty_lots(loyalty: &AudienceLoyalty) -> Vec<LotRow> {
+    loyalty
+        .lots
+        .iter()
+        .filter(|lot| lot.remaining > 0)
+        .map(LotRow::of)
+        .collect()
 }
 
 fn offset(len: usize) -> u32 {
@@ -503,6 +525,51 @@ impl AudienceTable {
             tag_start: vec![0],
             ..Self::default()
         }
+    }
+
+    /// An empty table for a brand whose tiers are `tiers`, lowest first (none: no tier rules).
+    pub fn with_tiers(tiers: &[String]) -> Self {
+        Self {
+            tier_names: tiers.to_vec(),
+            ..Self::new()
+        }
+    }
+
+    /// The brand's tier names, lowest first.
+    pub fn tier_names(&self) -> &[String] {
+        &self.tier_names
+    }
+
+    /// The rank of tier `name` (`None`: the lowest).
+    fn tier_rank(&self, name: Option<&str>) -> u8 {
+        match name {
+            None => 0,
+            Some(name) => self
+                .tier_names
+                .iter()
+                .position(|t| t == name)
+                .and_then(|at| u8::try_from(at).ok())
+                .unwrap_or(UNRANKED),
+        }
+    }
+
+    fn set_loyalty(&mut self, m: usize, loyalty: &AudienceLoyalty) {
+        self.tier[m] = self.tier_rank(loyalty.tier.as_deref());
+        self.lots.set(m, loyalty_lots(loyalty));
+        let coupons = self.coupon_rows(loyalty);
+        self.coupons.set(m, coupons);
+    }
+
+    fn coupon_rows(&mut self, loyalty: &AudienceLoyalty) -> Vec<CouponRow> {
+        loyalty
+            .coupons
+            .iter()
+            .map(|c| CouponRow {
+                template: self.templates.intern(&c.template),
+                valid_from: c.valid_from.0,
+                valid_until: c.valid_until.0,
+            })
+            .collect()
     }
 
     /// How many members.
@@ -600,6 +667,11 @@ impl AudienceTable {
         let tags = self.tag_ids(&member.tags);
         self.tags.extend(tags);
         self.tag_start.push(offset(self.tags.len()));
+        let rank = self.tier_rank(member.loyalty.tier.as_deref());
+        self.tier.push(rank);
+        self.lots.push(loyalty_lots(&member.loyalty));
+        let coupons = self.coupon_rows(&member.loyalty);
+        self.coupons.push(coupons);
     }
 
     /// Adds a member without facts; returns their index.
@@ -776,12 +848,15 @@ impl AudienceTable {
                 let ids = self.tag_ids(tags);
                 self.own_rows_of(m).tags = Some(ids);
             }
+            AudienceChange::Loyalty(loyalty) => self.set_loyalty(m, loyalty),
         }
         Ok(())
     }
 
     /// Moves every member's rows back into shared columns (at most once a day: see the top).
     pub fn compact(&mut self) {
+        self.lots.compact();
+        self.coupons.compact();
         if self.own_rows.is_empty() {
             return;
         }
@@ -884,7 +959,16 @@ impl AudienceTable {
                 Predicate::Tag(tag) => {
                     self.tag_names.intern(tag);
                 }
-                Predicate::Consent(_) | Predicate::Segment(_) => {}
+                Predicate::UnusedCoupons {
+                    template: Some(template),
+                    ..
+                } => {
+                    self.templates.intern(template);
+                }
+                Predicate::Consent(_)
+                | Predicate::Segment(_)
+                | Predicate::PointsExpiring { .. }
+                | Predicate::UnusedCoupons { .. } => {}
             }
         }
     }
@@ -957,14 +1041,30 @@ impl AudienceTable {
         interactions.sort_unstable();
         let mut tags: Vec<&str> = rows.tags.iter().map(|t| self.tag_names.name(*t)).collect();
         tags.sort_unstable();
+        let mut lots: Vec<(i32, i32, i64)> = self
+            .lots
+            .get(m)
+            .iter()
+            .map(|l| (l.available_on, l.expires_on, l.remaining))
+            .collect();
+        lots.sort_unstable();
+        let mut coupons: Vec<(&str, i32, i32)> = self
+            .coupons
+            .get(m)
+            .iter()
+            .map(|c| (self.templates.name(c.template), c.valid_from, c.valid_until))
+            .collect();
+        coupons.sort_unstable();
         format!(
-            "{}/{}/{}/{}/{}/{} {orders:?} {events:?} {interactions:?} {tags:?}",
+            "{}/{}/{}/{}/{}/{} {orders:?} {events:?} {interactions:?} {tags:?} tier {} {lots:?} \
+             {coupons:?}",
             self.profile[m].gender,
             self.profile[m].birthday,
             self.regions.name(self.profile[m].region),
             self.profile[m].joined,
             self.stores.name(self.profile[m].home_store),
             self.profile[m].consent,
+            self.tier[m],
         )
     }
 }

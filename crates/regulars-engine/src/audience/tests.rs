@@ -43,6 +43,11 @@ fn order(on: Date, amount: i64, lines: &[(&str, &str, i64)]) -> AudienceOrder {
     }
 }
 
+/// An empty table for a brand with the tiers of [`TIERS`].
+fn table() -> AudienceTable {
+    AudienceTable::with_tiers(&TIERS.map(str::to_owned))
+}
+
 fn no_models() -> MemberSegments {
     panic!("this rule does not read the models")
 }
@@ -53,7 +58,7 @@ fn select(
     text: &str,
     models: &(dyn Fn(usize) -> MemberSegments + Sync),
 ) -> Vec<u32> {
-    let mut table = AudienceTable::new();
+    let mut table = table();
     for member in members {
         table.push(member);
     }
@@ -223,9 +228,122 @@ fn model_labels_and_scores_read_the_members_verdicts() {
     assert_eq!(select(&members, "top_spender = 1", &verdicts), vec![2]);
 }
 
+/// A member holding `lots` (available from, expiring on, points) and `coupons` (template, first
+/// and last day), days counted from the evaluated day.
+fn holder(
+    tier: Option<&str>,
+    lots: &[(i32, Option<i32>, i64)],
+    coupons: &[(&str, i32, i32)],
+) -> AudienceMember {
+    let on = |ahead: i32| Day(day(AS_OF).0 + ahead);
+    AudienceMember {
+        loyalty: AudienceLoyalty {
+            tier: tier.map(str::to_owned),
+            lots: lots
+                .iter()
+                .map(|&(from, until, remaining)| AudienceLot {
+                    available_on: on(from),
+                    expires_on: until.map(on),
+                    remaining,
+                })
+                .collect(),
+            coupons: coupons
+                .iter()
+                .map(|&(template, from, until)| AudienceCoupon {
+                    template: template.to_owned(),
+                    valid_from: on(from),
+                    valid_until: on(until),
+                })
+                .collect(),
+        },
+        ..AudienceMember::default()
+    }
+}
+
+#[test]
+fn points_count_from_their_first_spendable_day_until_they_expire() {
+    let members = [
+        // 100 spendable, expiring in 30 days; 50 pending until tomorrow; 70 expired today.
+        holder(
+            None,
+            &[(-10, Some(30), 100), (1, Some(60), 50), (-40, Some(0), 70)],
+            &[],
+        ),
+        // 300 that never expire, spendable from today.
+        holder(None, &[(0, None, 300)], &[]),
+        holder(None, &[], &[]),
+    ];
+    let none = &|_| no_models();
+    assert_eq!(select(&members, "points = 100", none), vec![0]);
+    assert_eq!(select(&members, "points >= 100", none), vec![0, 1]);
+    assert_eq!(select(&members, "pending_points = 50", none), vec![0]);
+    assert_eq!(
+        select(&members, "points = 0 and pending_points = 0", none),
+        vec![2]
+    );
+    // A lot whose first day without counting is 30 days on expires within 30 days, not 29.
+    assert_eq!(
+        select(&members, "points_expiring(within = 30d) >= 100", none),
+        vec![0]
+    );
+    assert_eq!(
+        select(&members, "points_expiring(within = 29d) > 0", none),
+        Vec::<u32>::new()
+    );
+}
+
+#[test]
+fn unused_coupons_are_those_inside_their_days_and_expiring_counts_their_last_day() {
+    let members = [
+        // A birthday coupon whose last day is today, a welcome one until next week.
+        holder(None, &[], &[("birthday", -5, 0), ("welcome", -1, 7)]),
+        // One ended yesterday, one starts tomorrow: neither is usable today.
+        holder(None, &[], &[("welcome", -30, -1), ("welcome", 1, 30)]),
+    ];
+    let none = &|_| no_models();
+    assert_eq!(select(&members, "unused_coupons >= 1", none), vec![0]);
+    assert_eq!(select(&members, "unused_coupons = 0", none), vec![1]);
+    assert_eq!(
+        select(&members, "unused_coupons(template = \"welcome\") = 1", none),
+        vec![0]
+    );
+    assert_eq!(
+        select(&members, "unused_coupons(expires_within = 1d) = 1", none),
+        vec![0],
+        "1d: the last day is today"
+    );
+    assert_eq!(
+        select(&members, "unused_coupons(expires_within = 8d) = 2", none),
+        vec![0]
+    );
+    assert_eq!(
+        select(&members, "unused_coupons(expires_within = 7d) = 1", none),
+        vec![0]
+    );
+}
+
+#[test]
+fn tiers_compare_by_rank_and_a_member_not_yet_evaluated_holds_the_lowest() {
+    let members = [
+        holder(Some("gold"), &[], &[]),
+        holder(Some("silver"), &[], &[]),
+        holder(None, &[], &[]),
+        holder(Some("diamond"), &[], &[]),
+    ];
+    let none = &|_| no_models();
+    assert_eq!(select(&members, "tier >= silver", none), vec![0, 1]);
+    assert_eq!(select(&members, "tier = member", none), vec![2]);
+    assert_eq!(select(&members, "tier in (member, gold)", none), vec![0, 2]);
+    assert_eq!(
+        select(&members, "not tier >= member", none),
+        vec![3],
+        "a tier the brand no longer has fails every tier test"
+    );
+}
+
 #[test]
 fn an_invalid_rule_is_refused_when_it_is_compiled() {
-    let table = AudienceTable::new();
+    let table = table();
     for (text, message) in [
         (
             "nesl = S9",
@@ -239,11 +357,22 @@ fn an_invalid_rule_is_refused_when_it_is_compiled() {
             "segment(\"nobody\")",
             "there is no saved segment named \"nobody\"",
         ),
+        (
+            "tier >= diamond",
+            "`diamond` is not a tier (member, silver, gold)",
+        ),
     ] {
         let rule = parse_rule(text).expect("the rule parses");
         let error = Audience::compile(&rule, &table, context(), &["vip"]).expect_err(text);
         assert_eq!(error.to_string(), message, "{text}");
     }
+    let rule = parse_rule("tier >= gold").expect("parses");
+    assert_eq!(
+        Audience::compile(&rule, &AudienceTable::new(), context(), &[])
+            .expect_err("a brand without tiers")
+            .to_string(),
+        "`tier` needs tiers, and the brand has none configured ([tiers])"
+    );
 }
 
 // The property: arbitrary members and rules, against a word-by-word reading.
@@ -252,6 +381,8 @@ const SKUS: [&str; 3] = ["latte", "croissant", "beans-1kg"];
 const CATEGORIES: [&str; 2] = ["drinks", "pastry"];
 const STORES: [&str; 2] = ["S01", "WEB"];
 const REGIONS: [&str; 2] = ["Taipei", "Taichung"];
+const TIERS: [&str; 3] = ["member", "silver", "gold"];
+const TEMPLATES: [&str; 2] = ["welcome", "birthday"];
 const TAGS: [&str; 2] = ["vip", "staff"];
 
 fn dates() -> impl Strategy<Value = Date> {
@@ -340,9 +471,21 @@ fn members() -> impl Strategy<Value = AudienceMember> {
             0..4,
         ),
         prop::collection::vec(prop::sample::select(TAGS.to_vec()), 0..2),
+        loyalty(),
     )
         .prop_map(
-            |(gender, birthday, region, joined, consents, orders, events, interactions, tags)| {
+            |(
+                gender,
+                birthday,
+                region,
+                joined,
+                consents,
+                orders,
+                events,
+                interactions,
+                tags,
+                loyalty,
+            )| {
                 AudienceMember {
                     profile: AudienceProfile {
                         gender,
@@ -359,9 +502,57 @@ fn members() -> impl Strategy<Value = AudienceMember> {
                         .map(|(on, c)| (day(on), c))
                         .collect(),
                     tags: tags.into_iter().map(str::to_owned).collect(),
+                    loyalty,
                 }
             },
         )
+}
+
+/// Days around the evaluated day, where lots and coupons start and end.
+fn near() -> impl Strategy<Value = Date> {
+    (-10i64..15).prop_map(|ahead| {
+        AS_OF
+            .checked_add(jiff::Span::new().days(ahead))
+            .expect("a date")
+    })
+}
+
+fn loyalty() -> impl Strategy<Value = AudienceLoyalty> {
+    let lots = prop::collection::vec(
+        // Lots of whole fifties, so sums meet the rules' values often.
+        (near(), proptest::option::of(near()), 0i64..6).prop_map(
+            |(available_on, expires_on, fifties)| AudienceLot {
+                available_on: day(available_on),
+                expires_on: expires_on.map(day),
+                remaining: fifties * 50,
+            },
+        ),
+        0..4,
+    );
+    let coupons = prop::collection::vec(
+        (prop::sample::select(TEMPLATES.to_vec()), near(), 0i64..20).prop_map(
+            |(template, from, days)| AudienceCoupon {
+                template: template.to_owned(),
+                valid_from: day(from),
+                valid_until: day(from
+                    .checked_add(jiff::Span::new().days(days))
+                    .expect("a date")),
+            },
+        ),
+        0..3,
+    );
+    (
+        proptest::option::of(prop::sample::select(vec![
+            "member", "silver", "gold", "retired",
+        ])),
+        lots,
+        coupons,
+    )
+        .prop_map(|(tier, lots, coupons)| AudienceLoyalty {
+            tier: tier.map(str::to_owned),
+            lots,
+            coupons,
+        })
 }
 
 fn windows() -> impl Strategy<Value = Window> {
@@ -420,6 +611,14 @@ fn predicates() -> impl Strategy<Value = Predicate> {
                 values.clone()
             )
                 .prop_map(|(op, v)| AttributeTest::Compare(op, v)),
+            prop::collection::vec(values, 1..3).prop_map(AttributeTest::In),
+        ]
+        .boxed()
+    };
+    let fifties = || {
+        let values = (0i64..10).prop_map(|n| Value::Number(Number::whole(n * 50)));
+        prop_oneof![
+            (ops(), values.clone()).prop_map(|(op, v)| AttributeTest::Compare(op, v)),
             prop::collection::vec(values, 1..3).prop_map(AttributeTest::In),
         ]
         .boxed()
@@ -502,6 +701,36 @@ fn predicates() -> impl Strategy<Value = Predicate> {
         prop::sample::select(ConsentChannel::ALL.to_vec()).prop_map(Predicate::Consent),
         prop::sample::select(vec!["vip", "staff", "nobody"])
             .prop_map(|t| Predicate::Tag(t.to_owned())),
+        attribute(Attribute::Tier, {
+            let values =
+                prop::sample::select(TIERS.to_vec()).prop_map(|n| Value::Text(n.to_owned()));
+            prop_oneof![
+                (ops(), values.clone()).prop_map(|(op, v)| AttributeTest::Compare(op, v)),
+                prop::collection::vec(values, 1..3).prop_map(AttributeTest::In),
+            ]
+            .boxed()
+        }),
+        attribute(Attribute::Points, fifties()),
+        attribute(Attribute::PendingPoints, fifties()),
+        (0u32..12, ops(), 0i64..8).prop_map(|(within, op, fifties)| Predicate::PointsExpiring {
+            within,
+            op,
+            value: Number::whole(fifties * 50),
+        }),
+        (
+            proptest::option::of(prop::sample::select(vec!["welcome", "birthday", "gone"])),
+            proptest::option::of(0u32..12),
+            ops(),
+            0i64..3
+        )
+            .prop_map(
+                |(template, expires_within, op, value)| Predicate::UnusedCoupons {
+                    template: template.map(str::to_owned),
+                    expires_within,
+                    op,
+                    value: Number::whole(value),
+                }
+            ),
     ]
 }
 
@@ -610,6 +839,37 @@ mod plain {
             Attribute::Region => member.profile.region.clone().map(Value::Text),
             Attribute::HomeStore => member.profile.home_store.clone().map(Value::Text),
             Attribute::Joined => member.profile.joined.map(|d| Value::Date(d.to_date())),
+            Attribute::Tier => {
+                // Ranks compare as numbers: the test's names are turned into ranks too.
+                let rank = |name: &str| TIERS.iter().position(|t| *t == name);
+                let Some(mine) = member.loyalty.tier.as_deref().map_or(Some(0), rank) else {
+                    return false;
+                };
+                let rank_of = |v: &Value| match v {
+                    Value::Text(name) => rank(name).expect("generated tiers are levels"),
+                    _ => unreachable!("tiers are names"),
+                };
+                return match test {
+                    AttributeTest::Compare(op, right) => op.holds(mine, rank_of(right)),
+                    AttributeTest::In(values) => values.iter().any(|v| rank_of(v) == mine),
+                    AttributeTest::Within(_) => false,
+                };
+            }
+            Attribute::Points | Attribute::PendingPoints => {
+                let pending = attribute == Attribute::PendingPoints;
+                let points: i64 = member
+                    .loyalty
+                    .lots
+                    .iter()
+                    .filter(|lot| {
+                        let counts = lot.expires_on.is_none_or(|end| day(AS_OF) < end);
+                        let available = lot.available_on <= day(AS_OF);
+                        counts && available != pending
+                    })
+                    .map(|lot| lot.remaining)
+                    .sum();
+                Some(Value::Number(Number::whole(points)))
+            }
             other => unreachable!("not generated: {other:?}"),
         };
         let Some(value) = value else { return false };
@@ -784,6 +1044,46 @@ mod plain {
                 Predicate::Consent(channel) => member.profile.consents.contains(channel),
                 Predicate::Tag(tag) => member.tags.contains(tag),
                 Predicate::Segment(_) => unreachable!("not generated"),
+                Predicate::PointsExpiring { within, op, value } => {
+                    let until = AS_OF
+                        .checked_add(jiff::Span::new().days(i64::from(*within)))
+                        .expect("a date");
+                    let points: i64 = member
+                        .loyalty
+                        .lots
+                        .iter()
+                        .filter(|lot| {
+                            lot.available_on <= day(AS_OF)
+                                && lot
+                                    .expires_on
+                                    .is_some_and(|end| day(AS_OF) < end && end <= day(until))
+                        })
+                        .map(|lot| lot.remaining)
+                        .sum();
+                    op.holds(points * 100, value.hundredths())
+                }
+                Predicate::UnusedCoupons {
+                    template,
+                    expires_within,
+                    op,
+                    value,
+                } => {
+                    let count = member
+                        .loyalty
+                        .coupons
+                        .iter()
+                        .filter(|c| {
+                            // Usable today, and (when asked) no longer usable N days from now.
+                            let usable = |on: Day| c.valid_from <= on && on <= c.valid_until;
+                            usable(day(AS_OF))
+                                && template.as_ref().is_none_or(|t| *t == c.template)
+                                && expires_within.is_none_or(|n| {
+                                    !usable(Day(day(AS_OF).0 + i32::try_from(n).expect("small")))
+                                })
+                        })
+                        .count() as i64;
+                    op.holds(count * 100, value.hundredths())
+                }
             },
         }
     }
@@ -797,7 +1097,7 @@ proptest! {
         include in conditions(),
         exclude in proptest::option::of(conditions()),
     ) {
-        let mut table = AudienceTable::new();
+        let mut table = table();
         for member in &members {
             table.push(member);
         }
@@ -823,7 +1123,7 @@ proptest! {
         min_buyers in 1u32..6,
         sku in proptest::option::of(prop::sample::select(SKUS.to_vec())),
     ) {
-        let mut table = AudienceTable::new();
+        let mut table = table();
         for member in &members {
             table.push(member);
         }
@@ -875,6 +1175,7 @@ fn split(member: &AudienceMember, known: usize) -> (AudienceMember, Vec<Audience
         events: member.events.iter().take(known).cloned().collect(),
         interactions: member.interactions.iter().take(known).copied().collect(),
         tags: Vec::new(),
+        loyalty: AudienceLoyalty::default(),
     };
     let mut changes = vec![AudienceChange::Profile(member.profile.clone())];
     for (at, order) in member.orders.iter().enumerate() {
@@ -926,6 +1227,7 @@ fn split(member: &AudienceMember, known: usize) -> (AudienceMember, Vec<Audience
             .map(|(day, channel)| AudienceChange::Interaction(*day, *channel)),
     );
     changes.push(AudienceChange::Tags(member.tags.clone()));
+    changes.push(AudienceChange::Loyalty(member.loyalty.clone()));
     (before, changes)
 }
 
@@ -939,8 +1241,8 @@ proptest! {
         include in conditions(),
         exclude in proptest::option::of(conditions()),
     ) {
-        let mut built = AudienceTable::new();
-        let mut live = AudienceTable::new();
+        let mut built = table();
+        let mut live = table();
         let mut pending = Vec::new();
         for (member, known) in &members {
             built.push(member);
@@ -984,7 +1286,7 @@ proptest! {
 
 #[test]
 fn a_change_naming_an_unknown_member_or_order_is_refused() {
-    let mut table = AudienceTable::new();
+    let mut table = table();
     let m = table.add_member();
     let cancel = AudienceChange::Cancel {
         order: order_key("O-1"),
@@ -996,7 +1298,7 @@ fn a_change_naming_an_unknown_member_or_order_is_refused() {
 
 #[test]
 fn a_rule_kept_live_matches_names_first_seen_after_it_was_compiled() {
-    let mut table = AudienceTable::new();
+    let mut table = table();
     let m = table.add_member();
     let rule = parse_rule(r#"bought(category = "matcha") and tag("vip")"#).expect("parses");
     table.learn_names(&rule);
@@ -1016,7 +1318,7 @@ fn a_rule_kept_live_matches_names_first_seen_after_it_was_compiled() {
 #[test]
 fn a_segment_test_asks_whether_the_member_is_in_that_saved_segment() {
     let members = vec![AudienceMember::default(); 4];
-    let mut table = AudienceTable::new();
+    let mut table = table();
     for member in &members {
         table.push(member);
     }
@@ -1048,7 +1350,7 @@ proptest! {
         // Every kind of change `later` can bring to `member`.
         let (_, changes) = split(&later, 0);
         for change in changes {
-            let mut table = AudienceTable::new();
+            let mut table = table();
             table.push(&member);
             table.learn_names(&rule);
             let audience = Audience::compile(&rule, &table, context(), &[]).expect("compiles");

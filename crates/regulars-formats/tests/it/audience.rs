@@ -50,7 +50,10 @@ fn every_json_shape_converts() {
                          "filter": {"channel": "line", "within_days": 30}}},
             {"event": {"kind": "cart_add", "no_purchase_since": true, "filter": {"within_days": 7}}},
             {"consent": "line"},
-            {"segment": "interest users"}
+            {"segment": "interest users"},
+            {"attribute": {"name": "tier", "op": ">=", "value": "gold"}},
+            {"points_expiring": {"within_days": 30, "op": ">=", "value": 100}},
+            {"unused_coupons": {"template": "birthday", "expires_within_days": 7, "op": ">=", "value": 1}}
         ]},
         "exclude": {"tag": "blacklisted"}
     });
@@ -61,7 +64,9 @@ fn every_json_shape_converts() {
              spent(between = 2026-01-01..2026-03-31, channel = online) > 1000.5 or \
              interactions(within = 30d, channel = line) >= 1 or \
              event(cart_add, within = 7d, no_purchase_since) or consent(line) or \
-             segment(\"interest users\")"
+             segment(\"interest users\") or tier >= gold or \
+             points_expiring(within = 30d) >= 100 or \
+             unused_coupons(template = \"birthday\", expires_within = 7d) >= 1"
                 .to_owned(),
             "exclude tag(\"blacklisted\")".to_owned(),
         ])
@@ -84,7 +89,7 @@ fn a_refused_json_rule_names_the_path_of_every_wrong_part() {
     assert_eq!(
         from_json(json),
         Err(vec![
-            "include.all[0].attribute.name: `shoe_size` is not an attribute (gender, age, birthday_month, birthday_day, days_to_birthday, months_to_birthday, region, joined, home_store, first_purchase, last_purchase, days_since_purchase, r_score, f_score, m_score, top_spender, rfm_cell, rfm_segment, rfm8, nesl, rfim, lifecycle)".to_owned(),
+            "include.all[0].attribute.name: `shoe_size` is not an attribute (gender, age, birthday_month, birthday_day, days_to_birthday, months_to_birthday, region, joined, home_store, first_purchase, last_purchase, days_since_purchase, r_score, f_score, m_score, top_spender, rfm_cell, rfm_segment, rfm8, nesl, rfim, lifecycle, tier, points, pending_points)".to_owned(),
             "include.all[1].attribute.op: `nesl` takes only = and !=".to_owned(),
             "include.all[2].attribute.in: needs at least one value".to_owned(),
             "include.all[3].measure.op: `~` is not one of =, !=, <, <=, >, >=".to_owned(),

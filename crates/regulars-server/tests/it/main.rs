@@ -71,3 +71,25 @@ pub fn error_code(error: &regulars_client::ClientError) -> (u16, &'static str) {
         other => panic!("expected an API error, got {other}"),
     }
 }
+
+/// A saved audience of the rule written as `text`.
+pub fn rule(text: &str) -> regulars_api_types::AudienceSaveRequest {
+    regulars_api_types::AudienceSaveRequest {
+        rule: None,
+        text: Some(text.to_owned()),
+        members: None,
+        phones: None,
+        emails: None,
+        tag: None,
+        description: None,
+    }
+}
+
+/// The members of a saved audience, in id order.
+pub async fn member_ids(app: &regulars_test_support::TestApp, name: &str) -> Vec<String> {
+    app.client
+        .audience_members(name, None, None)
+        .await
+        .unwrap()
+        .members
+}

@@ -4,19 +4,7 @@
 
 use regulars_api_types::{AudienceSaveRequest, MemberRequest, TagRequest};
 
-use crate::{error_code, pastry_order, spawn_or_skip};
-
-fn rule(text: &str) -> AudienceSaveRequest {
-    AudienceSaveRequest {
-        rule: None,
-        text: Some(text.to_owned()),
-        members: None,
-        phones: None,
-        emails: None,
-        tag: None,
-        description: None,
-    }
-}
+use crate::{error_code, member_ids, pastry_order, rule, spawn_or_skip};
 
 async fn members(app: &regulars_test_support::TestApp, genders: &[(&str, &str)]) {
     for (id, gender) in genders {
@@ -27,14 +15,6 @@ async fn members(app: &regulars_test_support::TestApp, genders: &[(&str, &str)])
         };
         app.client.upsert_member(&member, None).await.unwrap();
     }
-}
-
-async fn member_ids(app: &regulars_test_support::TestApp, name: &str) -> Vec<String> {
-    app.client
-        .audience_members(name, None, None)
-        .await
-        .unwrap()
-        .members
 }
 
 #[tokio::test]

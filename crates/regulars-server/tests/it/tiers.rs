@@ -14,7 +14,7 @@ use regulars_domain::{
 };
 use regulars_test_support::{TestApp, TestBackend};
 
-use crate::{error_code, order};
+use crate::{error_code, member_ids, order, rule};
 
 /// Member; silver from NT$5,000 over 365 days (×1.5, 100 points on entry); gold from NT$20,000
 /// or one order of NT$10,000 (×2), each with a birthday coupon.
@@ -342,5 +342,117 @@ async fn birthday_coupons_on_the_day_wait_for_the_day() {
     assert_eq!(
         app.client.member_coupons("M4").await.unwrap().coupons.len(),
         1
+    );
+}
+
+#[tokio::test]
+async fn loyalty_audiences_follow_tiers_points_and_coupons_as_they_change() {
+    let Some(app) = spawn(BirthdayIssue::MonthStart).await else {
+        return;
+    };
+    for id in ["M1", "M2"] {
+        let member = MemberRequest {
+            member_id: id.to_owned(),
+            ..MemberRequest::default()
+        };
+        app.client.upsert_member(&member, None).await.unwrap();
+    }
+    app.client
+        .save_coupon_template("welcome", &birthday_template(50))
+        .await
+        .unwrap();
+    app.app.start_segments().await.unwrap();
+    for (name, text) in [
+        ("silver and up", "tier >= silver"),
+        ("holders", "points >= 100"),
+        ("welcomed", r#"unused_coupons(template = "welcome") >= 1"#),
+    ] {
+        let saved = app.client.save_audience(name, &rule(text)).await.unwrap();
+        assert_eq!(saved.audience.members, 0, "{name}");
+    }
+    let unknown = app
+        .client
+        .save_audience(
+            "ghosts",
+            &rule(r#"unused_coupons(template = "ghost") >= 1"#),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&unknown), (422, "validation_failed"));
+    let no_level = app
+        .client
+        .save_audience("diamonds", &rule("tier = diamond"))
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&no_level), (422, "validation_failed"));
+
+    // NT$5,000 makes M1 silver at once, with 100 points on entry (the order's own points wait
+    // out the return window).
+    app.client
+        .record_order(&placed("O1", "M1", 500_000, "2026-11-21 10:00"), None)
+        .await
+        .unwrap();
+    app.app.accrue_points().await.unwrap();
+    assert_eq!(member_ids(&app, "silver and up").await, ["M1"]);
+    assert_eq!(member_ids(&app, "holders").await, ["M1"]);
+
+    // Spending 1 point takes M1 below 100.
+    let spend = regulars_api_types::PointsChangeRequest {
+        kind: "redeem".to_owned(),
+        points: 1,
+        idempotency_key: "till/1".to_owned(),
+        reason: "a sticker".to_owned(),
+        cause: None,
+    };
+    app.client.change_points("M1", &spend).await.unwrap();
+    assert!(member_ids(&app, "holders").await.is_empty());
+
+    // A coupon issued to M2 brings them in; voiding it takes them out.
+    let issue = regulars_api_types::CouponIssueRequest {
+        member_id: Some("M2".to_owned()),
+        audience: None,
+        idempotency_key: "welcome-M2".to_owned(),
+        cause: None,
+        with_points: false,
+    };
+    let issued = app.client.issue_coupon("welcome", &issue).await.unwrap();
+    assert_eq!(member_ids(&app, "welcomed").await, ["M2"]);
+    app.client
+        .void_coupon(
+            &issued.coupon.code,
+            &regulars_api_types::CouponVoidRequest {
+                reason: "sent twice".to_owned(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(member_ids(&app, "welcomed").await.is_empty());
+    let moves = app
+        .client
+        .audience_moves("welcomed", None)
+        .await
+        .unwrap()
+        .moves;
+    let causes: Vec<(bool, &str)> = moves
+        .iter()
+        .map(|m| (m.entered, m.cause.as_str()))
+        .collect();
+    let voided = format!("coupon:{}", issued.coupon.code);
+    assert_eq!(causes, [(true, "coupon:welcome"), (false, voided.as_str())]);
+
+    // A preview reads the same facts.
+    let preview = app
+        .client
+        .preview_audience(&regulars_api_types::AudiencePreviewRequest {
+            rule: None,
+            text: Some("tier = silver and points = 99".to_owned()),
+            as_of: None,
+            sample: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (preview.count, preview.sample.as_slice()),
+        (1, &["M1".to_owned()][..])
     );
 }

@@ -7,6 +7,7 @@ mod coupons;
 mod facts;
 mod keys;
 mod ledger_properties;
+mod loyalty;
 mod points;
 mod referrals;
 mod saved;
