@@ -417,8 +417,8 @@ impl LiveAudiences {
                 match self.compile(&rule) {
                     Ok(compiled) => self.saved[at].compiled = Some(compiled),
                     Err(error) => {
-                        // Compiling was checked when it was saved; a failure now is a defect.
-                        tracing::error!(audience = %self.saved[at].definition.name, %error, "a saved rule no longer compiles");
+                        // Checked when it was saved: the configuration changed under it.
+                        tracing::error!(audience = %self.saved[at].definition.name, %error, "a saved rule no longer compiles; it keeps its members until it is fixed");
                         self.saved[at].compiled = None;
                     }
                 }
@@ -461,18 +461,32 @@ pub(crate) fn from_definition(definition: SavedAudience) -> Result<Saved, String
 }
 
 impl LiveAudiences {
-    /// Compiles every rule again, as positions in the list moved; the first that fails, with
-    /// its reason.
-    fn recompile_all(&mut self) -> Result<(), String> {
+    /// Compiles every rule again, as positions in the list moved. A failure of the audience
+    /// named `checked` (the one being saved) is the error; any other rule that no longer
+    /// compiles (the configuration changed under it, such as tiers taken away) is logged and
+    /// left inert, its members as stored, so one stale rule never blocks the others.
+    fn recompile_checking(&mut self, checked: Option<&str>) -> Result<(), String> {
         for at in 0..self.saved.len() {
             if let Some(rule) = self.saved[at].rule.clone() {
-                let compiled = self
-                    .compile(&rule)
-                    .map_err(|e| format!("{}: {e}", self.saved[at].definition.name))?;
-                self.saved[at].compiled = Some(compiled);
+                match self.compile(&rule) {
+                    Ok(compiled) => self.saved[at].compiled = Some(compiled),
+                    Err(e) if checked == Some(self.saved[at].definition.name.as_str()) => {
+                        return Err(format!("{}: {e}", self.saved[at].definition.name));
+                    }
+                    Err(error) => {
+                        tracing::error!(audience = %self.saved[at].definition.name, %error, "a saved rule no longer compiles; it keeps its members until it is fixed");
+                        self.saved[at].compiled = None;
+                    }
+                }
             }
         }
         Ok(())
+    }
+
+    /// Compiles every rule again, leaving any that no longer compiles inert.
+    fn recompile_all(&mut self) {
+        self.recompile_checking(None)
+            .expect("only the checked audience's failure is an error");
     }
 
     /// The saved audiences that read `name`.
@@ -637,9 +651,9 @@ impl App {
                 .unwrap_or_default(),
         };
         let at = audiences.put(saved).map_err(AppError::InvalidRule)?;
-        if let Err(reason) = audiences.recompile_all() {
+        if let Err(reason) = audiences.recompile_checking(Some(&draft.name)) {
             audiences.saved = kept;
-            audiences.recompile_all().map_err(AppError::InvalidRule)?;
+            audiences.recompile_all();
             return Err(AppError::InvalidRule(reason));
         }
         let stamp = Stamp {
@@ -713,7 +727,7 @@ impl App {
         {
             // Nothing is saved: the live list goes back to what the store has.
             audiences.saved = kept;
-            audiences.recompile_all().map_err(AppError::InvalidRule)?;
+            audiences.recompile_all();
             // The kept list has the old memberships; the table's tags follow them again.
             for m in out
                 .moves
@@ -767,14 +781,14 @@ impl App {
             audiences.move_member(at, m, false, &live.member_ids, &stamp, &mut out);
         }
         audiences.saved.remove(at);
-        audiences.recompile_all().map_err(AppError::InvalidRule)?;
+        audiences.recompile_all();
         if let Err(error) = self
             .store
             .delete_audience(name, &out.moves, &out.tags)
             .await
         {
             audiences.saved = kept;
-            audiences.recompile_all().map_err(AppError::InvalidRule)?;
+            audiences.recompile_all();
             return Err(error.into());
         }
         Ok(())
@@ -988,5 +1002,49 @@ impl App {
             header: platform.header().map(str::to_owned).to_vec(),
             rows,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved(name: &str, rule: &str) -> Saved {
+        from_definition(SavedAudience {
+            name: name.to_owned(),
+            rule: Some(rule.to_owned()),
+            tag: None,
+            description: None,
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+        })
+        .expect("the rule parses")
+    }
+
+    #[test]
+    fn a_stored_rule_the_configuration_no_longer_allows_is_inert_and_blocks_no_other_save() {
+        // Saved while the brand had tiers; the table now knows none.
+        let mut table = AudienceTable::new();
+        table.add_member();
+        let mut audiences = LiveAudiences::new(table, Day(20_000), 0);
+        audiences
+            .put(saved("gold", "tier = gold"))
+            .expect("no cycle");
+        audiences
+            .put(saved("vips", "tag(\"vip\")"))
+            .expect("no cycle");
+        audiences
+            .recompile_checking(Some("vips"))
+            .expect("saving another audience goes through");
+        let compiled = |name: &str| {
+            let at = audiences.position(name).expect("saved");
+            audiences.saved[at].compiled.is_some()
+        };
+        assert!(!compiled("gold"), "the stale rule tests nobody again");
+        assert!(compiled("vips"));
+        let refused = audiences
+            .recompile_checking(Some("gold"))
+            .expect_err("saving the stale rule itself is refused");
+        assert!(refused.contains("needs tiers"), "{refused}");
     }
 }
