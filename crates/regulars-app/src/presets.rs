@@ -5,7 +5,7 @@
 use regulars_domain::audience::parse_rule;
 
 use crate::saved::{AudienceContent, AudienceDraft, SavedOutcome};
-use crate::{App, AppResult};
+use crate::{App, AppError, AppResult};
 
 /// A preset: name, what it is for, and its rule.
 pub struct Preset {
@@ -55,6 +55,12 @@ impl App {
     /// Saves the presets that are not saved yet (a brand's own edits are kept); returns what
     /// each newly saved one holds.
     pub async fn install_presets(&self) -> AppResult<Vec<SavedOutcome>> {
+        self.install_audiences(PRESETS).await
+    }
+
+    /// Saves each of `audiences` not saved yet under its name (one saved already is left as it
+    /// is); returns what each newly saved one holds.
+    pub async fn install_audiences(&self, audiences: &[Preset]) -> AppResult<Vec<SavedOutcome>> {
         let saved: Vec<String> = self
             .audiences()
             .await?
@@ -62,11 +68,13 @@ impl App {
             .map(|a| a.definition.name)
             .collect();
         let mut installed = Vec::new();
-        for preset in PRESETS {
+        for preset in audiences {
             if saved.iter().any(|name| name == preset.name) {
                 continue;
             }
-            let rule = parse_rule(preset.rule).expect("presets are valid rules");
+            let rule = parse_rule(preset.rule).map_err(|e| {
+                AppError::InvalidRule(format!("the audience `{}`: {e}", preset.name))
+            })?;
             installed.push(
                 self.save_audience(AudienceDraft {
                     name: preset.name.to_owned(),

@@ -8,13 +8,13 @@ use regulars_store::{LoyaltyCoupon, MemberLoyalty, StoreResult};
 use sqlx::{PgPool, Row as _};
 
 use crate::db_error;
+use crate::points::lot_remaining;
 use crate::saved::{date, parsed};
 
-/// `AND column IN (the ids)` when there are ids, else nothing; the ids bind as `$2`, after the
-/// day.
-fn members_in(column: &str, ids: Option<&str>) -> String {
+/// `AND column IN (the ids bound as `param`)` when there are ids, else nothing.
+fn members_in(column: &str, ids: Option<&str>, param: &str) -> String {
     match ids {
-        Some(_) => format!(" AND {column} IN (SELECT jsonb_array_elements_text($2::jsonb))"),
+        Some(_) => format!(" AND {column} IN (SELECT jsonb_array_elements_text({param}::jsonb))"),
         None => String::new(),
     }
 }
@@ -31,37 +31,43 @@ pub(crate) async fn loyalty_facts(
         .await
         .map_err(db_error)?;
     let mut members: BTreeMap<String, MemberLoyalty> = BTreeMap::new();
-    // A tier has no day: `$1` is bound (as in every statement here) and compared with nothing.
+    // The day binds as `$1` and the ids (when given) after it; a tier has no day.
     let tiers = format!(
-        "SELECT member_id, tier FROM member_tiers WHERE $1::TEXT IS NOT NULL{}",
-        members_in("member_id", ids)
+        "SELECT member_id, tier FROM member_tiers WHERE TRUE{}",
+        members_in("member_id", ids, "$1")
     );
     let lots = format!(
-        "SELECT member_id, seq, remaining, available_on, expires_on FROM (\
-         SELECT c.member_id, c.seq, (c.points + COALESCE((SELECT SUM(d.points) \
-         FROM points_entries d WHERE d.lot = c.seq), 0))::BIGINT AS remaining, c.available_on, \
-         c.expires_on FROM points_entries c WHERE c.points > 0 \
-         AND (c.expires_on IS NULL OR c.expires_on > $1){}) AS held \
-         WHERE remaining > 0 ORDER BY seq",
-        members_in("c.member_id", ids)
+        concat!(
+            "SELECT member_id, seq, remaining, available_on, expires_on FROM (\
+             SELECT c.member_id, c.seq, ",
+            lot_remaining!(),
+            " AS remaining, c.available_on, c.expires_on FROM points_entries c \
+             WHERE c.points > 0 AND (c.expires_on IS NULL OR c.expires_on > $1){}) AS held \
+             WHERE remaining > 0 ORDER BY seq"
+        ),
+        members_in("c.member_id", ids, "$2")
     );
     let coupons = format!(
         "SELECT member_id, template, valid_from, valid_until FROM coupons \
          WHERE status = 'active' AND valid_until >= $1{} ORDER BY code COLLATE \"C\"",
-        members_in("member_id", ids)
+        members_in("member_id", ids, "$2")
     );
+    /// `sql` with the day (unless `None`) and then the ids (when given) bound.
     fn bound<'q>(
         sql: &'q str,
-        from: &str,
+        from: Option<&str>,
         ids: Option<&str>,
     ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-        let query = sqlx::query(sql).bind(from.to_owned());
+        let mut query = sqlx::query(sql);
+        if let Some(from) = from {
+            query = query.bind(from.to_owned());
+        }
         match ids {
             Some(ids) => query.bind(ids.to_owned()),
             None => query,
         }
     }
-    for row in bound(&tiers, from, ids)
+    for row in bound(&tiers, None, ids)
         .fetch_all(&mut *tx)
         .await
         .map_err(db_error)?
@@ -70,7 +76,7 @@ pub(crate) async fn loyalty_facts(
         let member: String = row.try_get(0).map_err(db_error)?;
         members.entry(member).or_default().tier = Some(tier);
     }
-    for row in bound(&lots, from, ids)
+    for row in bound(&lots, Some(from), ids)
         .fetch_all(&mut *tx)
         .await
         .map_err(db_error)?
@@ -86,7 +92,7 @@ pub(crate) async fn loyalty_facts(
         let member: String = row.try_get(0).map_err(db_error)?;
         members.entry(member).or_default().lots.push(lot);
     }
-    for row in bound(&coupons, from, ids)
+    for row in bound(&coupons, Some(from), ids)
         .fetch_all(&mut *tx)
         .await
         .map_err(db_error)?

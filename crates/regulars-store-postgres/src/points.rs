@@ -24,6 +24,7 @@ macro_rules! lot_remaining {
          WHERE d.lot = c.seq), 0))::BIGINT"
     };
 }
+pub(crate) use lot_remaining;
 
 const ENTRY_COLUMNS: &str = "seq, member_id, kind, points, lot, available_on, expires_on, key, \
                              reason, cause, day, at";

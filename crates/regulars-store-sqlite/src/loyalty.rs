@@ -9,13 +9,13 @@ use rusqlite::Connection;
 use rusqlite::types::Value;
 
 use crate::connections::DbResult;
+use crate::points::lot_remaining;
 use crate::saved::{date, parsed};
 
-/// `AND column IN (the ids)` when there are ids, else nothing; the ids bind as `?2`, after
-/// the day.
-fn members_in(column: &str, ids: Option<&str>) -> String {
+/// `AND column IN (the ids bound as `param`)` when there are ids, else nothing.
+fn members_in(column: &str, ids: Option<&str>, param: &str) -> String {
     match ids {
-        Some(_) => format!(" AND {column} IN (SELECT value FROM json_each(?2))"),
+        Some(_) => format!(" AND {column} IN (SELECT value FROM json_each({param}))"),
         None => String::new(),
     }
 }
@@ -28,22 +28,18 @@ pub(crate) fn loyalty_facts(
 ) -> DbResult<Vec<(MemberId, MemberLoyalty)>> {
     let snapshot = conn.unchecked_transaction()?;
     let mut members: BTreeMap<String, MemberLoyalty> = BTreeMap::new();
-    let binds = |ids: Option<&str>| -> Vec<Value> {
-        let mut values = vec![Value::Text(from.to_owned())];
-        if let Some(ids) = ids {
-            values.push(Value::Text(ids.to_owned()));
-        }
-        values
-    };
+    // The day binds as `?1` and the ids (when given) after it; a tier has no day.
+    let ids_only: Vec<Value> = ids.map(|i| Value::Text(i.to_owned())).into_iter().collect();
+    let with_day: Vec<Value> = std::iter::once(Value::Text(from.to_owned()))
+        .chain(ids_only.iter().cloned())
+        .collect();
     {
-        // A tier has no day: `?1` is bound (as in every statement here) and compared with
-        // nothing.
         let sql = format!(
-            "SELECT member_id, tier FROM member_tiers WHERE ?1 = ?1{}",
-            members_in("member_id", ids)
+            "SELECT member_id, tier FROM member_tiers WHERE TRUE{}",
+            members_in("member_id", ids, "?1")
         );
         let mut statement = snapshot.prepare(&sql)?;
-        let mut rows = statement.query(rusqlite::params_from_iter(binds(ids)))?;
+        let mut rows = statement.query(rusqlite::params_from_iter(&ids_only))?;
         while let Some(row) = rows.next()? {
             let tier: String = row.get(1)?;
             members.entry(row.get(0)?).or_default().tier = Some(tier);
@@ -51,15 +47,18 @@ pub(crate) fn loyalty_facts(
     }
     {
         let sql = format!(
-            "SELECT member_id, seq, remaining, available_on, expires_on FROM (\
-             SELECT c.member_id, c.seq, (c.points + COALESCE((SELECT SUM(d.points) \
-             FROM points_entries d WHERE d.lot = c.seq), 0)) AS remaining, c.available_on, \
-             c.expires_on FROM points_entries c WHERE c.points > 0 \
-             AND (c.expires_on IS NULL OR c.expires_on > ?1){}) WHERE remaining > 0 ORDER BY seq",
-            members_in("c.member_id", ids)
+            concat!(
+                "SELECT member_id, seq, remaining, available_on, expires_on FROM (\
+                 SELECT c.member_id, c.seq, ",
+                lot_remaining!(),
+                " AS remaining, c.available_on, c.expires_on FROM points_entries c \
+                 WHERE c.points > 0 AND (c.expires_on IS NULL OR c.expires_on > ?1){}) \
+                 WHERE remaining > 0 ORDER BY seq"
+            ),
+            members_in("c.member_id", ids, "?2")
         );
         let mut statement = snapshot.prepare(&sql)?;
-        let mut rows = statement.query(rusqlite::params_from_iter(binds(ids)))?;
+        let mut rows = statement.query(rusqlite::params_from_iter(&with_day))?;
         while let Some(row) = rows.next()? {
             let available_on: String = row.get(3)?;
             let expires_on: Option<String> = row.get(4)?;
@@ -76,10 +75,10 @@ pub(crate) fn loyalty_facts(
         let sql = format!(
             "SELECT member_id, template, valid_from, valid_until FROM coupons \
              WHERE status = 'active' AND valid_until >= ?1{} ORDER BY code",
-            members_in("member_id", ids)
+            members_in("member_id", ids, "?2")
         );
         let mut statement = snapshot.prepare(&sql)?;
-        let mut rows = statement.query(rusqlite::params_from_iter(binds(ids)))?;
+        let mut rows = statement.query(rusqlite::params_from_iter(&with_day))?;
         while let Some(row) = rows.next()? {
             let valid_from: String = row.get(2)?;
             let valid_until: String = row.get(3)?;

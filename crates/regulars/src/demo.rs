@@ -10,7 +10,7 @@ use regulars_domain::{
     Validity,
 };
 use regulars_generate::BrandSpec;
-use regulars_server::app::{App, AppError, AudienceContent, AudienceDraft, ReferralRequest};
+use regulars_server::app::{App, AppError, Preset, ReferralRequest};
 use regulars_server::app::{Clock as _, SystemClock, write_brand};
 use regulars_server::{Config, Server, shutdown_signal};
 
@@ -285,48 +285,31 @@ async fn issue_coupons(app: &App) -> anyhow::Result<()> {
 
 /// Audiences a brand writes over its loyalty programme, beside the presets: saved (when not saved
 /// yet) once the coupons are out, so they start with members.
-const LOYALTY_AUDIENCES: &[(&str, &str, &str)] = &[
-    (
-        "gold birthdays next month on line",
-        "Gold members whose birthday is next month and who consented to LINE.",
-        "tier = gold and months_to_birthday = 1 and consent(line)",
-    ),
-    (
-        "points expiring soon",
-        "Hold 100 points or more that expire within 30 days.",
-        "points_expiring(within = 30d) >= 100",
-    ),
-    (
-        "welcome coupon unused",
-        "Hold the welcome coupon and have not ordered in the last 14 days.",
-        "unused_coupons(template = \"welcome-50\") >= 1 and orders(within = 14d) = 0",
-    ),
+const LOYALTY_AUDIENCES: &[Preset] = &[
+    Preset {
+        name: "gold birthdays next month on line",
+        description: "Gold members whose birthday is next month and who consented to LINE.",
+        rule: "tier = gold and months_to_birthday = 1 and consent(line)",
+    },
+    Preset {
+        name: "points expiring soon",
+        description: "Hold 100 points or more that expire within 30 days.",
+        rule: "points_expiring(within = 30d) >= 100",
+    },
+    Preset {
+        name: "welcome coupon unused",
+        description: "Hold the welcome coupon and have not ordered in the last 14 days.",
+        rule: "unused_coupons(template = \"welcome-50\") >= 1 and orders(within = 14d) = 0",
+    },
 ];
 
-async fn install_loyalty_audiences(app: &App) -> anyhow::Result<()> {
-    let saved: Vec<String> = app
-        .audiences()
-        .await?
-        .into_iter()
-        .map(|a| a.definition.name)
-        .collect();
-    for (name, description, rule) in LOYALTY_AUDIENCES {
-        if saved.iter().any(|s| s == name) {
-            continue;
-        }
-        let rule = regulars_domain::audience::parse_rule(rule)
-            .map_err(|e| anyhow::anyhow!("the demo audience `{name}`: {e}"))?;
-        let outcome = app
-            .save_audience(AudienceDraft {
-                name: (*name).to_owned(),
-                content: AudienceContent::Rule(rule),
-                tag: None,
-                description: Some((*description).to_owned()),
-            })
-            .await?;
-        eprintln!("audience `{name}`: {} members", outcome.summary.members);
+fn report_audiences(saved: &[regulars_server::app::SavedOutcome]) {
+    for saved in saved {
+        eprintln!(
+            "audience `{}`: {} members",
+            saved.summary.definition.name, saved.summary.members
+        );
     }
-    Ok(())
 }
 
 pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -386,14 +369,9 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .create_api_key(ApiRole::Admin, Some("demo".to_owned()))
         .await?;
     // The preset audiences, live from the start (install_presets starts the segments).
-    for saved in app.install_presets().await? {
-        eprintln!(
-            "audience `{}`: {} members",
-            saved.summary.definition.name, saved.summary.members
-        );
-    }
+    report_audiences(&app.install_presets().await?);
     issue_coupons(&app).await?;
-    install_loyalty_audiences(&app).await?;
+    report_audiences(&app.install_audiences(LOYALTY_AUDIENCES).await?);
     for (level, members) in app.tier_counts().await? {
         eprintln!("tier `{}`: {members} members", level.name);
     }
@@ -429,4 +407,17 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!("press Ctrl-C to stop");
     server.run_until(shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LOYALTY_AUDIENCES;
+
+    #[test]
+    fn every_loyalty_audience_parses_and_prints_as_written() {
+        for audience in LOYALTY_AUDIENCES {
+            let rule = regulars_domain::audience::parse_rule(audience.rule).expect(audience.name);
+            assert_eq!(rule.to_string(), audience.rule, "{}", audience.name);
+        }
+    }
 }

@@ -341,13 +341,7 @@ impl Parser<'_> {
             self.expect(&Token::Close, "`,` or `)`")?;
             AttributeTest::In(values)
         } else if kind == AttributeKind::Date && self.eat_keyword("within") {
-            match self.next() {
-                Spanned {
-                    token: Token::Days(days),
-                    ..
-                } => AttributeTest::Within(days),
-                other => return Err(self.error_at(&other, "a number of days such as 30d")),
-            }
+            AttributeTest::Within(self.days()?)
         } else {
             let expected = match kind {
                 AttributeKind::Date => format!("a comparison, `in` or `within` after `{name}`"),
@@ -552,13 +546,7 @@ impl Parser<'_> {
         filter: &mut FactFilter,
     ) -> Result<(), ParseError> {
         match name {
-            "within" => {
-                let token = self.next();
-                let Token::Days(days) = token.token else {
-                    return Err(self.error_at(&token, "a number of days such as 30d"));
-                };
-                filter.window = Window::Last(days);
-            }
+            "within" => filter.window = Window::Last(self.days()?),
             "between" => {
                 let from = self.next();
                 let Token::Date(start) = from.token else {

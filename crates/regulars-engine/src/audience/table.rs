@@ -1,7 +1,8 @@
 //! The facts audiences read beyond the models' columns, member-major like `FactTable`: each
 //! member's profile, orders with their store and lines, returns, behaviour events,
-//! interactions, tags and loyalty (tier, points lots, coupons; see `loyalty`). Names (regions, stores, skus, categories, tags) are interned to small
-//! integers once, so a scan compares integers.
+//! interactions, tags and loyalty (tier, points lots, coupons; see `loyalty`). Names (regions,
+//! stores, skus, categories, tags, coupon templates) are interned to small integers once, so a
+//! scan compares integers.
 //!
 //! The table is kept live like the engine: [`AudienceTable::apply`] changes one member. What a
 //! change adds (an order later than the member's last, its lines and returns, an event, an
@@ -533,11 +534,6 @@ impl AudienceTable {
             tier_names: tiers.to_vec(),
             ..Self::new()
         }
-    }
-
-    /// The brand's tier names, lowest first.
-    pub fn tier_names(&self) -> &[String] {
-        &self.tier_names
     }
 
     /// The rank of tier `name` (`None`: the lowest).
