@@ -205,8 +205,10 @@ pub async fn run(config: &Config, args: &BenchArgs, json: bool) -> anyhow::Resul
     if json {
         println!("{report}");
     } else {
-        for (key, value) in report.as_object().into_iter().flatten() {
-            println!("{key:<22}{value}");
+        let fields = report.as_object().into_iter().flatten();
+        let width = fields.clone().map(|(key, _)| key.len()).max().unwrap_or(0) + 2;
+        for (key, value) in fields {
+            println!("{key:<width$}{value}");
         }
     }
     Ok(ExitCode::SUCCESS)

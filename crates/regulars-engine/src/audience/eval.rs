@@ -191,16 +191,15 @@ impl<'a> Member<'a> {
         let (mut orders, mut days, mut spent, mut last_day) = (0i128, 0i128, 0i128, None);
         for order in self.orders(filter) {
             let amount = if filter.has_items() {
-                let lines: Vec<i64> = order
+                let (matched, amount) = order
                     .lines
                     .iter()
                     .filter(|l| Self::line_matches(filter, l.sku, l.category))
-                    .map(|l| l.amount)
-                    .collect();
-                if lines.is_empty() {
+                    .fold((false, 0i64), |(_, sum), l| (true, sum + l.amount));
+                if !matched {
                     continue;
                 }
-                lines.iter().sum()
+                amount
             } else {
                 self.net(&order)
             };
@@ -245,12 +244,16 @@ impl<'a> Member<'a> {
     }
 
     fn event(&self, kind: u8, filter: &Filter, no_purchase_since: bool) -> bool {
+        // The last valid purchase, looked for once and only if an event needs it.
+        let last_purchase = OnceCell::new();
         let last_purchase = || {
-            self.rows()
-                .orders()
-                .filter(|o| self.valid(o))
-                .map(|o| o.row.day)
-                .max()
+            *last_purchase.get_or_init(|| {
+                self.rows()
+                    .orders()
+                    .filter(|o| self.valid(o))
+                    .map(|o| o.row.day)
+                    .max()
+            })
         };
         self.rows().events().any(|event| {
             event.kind == kind
