@@ -37,6 +37,17 @@ impl FieldErrors {
         self.0.push(FieldError::new(field, reason));
     }
 
+    /// Moves `inner`'s refusals here, each field named under `prefix` (`lines[2].`): a part's
+    /// fields are checked under their own names, and spelled out in full only when refused.
+    pub fn extend_prefixed(&mut self, prefix: impl fmt::Display, inner: FieldErrors) {
+        for error in inner.0 {
+            self.0.push(FieldError {
+                field: format!("{prefix}{}", error.field),
+                reason: error.reason,
+            });
+        }
+    }
+
     /// Keeps the value of a check, or records its error under `field` and returns `None`.
     pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
         match result {

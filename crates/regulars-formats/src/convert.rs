@@ -195,37 +195,31 @@ pub fn member(
     errors.finish(|| profile)
 }
 
+/// A line, its fields named as they are in a line (the caller prefixes them where it nests).
 fn line(
     errors: &mut FieldErrors,
-    prefix: &str,
     request: &OrderLineRequest,
     default_line_no: u32,
     currency: Currency,
 ) -> OrderLine {
-    let field = |name: &str| format!("{prefix}{name}");
     let line_no = match request.line_no {
         None => default_line_no,
-        Some(n) => count(errors, &field("line_no"), n),
+        Some(n) => count(errors, "line_no", n),
     };
     OrderLine {
         line_no,
         sku: errors
-            .check(&field("sku"), Sku::parse(&request.sku))
+            .check("sku", Sku::parse(&request.sku))
             .unwrap_or_else(|| Sku::parse("invalid").expect("valid")),
-        name: text(
-            errors,
-            &field("name"),
-            request.name.as_ref(),
-            MAX_NAME_CHARS,
-        ),
+        name: text(errors, "name", request.name.as_ref(), MAX_NAME_CHARS),
         category: text(
             errors,
-            &field("category"),
+            "category",
             request.category.as_ref(),
             MAX_LABEL_CHARS,
         ),
-        quantity: count(errors, &field("quantity"), request.quantity),
-        unit_price: non_negative(errors, &field("unit_price"), request.unit_price, currency),
+        quantity: count(errors, "quantity", request.quantity),
+        unit_price: non_negative(errors, "unit_price", request.unit_price, currency),
     }
 }
 
@@ -268,50 +262,29 @@ pub fn order(request: &OrderRequest, context: &ParseContext) -> Result<Order, Fi
     );
     let mut coupon_codes = Vec::new();
     for (idx, code) in request.coupon_codes.iter().enumerate() {
-        if let Some(code) = text(
-            &mut errors,
-            &format!("coupon_codes[{idx}]"),
-            Some(code),
-            MAX_LABEL_CHARS,
-        ) {
+        let mut refused = FieldErrors::default();
+        if let Some(code) = text(&mut refused, "", Some(code), MAX_LABEL_CHARS) {
             coupon_codes.push(code);
         }
+        errors.extend_prefixed(format_args!("coupon_codes[{idx}]"), refused);
     }
     let lines: Vec<OrderLine> = request
         .lines
         .iter()
         .enumerate()
         .map(|(idx, l)| {
-            line(
-                &mut errors,
-                &format!("lines[{idx}]."),
-                l,
-                idx as u32 + 1,
-                currency,
-            )
+            let mut refused = FieldErrors::default();
+            let line = line(&mut refused, l, idx as u32 + 1, currency);
+            errors.extend_prefixed(format_args!("lines[{idx}]."), refused);
+            line
         })
         .collect();
-    if errors.is_empty() {
-        let order = Order {
-            order_id: order_id.clone().expect("checked"),
-            member_id: member_id.clone().expect("checked"),
-            store_id: store_id.clone(),
-            placed_at,
-            status,
-            status_at,
-            amount,
-            discount,
-            shipping,
-            coupon_codes: coupon_codes.clone(),
-            lines: lines.clone(),
-        };
-        for (field, reason) in order.cross_field_errors() {
-            errors.push(field, reason);
-        }
-    }
-    errors.finish(|| Order {
-        order_id: order_id.expect("checked"),
-        member_id: member_id.expect("checked"),
+    let (Some(order_id), Some(member_id), true) = (order_id, member_id, errors.is_empty()) else {
+        return Err(errors);
+    };
+    let order = Order {
+        order_id,
+        member_id,
         store_id,
         placed_at,
         status,
@@ -321,7 +294,11 @@ pub fn order(request: &OrderRequest, context: &ParseContext) -> Result<Order, Fi
         shipping,
         coupon_codes,
         lines,
-    })
+    };
+    for (field, reason) in order.cross_field_errors() {
+        errors.push(field, reason);
+    }
+    errors.finish(|| order)
 }
 
 /// An order line sent apart from its order, priced in `currency`.
@@ -332,7 +309,7 @@ pub fn order_line(
 ) -> Result<(OrderId, OrderLine), FieldErrors> {
     let mut errors = FieldErrors::default();
     let order_id = errors.check("order_id", OrderId::parse(&request.order_id));
-    let line = line(&mut errors, "", &request.line, default_line_no, currency);
+    let line = line(&mut errors, &request.line, default_line_no, currency);
     errors.finish(|| (order_id.expect("checked"), line))
 }
 
@@ -353,11 +330,16 @@ pub fn return_(request: &ReturnRequest, context: &ParseContext) -> Result<NewRet
         .lines
         .iter()
         .enumerate()
-        .map(|(idx, l)| ReturnLine {
-            sku: errors
-                .check(&format!("lines[{idx}].sku"), Sku::parse(&l.sku))
-                .unwrap_or_else(|| Sku::parse("invalid").expect("valid")),
-            quantity: count(&mut errors, &format!("lines[{idx}].quantity"), l.quantity),
+        .map(|(idx, l)| {
+            let mut refused = FieldErrors::default();
+            let line = ReturnLine {
+                sku: refused
+                    .check("sku", Sku::parse(&l.sku))
+                    .unwrap_or_else(|| Sku::parse("invalid").expect("valid")),
+                quantity: count(&mut refused, "quantity", l.quantity),
+            };
+            errors.extend_prefixed(format_args!("lines[{idx}]."), refused);
+            line
         })
         .collect();
     errors.finish(|| NewReturn {
@@ -523,9 +505,28 @@ mod tests {
             quantity: -1,
             unit_price: 100,
         });
+        request.lines.push(OrderLineRequest {
+            line_no: Some(0),
+            sku: String::new(),
+            name: None,
+            category: None,
+            quantity: 1,
+            unit_price: 100,
+        });
+        request.coupon_codes = vec!["WELCOME".into(), "X".repeat(MAX_LABEL_CHARS + 1)];
         let errors = order(&request, &context()).unwrap_err();
         let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["placed_at", "amount", "lines[0].quantity"]);
+        assert_eq!(
+            fields,
+            [
+                "placed_at",
+                "amount",
+                "coupon_codes[1]",
+                "lines[0].quantity",
+                "lines[1].line_no",
+                "lines[1].sku"
+            ]
+        );
     }
 
     #[test]
