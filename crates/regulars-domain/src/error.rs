@@ -39,7 +39,7 @@ impl FieldErrors {
 
     /// Moves `inner`'s refusals here, each field named under `prefix` (`lines[2].`): a part's
     /// fields are checked under their own names, and spelled out in full only when refused.
-    pub fn extend_prefixed(&mut self, prefix: impl fmt::Display, inner: FieldErrors) {
+    pub fn extend_prefixed(&mut self, prefix: impl fmt::Display, inner: Self) {
         for error in inner.0 {
             self.0.push(FieldError {
                 field: format!("{prefix}{}", error.field),

@@ -225,7 +225,7 @@ async fn write_stores(conn: &mut PgConnection, rows: &[StoreRow]) -> StoreResult
     .await
 }
 
-async fn write_lines(conn: &mut PgConnection, lines: &[(OrderId, OrderLine)]) -> StoreResult<()> {
+async fn write_lines(conn: &mut PgConnection, lines: &[(&OrderId, &OrderLine)]) -> StoreResult<()> {
     let rows: Vec<OrderLineRow> = lines
         .iter()
         .map(|(id, line)| OrderLineRow::new(id, line))
@@ -416,7 +416,7 @@ impl FactStore for PostgresStore {
             },
         )
         .await?;
-        write_lines(&mut tx, &plan.lines).await?;
+        write_lines(&mut tx, &plan.lines()).await?;
         for change in &plan.status_changes {
             sqlx::query(
                 "UPDATE orders SET status = $1, status_at = $2, \
@@ -464,7 +464,8 @@ impl FactStore for PostgresStore {
         let mut tx = self.begin_writes().await?;
         let orders = load_orders(&mut tx, &unique(lines.iter().map(|(id, _)| id.as_str()))).await?;
         let plan = plan_order_lines(lines, &orders);
-        write_lines(&mut tx, &plan.inserts).await?;
+        let lines: Vec<_> = plan.inserts.iter().map(|(id, line)| (id, line)).collect();
+        write_lines(&mut tx, &lines).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(plan.outcomes)
     }

@@ -221,26 +221,32 @@ fn write_stores(conn: &Connection, rows: &[StoreRow]) -> DbResult<()> {
 
 fn write_orders(conn: &Connection, orders: &[Order], now: i64) -> DbResult<()> {
     let into = format!("orders ({ORDER_COLUMNS}, recorded_at, completed_at)");
+    // Bound from the order itself, not through an [`OrderRow`]: the writer copies no text.
     insert_rows(conn, &into, 13, "", orders, |statement, at, order| {
-        let row = OrderRow::from(order);
-        let completed_at = (row.status == OrderStatus::Completed.as_str()).then_some(row.status_at);
-        statement.raw_bind_parameter(at + 1, row.order_id)?;
-        statement.raw_bind_parameter(at + 2, row.member_id)?;
-        statement.raw_bind_parameter(at + 3, row.store_id)?;
-        statement.raw_bind_parameter(at + 4, row.placed_at)?;
-        statement.raw_bind_parameter(at + 5, row.status)?;
-        statement.raw_bind_parameter(at + 6, row.status_at)?;
-        statement.raw_bind_parameter(at + 7, row.currency)?;
-        statement.raw_bind_parameter(at + 8, row.amount)?;
-        statement.raw_bind_parameter(at + 9, row.discount)?;
-        statement.raw_bind_parameter(at + 10, row.shipping)?;
-        statement.raw_bind_parameter(at + 11, row.coupon_codes)?;
+        let status_at = micros(order.status_at.unwrap_or(order.placed_at));
+        let completed_at = (order.status == OrderStatus::Completed).then_some(status_at);
+        let coupon_codes = match order.coupon_codes.as_slice() {
+            [] => std::borrow::Cow::Borrowed(""),
+            [code] => std::borrow::Cow::Borrowed(code.as_str()),
+            codes => std::borrow::Cow::Owned(codes.join("\n")),
+        };
+        statement.raw_bind_parameter(at + 1, order.order_id.as_str())?;
+        statement.raw_bind_parameter(at + 2, order.member_id.as_str())?;
+        statement.raw_bind_parameter(at + 3, order.store_id.as_ref().map(StoreId::as_str))?;
+        statement.raw_bind_parameter(at + 4, micros(order.placed_at))?;
+        statement.raw_bind_parameter(at + 5, order.status.as_str())?;
+        statement.raw_bind_parameter(at + 6, status_at)?;
+        statement.raw_bind_parameter(at + 7, order.amount.currency().as_str())?;
+        statement.raw_bind_parameter(at + 8, order.amount.minor())?;
+        statement.raw_bind_parameter(at + 9, order.discount.minor())?;
+        statement.raw_bind_parameter(at + 10, order.shipping.minor())?;
+        statement.raw_bind_parameter(at + 11, coupon_codes.as_ref())?;
         statement.raw_bind_parameter(at + 12, now)?;
         statement.raw_bind_parameter(at + 13, completed_at)
     })
 }
 
-fn write_lines(conn: &Connection, lines: &[(OrderId, OrderLine)]) -> DbResult<()> {
+fn write_lines(conn: &Connection, lines: &[(&OrderId, &OrderLine)]) -> DbResult<()> {
     let into = format!("order_lines ({LINE_COLUMNS})");
     insert_rows(
         conn,
@@ -249,14 +255,13 @@ fn write_lines(conn: &Connection, lines: &[(OrderId, OrderLine)]) -> DbResult<()
         "",
         lines,
         |statement, at, (order_id, line)| {
-            let row = OrderLineRow::new(order_id, line);
-            statement.raw_bind_parameter(at + 1, row.order_id)?;
-            statement.raw_bind_parameter(at + 2, row.line_no)?;
-            statement.raw_bind_parameter(at + 3, row.sku)?;
-            statement.raw_bind_parameter(at + 4, row.name)?;
-            statement.raw_bind_parameter(at + 5, row.category)?;
-            statement.raw_bind_parameter(at + 6, row.quantity)?;
-            statement.raw_bind_parameter(at + 7, row.unit_price)
+            statement.raw_bind_parameter(at + 1, order_id.as_str())?;
+            statement.raw_bind_parameter(at + 2, i64::from(line.line_no))?;
+            statement.raw_bind_parameter(at + 3, line.sku.as_str())?;
+            statement.raw_bind_parameter(at + 4, line.name.as_deref())?;
+            statement.raw_bind_parameter(at + 5, line.category.as_deref())?;
+            statement.raw_bind_parameter(at + 6, i64::from(line.quantity))?;
+            statement.raw_bind_parameter(at + 7, line.unit_price.minor())
         },
     )
 }
@@ -536,7 +541,7 @@ impl FactStore for SqliteStore {
                     .collect();
                 write_stores(tx, &store_rows)?;
                 write_orders(tx, &plan.inserts, now)?;
-                write_lines(tx, &plan.lines)?;
+                write_lines(tx, &plan.lines())?;
                 write_status_changes(tx, &plan.status_changes, now)?;
                 queue_point_orders(
                     tx,
@@ -564,7 +569,8 @@ impl FactStore for SqliteStore {
             .write(move |tx| {
                 let orders = load_orders(tx, &unique(lines.iter().map(|(id, _)| id.as_str())))?;
                 let plan = plan_order_lines(&lines, &orders);
-                write_lines(tx, &plan.inserts)?;
+                let lines: Vec<_> = plan.inserts.iter().map(|(id, line)| (id, line)).collect();
+                write_lines(tx, &lines)?;
                 Ok(plan.outcomes)
             })
             .await

@@ -148,12 +148,25 @@ pub struct OrdersPlan {
     pub new_members: Vec<MemberId>,
     /// Stores to create because an order named them first.
     pub new_stores: Vec<StoreId>,
-    /// Orders to insert, with `status_at` set; their lines go in `lines`.
+    /// Orders to insert, with `status_at` set, each with its lines (see [`Self::lines`]).
     pub inserts: Vec<Order>,
-    /// Lines to insert, for new orders and for stored orders that had none.
-    pub lines: Vec<(OrderId, OrderLine)>,
+    /// Lines for stored orders that had none.
+    pub added_lines: Vec<(OrderId, OrderLine)>,
     /// Status moves, applied after the inserts.
     pub status_changes: Vec<StatusChange>,
+}
+
+impl OrdersPlan {
+    /// Every line to insert: the new orders' lines, then those added to stored orders. They are
+    /// borrowed, not copied: the writer binds them straight from the plan.
+    pub fn lines(&self) -> Vec<(&OrderId, &OrderLine)> {
+        let new = self
+            .inserts
+            .iter()
+            .flat_map(|order| order.lines.iter().map(move |line| (&order.order_id, line)));
+        new.chain(self.added_lines.iter().map(|(id, line)| (id, line)))
+            .collect()
+    }
 }
 
 /// Plans a batch of orders against the stored orders of the same ids and the members and stores
@@ -207,12 +220,6 @@ pub fn plan_orders(
             }
             let mut new_order = order.clone();
             new_order.status_at = Some(order.status_at.unwrap_or(order.placed_at));
-            plan.lines.extend(
-                order
-                    .lines
-                    .iter()
-                    .map(|line| (order.order_id.clone(), line.clone())),
-            );
             inserted.insert(&order.order_id, plan.inserts.len());
             plan.inserts.push(new_order);
             plan.outcomes.push(Ok(Accepted::Created));
@@ -239,7 +246,7 @@ pub fn plan_orders(
                     moved.status_at = Some(at);
                 }
                 if add_lines {
-                    plan.lines.extend(
+                    plan.added_lines.extend(
                         order
                             .lines
                             .iter()
@@ -682,7 +689,7 @@ mod properties {
             stored.lines.clear();
             orders.insert(order.order_id.clone(), stored);
         }
-        for (order_id, line) in &plan.lines {
+        for (order_id, line) in plan.lines() {
             orders.get_mut(order_id).unwrap().lines.push(line.clone());
         }
         for change in &plan.status_changes {
@@ -726,7 +733,7 @@ mod properties {
             let first = plan_orders(&batch, &orders, &members, &HashSet::new(), IngestOptions::default(), now);
             apply(&first, &mut orders, &mut members);
             let again = plan_orders(&batch, &orders, &members, &HashSet::new(), IngestOptions::default(), now);
-            prop_assert!(again.inserts.is_empty() && again.lines.is_empty() && again.new_members.is_empty());
+            prop_assert!(again.inserts.is_empty() && again.lines().is_empty() && again.new_members.is_empty());
             // Forward status moves already applied are never applied twice.
             prop_assert!(again.status_changes.is_empty());
             let only_duplicates_or_conflicts = again
