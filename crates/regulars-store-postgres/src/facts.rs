@@ -464,8 +464,7 @@ impl FactStore for PostgresStore {
         let mut tx = self.begin_writes().await?;
         let orders = load_orders(&mut tx, &unique(lines.iter().map(|(id, _)| id.as_str()))).await?;
         let plan = plan_order_lines(lines, &orders);
-        let lines: Vec<_> = plan.inserts.iter().map(|(id, line)| (id, line)).collect();
-        write_lines(&mut tx, &lines).await?;
+        write_lines(&mut tx, &plan.lines()).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(plan.outcomes)
     }

@@ -16,7 +16,7 @@ use regulars_store::plan::{
 };
 use regulars_store::rows::{
     EventRow, InteractionRow, MEMBER_COLUMNS, MemberRow, OrderLineRow, OrderRow, ReturnRow,
-    StoreRow, json_array, micros, placeholder_member, placeholder_store,
+    StoreRow, coupon_codes_column, json_array, micros, placeholder_member, placeholder_store,
 };
 use regulars_store::{
     AudienceVisitor, FactCounts, FactStore, FactVisitor, IngestOptions, ItemOutcome, MemberFacts,
@@ -225,11 +225,7 @@ fn write_orders(conn: &Connection, orders: &[Order], now: i64) -> DbResult<()> {
     insert_rows(conn, &into, 13, "", orders, |statement, at, order| {
         let status_at = micros(order.status_at.unwrap_or(order.placed_at));
         let completed_at = (order.status == OrderStatus::Completed).then_some(status_at);
-        let coupon_codes = match order.coupon_codes.as_slice() {
-            [] => std::borrow::Cow::Borrowed(""),
-            [code] => std::borrow::Cow::Borrowed(code.as_str()),
-            codes => std::borrow::Cow::Owned(codes.join("\n")),
-        };
+        let coupon_codes = coupon_codes_column(&order.coupon_codes);
         statement.raw_bind_parameter(at + 1, order.order_id.as_str())?;
         statement.raw_bind_parameter(at + 2, order.member_id.as_str())?;
         statement.raw_bind_parameter(at + 3, order.store_id.as_ref().map(StoreId::as_str))?;
@@ -569,8 +565,7 @@ impl FactStore for SqliteStore {
             .write(move |tx| {
                 let orders = load_orders(tx, &unique(lines.iter().map(|(id, _)| id.as_str())))?;
                 let plan = plan_order_lines(&lines, &orders);
-                let lines: Vec<_> = plan.inserts.iter().map(|(id, line)| (id, line)).collect();
-                write_lines(tx, &lines)?;
+                write_lines(tx, &plan.lines())?;
                 Ok(plan.outcomes)
             })
             .await

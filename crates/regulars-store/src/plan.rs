@@ -271,6 +271,13 @@ pub struct OrderLinesPlan {
     pub inserts: Vec<(OrderId, OrderLine)>,
 }
 
+impl OrderLinesPlan {
+    /// The lines to insert, borrowed as the writers bind them.
+    pub fn lines(&self) -> Vec<(&OrderId, &OrderLine)> {
+        self.inserts.iter().map(|(id, line)| (id, line)).collect()
+    }
+}
+
 /// Plans lines sent apart from their orders: the order must be stored, a line number already
 /// stored must hold the same line, and the price must be in the order's currency.
 pub fn plan_order_lines(

@@ -257,8 +257,18 @@ impl From<&Order> for OrderRow {
             amount: order.amount.minor(),
             discount: order.discount.minor(),
             shipping: order.shipping.minor(),
-            coupon_codes: order.coupon_codes.join("\n"),
+            coupon_codes: coupon_codes_column(&order.coupon_codes).into_owned(),
         }
+    }
+}
+
+/// The `coupon_codes` column of an order: its codes one per line, borrowed when there is at most
+/// one (as there nearly always is), so a writer binding it copies nothing.
+pub fn coupon_codes_column(codes: &[String]) -> std::borrow::Cow<'_, str> {
+    match codes {
+        [] => std::borrow::Cow::Borrowed(""),
+        [code] => std::borrow::Cow::Borrowed(code.as_str()),
+        codes => std::borrow::Cow::Owned(codes.join("\n")),
     }
 }
 

@@ -57,6 +57,42 @@ store_test!(
 );
 
 store_test!(
+    an_order_keeps_none_one_or_several_coupon_codes_as_sent,
+    |store: DynStore| async move {
+        let mut orders = Vec::new();
+        for (id, codes) in [
+            ("O1", vec![]),
+            ("O2", vec!["WELCOME10"]),
+            ("O3", vec!["WELCOME10", "BDAY-2026"]),
+        ] {
+            let mut order = order(id, "M1", 10_000);
+            order.coupon_codes = codes.into_iter().map(str::to_owned).collect();
+            order.lines = vec![line(1, "CF-LAT", 1, 10_000)];
+            orders.push(order);
+        }
+        store
+            .record_orders(&orders, lenient(), at(NOW))
+            .await
+            .unwrap();
+        let facts = store
+            .get_member_facts(&MemberId::parse("M1").unwrap(), 10)
+            .await
+            .unwrap();
+        let mut stored: Vec<(String, Vec<String>)> = facts
+            .orders
+            .iter()
+            .map(|o| (o.order_id.to_string(), o.coupon_codes.clone()))
+            .collect();
+        stored.sort();
+        let sent: Vec<(String, Vec<String>)> = orders
+            .iter()
+            .map(|o| (o.order_id.to_string(), o.coupon_codes.clone()))
+            .collect();
+        assert_eq!(stored, sent);
+    }
+);
+
+store_test!(
     an_order_for_an_unknown_member_creates_the_member_marked_from_the_order,
     |store: DynStore| async move {
         store
